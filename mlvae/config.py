@@ -1,0 +1,112 @@
+"""Configuration dataclasses saved beside every checkpoint (``config.json``).
+
+A checkpoint folder always knows how to rebuild its model: ``ModelConfig`` fixes the networks and the
+posterior, ``DataConfig`` fixes how raw images are prepared, ``TrainConfig`` records how it was trained.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+MODEL_TYPES = ("mlvae", "vae")
+POSTERIORS = ("product", "mixture")
+ARCHITECTURES = ("mlp", "conv")
+LIKELIHOODS = ("normal", "bernoulli")
+
+
+@dataclass
+class ModelConfig:
+    """What the model is: networks, latent size, posterior and likelihood."""
+
+    model_type: str = "mlvae"  # "mlvae" (grouped) or "vae" (plain VAE baseline, same networks)
+    posterior: str = "product"  # group content posterior: "product" (paper eq. 7) or "mixture" (supp. §1)
+    architecture: str = "mlp"  # "mlp" (MNIST, supp. §2.1) or "conv" (64x64 colour, supp. §2.1)
+    latent_dim: int = 10  # d: size of style and of content each
+    image_channels: int = 1
+    image_size: int = 28
+    hidden_dim: int = 500  # MLP hidden units
+    width: float = 1.0  # conv channel multiplier (1.0 = the paper's 64/128/256/512)
+    likelihood: str = "normal"
+
+    def __post_init__(self) -> None:
+        _check_choice("model_type", self.model_type, MODEL_TYPES)
+        _check_choice("posterior", self.posterior, POSTERIORS)
+        _check_choice("architecture", self.architecture, ARCHITECTURES)
+        _check_choice("likelihood", self.likelihood, LIKELIHOODS)
+        if self.latent_dim < 1:
+            raise ValueError(f"latent_dim must be >= 1, got {self.latent_dim}")
+        if self.architecture == "conv" and self.image_size != 64:
+            raise ValueError("the conv architecture takes 64x64 images (image_size=64)")
+
+
+@dataclass
+class DataConfig:
+    """How raw images become model inputs, and which groups were used for what."""
+
+    dataset: str = "mnist"  # "mnist" or "folder"
+    data_dir: str | None = None
+    image_size: int = 28
+    image_channels: int = 1
+    crop_fraction: float = 1.0  # side of the centre square crop, as a fraction of the shorter side
+    val_fraction: float = 0.1  # folder datasets: fraction of groups held out for validation
+    test_fraction: float = 0.1  # folder datasets: fraction of groups held out for test
+    split_seed: int = 0
+    val_size: int = 10000  # mnist: the paper's 50k/10k train/validation split
+
+
+@dataclass
+class TrainConfig:
+    """How a run trains; every field is a flag of ``python -m mlvae.train``."""
+
+    epochs: int = 20
+    groups_per_batch: int = 64
+    min_group_size: int = 1
+    max_group_size: int = 10
+    lr: float = 1e-3
+    seed: int = 0
+    device: str = "auto"
+    max_train_images: int | None = None
+    max_val_images: int | None = None
+    max_steps: int | None = None
+    num_threads: int | None = None
+
+
+@dataclass
+class RunConfig:
+    """Everything ``config.json`` holds."""
+
+    model: ModelConfig = field(default_factory=ModelConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-JSON form."""
+        return dataclasses.asdict(self)
+
+    def to_json(self) -> str:
+        """Pretty JSON text."""
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> "RunConfig":
+        """Rebuild from ``to_dict`` output; unknown keys are an error naming the key."""
+        return cls(
+            model=_build(ModelConfig, raw.get("model", {})),
+            data=_build(DataConfig, raw.get("data", {})),
+            train=_build(TrainConfig, raw.get("train", {})),
+        )
+
+
+def _build(kind: type, raw: dict[str, Any]) -> Any:
+    names = {f.name for f in dataclasses.fields(kind)}
+    unknown = sorted(set(raw) - names)
+    if unknown:
+        raise ValueError(f"unknown {kind.__name__} field(s) in config: {', '.join(unknown)}")
+    return kind(**raw)
+
+
+def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}; got {value!r}")

@@ -1,0 +1,150 @@
+"""Datasets ``mnist`` (grouped by digit) and ``folder`` (one subfolder per group), split and in memory."""
+from __future__ import annotations
+
+import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..config import DataConfig
+from ..errors import DataError, MLVAEError
+from ..images import open_image, prepare_image
+from .grouped import GroupedImages, Splits
+
+log = logging.getLogger(__name__)
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm"}
+
+
+def data_root() -> Path | None:
+    """``$MLVAE_DATA_DIR`` if set."""
+    value = os.environ.get("MLVAE_DATA_DIR")
+    return Path(value) if value else None
+
+
+def load_splits(config: DataConfig) -> Splits:
+    """Load and split the dataset that ``config`` names."""
+    if config.dataset == "mnist":
+        return load_mnist(config)
+    if config.dataset == "folder":
+        if not config.data_dir:
+            raise DataError("the folder dataset needs --data-dir: a folder with one subfolder of images per group")
+        return load_folder(config)
+    raise DataError(f"unknown dataset {config.dataset!r}: use 'mnist' or 'folder'")
+
+
+def load_mnist(config: DataConfig) -> Splits:
+    """MNIST grouped by digit: the paper's seeded 50k/10k train/validation split and the standard test set.
+
+    Reads ``<data_dir or $MLVAE_DATA_DIR/mnist>``; downloads through torchvision when neither holds it.
+    """
+    from torchvision.datasets import MNIST
+
+    root = Path(config.data_dir) if config.data_dir else (data_root() / "mnist" if data_root() else None)
+    download = root is None or not (root / "MNIST" / "raw" / "train-images-idx3-ubyte").exists()
+    if root is None:
+        root = Path.home() / ".cache" / "mlvae" / "mnist"
+    try:
+        train_full = MNIST(str(root), train=True, download=download)
+        test = MNIST(str(root), train=False, download=download)
+    except Exception as exc:  # torchvision raises RuntimeError / URLError for missing or unreachable data
+        raise DataError(
+            f"MNIST could not be read from {root} ({exc}). Set MLVAE_DATA_DIR to a folder holding mnist/MNIST/raw/, "
+            "or go online so torchvision can download it."
+        ) from exc
+    names = [str(d) for d in range(10)]
+    images = train_full.data.unsqueeze(1).contiguous()
+    labels = train_full.targets.long()
+    perm = torch.from_numpy(np.random.default_rng(config.split_seed).permutation(len(labels)))
+    val_idx, train_idx = perm[: config.val_size], perm[config.val_size :]
+    record = {"dataset": "mnist", "split_seed": config.split_seed, "val_indices": sorted(val_idx.tolist())}
+    return Splits(
+        train=GroupedImages(images[train_idx], labels[train_idx], names),
+        val=GroupedImages(images[val_idx], labels[val_idx], names),
+        test=GroupedImages(test.data.unsqueeze(1).contiguous(), test.targets.long(), names),
+        record=record,
+    )
+
+
+def list_groups(folder: Path) -> dict[str, list[Path]]:
+    """Image files of each subfolder of ``folder`` (sorted), or DataError saying what is wrong."""
+    if not folder.exists():
+        raise DataError(f"data folder {folder} does not exist: give --data-dir a folder with one subfolder per group")
+    if not folder.is_dir():
+        raise DataError(f"{folder} is not a folder: give --data-dir a folder with one subfolder per group")
+    groups: dict[str, list[Path]] = {}
+    for sub in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        files = sorted(f for f in sub.iterdir() if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES)
+        if files:
+            groups[sub.name] = files
+    if not groups:
+        raise DataError(
+            f"data folder {folder} holds no group subfolders with images: put each group's images "
+            f"(e.g. one person's photos) in its own subfolder, e.g. {folder}/alice/1.jpg"
+        )
+    return groups
+
+
+def split_groups(names: list[str], val_fraction: float, test_fraction: float, seed: int) -> dict[str, list[str]]:
+    """Disjoint train/val/test lists of group names, by fraction and seed."""
+    if not (0 <= val_fraction < 1 and 0 <= test_fraction < 1 and val_fraction + test_fraction < 1):
+        raise DataError("val and test fractions must be in [0, 1) and add up to less than 1")
+    order = [names[i] for i in np.random.default_rng(seed).permutation(len(names))]
+    n_val = int(round(len(names) * val_fraction))
+    n_test = int(round(len(names) * test_fraction))
+    if len(names) - n_val - n_test < 1:
+        raise DataError(f"only {len(names)} groups: too few to split into train/val/test; add groups")
+    return {
+        "test": sorted(order[:n_test]),
+        "val": sorted(order[n_test : n_test + n_val]),
+        "train": sorted(order[n_test + n_val :]),
+    }
+
+
+def _decode(path: Path, config: DataConfig) -> torch.Tensor | None:
+    try:
+        return prepare_image(open_image(path), config.image_size, config.image_channels, config.crop_fraction)
+    except MLVAEError as exc:
+        log.warning("skipping %s", exc)
+        return None
+
+
+def read_groups(groups: dict[str, list[Path]], config: DataConfig, threads: int = 4) -> GroupedImages:
+    """Decode every image of ``groups``; unreadable files are skipped and counted in the log."""
+    names = list(groups)
+    paths = [(gi, p) for gi, name in enumerate(names) for p in groups[name]]
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        tensors = list(pool.map(lambda item: _decode(item[1], config), paths))
+    kept = [(gi, t) for (gi, _), t in zip(paths, tensors) if t is not None]
+    skipped = len(paths) - len(kept)
+    if skipped:
+        log.warning("skipped %d unreadable image file(s) of %d", skipped, len(paths))
+    if not kept:
+        raise DataError("no readable images found: every file failed to decode; check the data folder")
+    images = torch.stack([t for _, t in kept])
+    labels = torch.tensor([gi for gi, _ in kept], dtype=torch.long)
+    return GroupedImages(images, labels, names)
+
+
+def load_folder(config: DataConfig) -> Splits:
+    """A folder of group subfolders, split disjointly by group into train/val/test."""
+    folder = Path(config.data_dir)
+    groups = list_groups(folder)
+    singles = [name for name, files in groups.items() if len(files) == 1]
+    if singles:
+        log.warning(
+            "%d group folder(s) hold a single image (e.g. %s): they train as groups of one, with no shared "
+            "content evidence; add more images of each group or remove those folders",
+            len(singles), ", ".join(str(folder / n) for n in singles[:3]),
+        )
+    split = split_groups(list(groups), config.val_fraction, config.test_fraction, config.split_seed)
+    parts = {part: read_groups({n: groups[n] for n in names}, config) for part, names in split.items() if names}
+    empty = GroupedImages(
+        torch.zeros((0, config.image_channels, config.image_size, config.image_size), dtype=torch.uint8),
+        torch.zeros(0, dtype=torch.long), [],
+    )
+    record = {"dataset": "folder", "data_dir": str(folder), "split_seed": config.split_seed, "groups": split}
+    return Splits(parts.get("train", empty), parts.get("val", empty), parts.get("test", empty), record)

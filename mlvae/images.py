@@ -1,0 +1,79 @@
+"""Turning any image PIL can open into a model input, the same way for training, evaluation and the demo."""
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, ImageOps
+
+from .errors import DataError
+
+# Decompression-bomb guard: images above this many pixels are refused before decoding (a 10000 x 10000
+# photo, 100 megapixels, still opens).
+MAX_PIXELS = 120_000_000
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+
+
+def to_model_mode(image: Image.Image, channels: int) -> Image.Image:
+    """Apply EXIF orientation and convert any mode (palette, CMYK, 16-bit, alpha) to RGB or L."""
+    image = ImageOps.exif_transpose(image)
+    if image.mode in ("I;16", "I;16B", "I;16L", "I"):  # 16/32-bit greyscale: rescale to 8 bits first
+        arr = np.asarray(image, dtype=np.float64)
+        hi = arr.max() if arr.size and arr.max() > 255 else 255.0
+        image = Image.fromarray(np.clip(arr / hi * 255.0, 0, 255).astype(np.uint8), mode="L")
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        image = Image.alpha_composite(background, rgba)
+    return image.convert("RGB" if channels == 3 else "L")
+
+
+def centre_crop_resize(image: Image.Image, size: int, crop_fraction: float = 1.0) -> Image.Image:
+    """Centre square crop of side ``crop_fraction`` x the shorter side, resized to ``size`` x ``size``."""
+    width, height = image.size
+    side = max(1, int(round(min(width, height) * crop_fraction)))
+    left, top = (width - side) // 2, (height - side) // 2
+    image = image.crop((left, top, left + side, top + side))
+    # draft-free reduce first: keeps huge photos fast and the result antialiased
+    if side > 4 * size:
+        image = image.reduce(side // (2 * size))
+    return image.resize((size, size), Image.Resampling.BICUBIC if size > 32 else Image.Resampling.LANCZOS)
+
+
+def image_to_tensor(image: Image.Image) -> torch.Tensor:
+    """PIL image (RGB or L) -> uint8 tensor (C, H, W)."""
+    arr = np.asarray(image, dtype=np.uint8)
+    if arr.ndim == 2:
+        arr = arr[:, :, None]
+    return torch.from_numpy(arr.copy()).permute(2, 0, 1).contiguous()
+
+
+def prepare_image(image: Image.Image, size: int, channels: int, crop_fraction: float = 1.0) -> torch.Tensor:
+    """Any PIL image -> uint8 (C, size, size), prepared as the model was trained."""
+    return image_to_tensor(centre_crop_resize(to_model_mode(image, channels), size, crop_fraction))
+
+
+def open_image(path: str | Path) -> Image.Image:
+    """Open and fully decode an image file, or raise DataError naming the file and the problem."""
+    path = Path(path)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                image.load()
+                if getattr(image, "n_frames", 1) > 1:
+                    image.seek(0)
+                return image.copy()
+    except Image.DecompressionBombError as exc:
+        raise DataError(f"{path.name}: image is too large to decode safely ({exc}); resize it first") from exc
+    except Image.DecompressionBombWarning as exc:
+        raise DataError(f"{path.name}: image is too large to decode safely; resize it below 120 megapixels") from exc
+    except (OSError, ValueError, SyntaxError) as exc:
+        raise DataError(f"{path.name}: not a readable image ({exc}); replace or remove the file") from exc
+
+
+def to_float(images: torch.Tensor) -> torch.Tensor:
+    """uint8 (B, C, H, W) -> float32 in [0, 1]."""
+    return images.float().div_(255.0)

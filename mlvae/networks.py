@@ -1,0 +1,136 @@
+"""Encoder and decoder networks of supplement §2.1.
+
+Encoders return four heads: style mean/log-variance and content mean/log-variance, each (B, d).
+Decoders map (B, 2d) latents (content first, then style) to likelihood parameters.
+Every log-variance is squashed by 5*tanh (supplement §2.1), which bounds it to (-5, 5).
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .config import ModelConfig
+
+
+def bounded_logvar(raw: torch.Tensor) -> torch.Tensor:
+    """5 * tanh(raw): the supplement's bound on every log-variance."""
+    return 5.0 * torch.tanh(raw)
+
+
+class EncoderHeads(nn.Module):
+    """The four linear heads e_{m,s}, e_{v,s}, e_{m,c}, e_{v,c} as one matmul."""
+
+    def __init__(self, in_features: int, latent_dim: int) -> None:
+        super().__init__()
+        self.latent_dim = latent_dim
+        self.linear = nn.Linear(in_features, 4 * latent_dim)
+
+    def forward(self, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(B, F) -> style mean, style logvar, content mean, content logvar, each (B, d)."""
+        s_mean, s_raw, c_mean, c_raw = self.linear(h).chunk(4, dim=-1)
+        return s_mean, bounded_logvar(s_raw), c_mean, bounded_logvar(c_raw)
+
+
+class MLPEncoder(nn.Module):
+    """MNIST encoder: 784 -> 500 tanh -> heads."""
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        in_features = config.image_channels * config.image_size**2
+        self.body = nn.Sequential(nn.Flatten(), nn.Linear(in_features, config.hidden_dim), nn.Tanh())
+        self.heads = EncoderHeads(config.hidden_dim, config.latent_dim)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """(B, C, H, W) -> four (B, d) heads."""
+        return self.heads(self.body(x))
+
+
+class MLPDecoder(nn.Module):
+    """MNIST decoder: 2d -> 500 tanh -> likelihood parameters of 784 pixels."""
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        self.shape = (config.image_channels, config.image_size, config.image_size)
+        pixels = config.image_channels * config.image_size**2
+        outputs = 2 * pixels if config.likelihood == "normal" else pixels
+        self.net = nn.Sequential(
+            nn.Linear(2 * config.latent_dim, config.hidden_dim), nn.Tanh(), nn.Linear(config.hidden_dim, outputs)
+        )
+        self.likelihood = config.likelihood
+
+    def forward(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """(B, 2d) -> (mean in [0,1] or logits, logvar or None), each (B, C, H, W)."""
+        out = self.net(z)
+        if self.likelihood == "bernoulli":
+            return out.view(-1, *self.shape), None
+        mean, raw = out.chunk(2, dim=-1)
+        return torch.sigmoid(mean).view(-1, *self.shape), bounded_logvar(raw).view(-1, *self.shape)
+
+
+class CReLU(nn.Module):
+    """Concatenated ReLU: [relu(x), relu(-x)], doubling the features."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.cat([torch.relu(x), torch.relu(-x)], dim=-1)
+
+
+def _channels(base: int, width: float) -> int:
+    return max(4, int(round(base * width)))
+
+
+class ConvEncoder(nn.Module):
+    """64x64 colour encoder: 4 convs (64/128/256/512 x width, k4 s2) + BN + ReLU, 2 x (linear 256 + BN + CReLU)."""
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        chans = [config.image_channels] + [_channels(c, config.width) for c in (64, 128, 256, 512)]
+        layers: list[nn.Module] = []
+        for cin, cout in zip(chans[:-1], chans[1:]):
+            layers += [nn.Conv2d(cin, cout, 4, stride=2, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU()]
+        self.convs = nn.Sequential(*layers, nn.Flatten())
+        self.dense = nn.Sequential(
+            nn.Linear(chans[-1] * 4 * 4, 256, bias=False), nn.BatchNorm1d(256), CReLU(),
+            nn.Linear(512, 256, bias=False), nn.BatchNorm1d(256), CReLU(),
+        )
+        self.heads = EncoderHeads(512, config.latent_dim)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """(B, 3, 64, 64) -> four (B, d) heads."""
+        return self.heads(self.dense(self.convs(x)))
+
+
+class ConvDecoder(nn.Module):
+    """64x64 colour decoder.
+
+    The paper does not say how the latent enters the first transposed conv: here a linear layer maps the
+    (B, 2d) latent to an 8x8 map (256 x width channels), so that the three stride-2 transposed convs
+    (256/128/64 x width) reach 64x64; two 3x3 stride-1 convs give the mean and log-variance images.
+    """
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        c0 = _channels(256, config.width)
+        chans = [c0] + [_channels(c, config.width) for c in (256, 128, 64)]
+        self.c0 = c0
+        self.project = nn.Sequential(nn.Linear(2 * config.latent_dim, c0 * 8 * 8, bias=False), nn.BatchNorm1d(c0 * 64), nn.ReLU())
+        layers: list[nn.Module] = []
+        for cin, cout in zip(chans[:-1], chans[1:]):
+            layers += [nn.ConvTranspose2d(cin, cout, 4, stride=2, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU()]
+        self.deconvs = nn.Sequential(*layers)
+        self.likelihood = config.likelihood
+        self.mean_head = nn.Conv2d(chans[-1], config.image_channels, 3, padding=1)
+        self.logvar_head = nn.Conv2d(chans[-1], config.image_channels, 3, padding=1) if config.likelihood == "normal" else None
+
+    def forward(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """(B, 2d) -> (mean in [0,1] or logits, logvar or None), each (B, 3, 64, 64)."""
+        h = self.deconvs(self.project(z).view(-1, self.c0, 8, 8))
+        if self.logvar_head is None:
+            return self.mean_head(h), None
+        return torch.sigmoid(self.mean_head(h)), bounded_logvar(self.logvar_head(h))
+
+
+def build_networks(config: ModelConfig) -> tuple[nn.Module, nn.Module]:
+    """Encoder and decoder for ``config.architecture``."""
+    if config.architecture == "mlp":
+        return MLPEncoder(config), MLPDecoder(config)
+    return ConvEncoder(config), ConvDecoder(config)

@@ -1,0 +1,155 @@
+"""``python -m mlvae.train``: train an ML-VAE (or a baseline) on grouped images.
+
+Examples:
+  python -m mlvae.train --dataset mnist --epochs 20 --out runs/mnist
+  python -m mlvae.train --dataset folder --data-dir faces/ --arch conv --width 0.5 --out runs/faces
+  python -m mlvae.train --out runs/mnist --resume        # continue an interrupted run
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+import torch
+
+from .config import DataConfig, ModelConfig, RunConfig, TrainConfig
+from .data import load_splits
+from .errors import MLVAEError
+from .training import Trainer
+
+log = logging.getLogger("mlvae.train")
+
+DATASET_DEFAULTS = {
+    # dataset: (architecture, latent_dim, image_size, channels)
+    "mnist": ("mlp", 10, 28, 1),
+    "folder": ("conv", 50, 64, 3),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The CLI; every option has a default that works."""
+    p = argparse.ArgumentParser(
+        prog="python -m mlvae.train",
+        description="Train a Multi-Level VAE (Bouchacourt et al.) on grouped images. Each minibatch holds "
+        "--groups-per-batch groups; every group shares one content latent, pooled as a product of Normals.",
+        epilog=__doc__.split("Examples:")[1] and "examples:" + __doc__.split("Examples:")[1],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    d = p.add_argument_group("data")
+    d.add_argument("--dataset", choices=["mnist", "folder"], default="mnist",
+                   help="mnist: digits grouped by label (paper split). folder: one subfolder of images per group. "
+                   "(default: mnist)")
+    d.add_argument("--data-dir", default=None,
+                   help="folder dataset: the folder of group subfolders; mnist: the torchvision root "
+                   "(default: $MLVAE_DATA_DIR/mnist, else download)")
+    d.add_argument("--crop-fraction", type=float, default=None,
+                   help="centre square crop as a fraction of the shorter side before resizing "
+                   "(default: 1.0 for mnist, 0.8 for folder)")
+    d.add_argument("--val-fraction", type=float, default=0.1, help="folder: fraction of groups for validation (default: 0.1)")
+    d.add_argument("--test-fraction", type=float, default=0.1, help="folder: fraction of groups for test (default: 0.1)")
+    d.add_argument("--split-seed", type=int, default=0, help="seed of the train/val/test split (default: 0)")
+    m = p.add_argument_group("model")
+    m.add_argument("--model", choices=["mlvae", "vae"], default="mlvae",
+                   help="mlvae: grouped model; vae: plain VAE baseline with the same networks (default: mlvae)")
+    m.add_argument("--posterior", choices=["product", "mixture"], default="product",
+                   help="group content posterior: product of Normals (paper) or mixture (supplement §1)")
+    m.add_argument("--arch", choices=["mlp", "conv"], default=None,
+                   help="networks of supplement §2.1 (default: mlp for mnist, conv for folder)")
+    m.add_argument("--latent-dim", type=int, default=None, help="d, size of style and of content (default: 10 mnist, 50 folder)")
+    m.add_argument("--width", type=float, default=1.0, help="conv channel multiplier; 0.25-0.5 for CPUs (default: 1.0)")
+    m.add_argument("--likelihood", choices=["normal", "bernoulli"], default="normal",
+                   help="decoder likelihood: Normal with learned 5*tanh-bounded log-variance (paper), or Bernoulli")
+    t = p.add_argument_group("training")
+    t.add_argument("--epochs", type=int, default=None, help="epochs (default: 20)")
+    t.add_argument("--groups-per-batch", type=int, default=64, help="groups in a minibatch (default: 64)")
+    t.add_argument("--min-group-size", type=int, default=1, help="smallest group drawn; 1 keeps single photos served (default: 1)")
+    t.add_argument("--max-group-size", type=int, default=10, help="larger groups are subsampled to this (default: 10)")
+    t.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default: 1e-3, as the paper)")
+    t.add_argument("--seed", type=int, default=0, help="makes a run reproducible (default: 0)")
+    t.add_argument("--device", default="auto", help="auto (CUDA, then Apple MPS, then CPU), cpu, cuda, cuda:1, mps")
+    t.add_argument("--threads", type=int, default=None, help="CPU threads for torch (default: all cores)")
+    t.add_argument("--max-train-images", type=int, default=None, help="use a random subset of the training split (quick runs)")
+    t.add_argument("--max-val-images", type=int, default=None, help="use a random subset of the validation split")
+    t.add_argument("--max-steps", type=int, default=None, help="stop after this many optimiser steps")
+    o = p.add_argument_group("output")
+    o.add_argument("--out", default=None, help="run folder (default: runs/<dataset>-<model>)")
+    o.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+    o.add_argument("--push-to-hub", metavar="REPO_ID", default=None,
+                   help="after training, upload the best checkpoint and its model card to this Hub repo")
+    return p
+
+
+def config_from_args(args: argparse.Namespace) -> RunConfig:
+    """A RunConfig from parsed flags, with per-dataset defaults."""
+    arch, latent, size, channels = DATASET_DEFAULTS[args.dataset]
+    arch = args.arch or arch
+    if arch == "conv":
+        size, channels = 64, 3
+    crop = args.crop_fraction if args.crop_fraction is not None else (1.0 if args.dataset == "mnist" else 0.8)
+    return RunConfig(
+        model=ModelConfig(
+            model_type=args.model, posterior=args.posterior, architecture=arch,
+            latent_dim=args.latent_dim or latent, image_channels=channels, image_size=size,
+            width=args.width, likelihood=args.likelihood,
+        ),
+        data=DataConfig(
+            dataset=args.dataset, data_dir=args.data_dir, image_size=size, image_channels=channels,
+            crop_fraction=crop, val_fraction=args.val_fraction, test_fraction=args.test_fraction,
+            split_seed=args.split_seed,
+        ),
+        train=TrainConfig(
+            epochs=args.epochs or 20, groups_per_batch=args.groups_per_batch, min_group_size=args.min_group_size,
+            max_group_size=args.max_group_size, lr=args.lr, seed=args.seed, device=args.device,
+            max_train_images=args.max_train_images, max_val_images=args.max_val_images, max_steps=args.max_steps,
+            num_threads=args.threads,
+        ),
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the process exit code."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
+    out = Path(args.out or f"runs/{args.dataset}-{args.model}")
+    try:
+        if args.resume:
+            saved = out / "config.json"
+            if not saved.exists():
+                raise MLVAEError(f"--resume: {saved} not found; start the run without --resume first")
+            config = RunConfig.from_dict(json.loads(saved.read_text()))
+            if args.epochs:
+                config.train.epochs = args.epochs
+            if args.max_steps is not None:
+                config.train.max_steps = args.max_steps
+        else:
+            config = config_from_args(args)
+            if (out / "last").exists():
+                raise MLVAEError(f"{out} already holds a run: pass --resume to continue it, or choose another --out")
+        torch.set_num_threads(config.train.num_threads or os.cpu_count() or 1)
+        splits = load_splits(config.data)
+        trainer = Trainer(config, splits, out)
+        if args.resume and trainer.resume():
+            log.info("resumed %s at epoch %d, step %d", out, trainer.progress.epoch + 1, trainer.progress.step)
+        log.info("training %s on %s (%d train / %d val images) on %s", config.model.model_type,
+                 config.data.dataset, len(trainer.train_data), len(trainer.val_data), trainer.device)
+        trainer.fit()
+        log.info("done: best checkpoint in %s", out / "best")
+        if args.push_to_hub:
+            from .hub import push_run
+
+            push_run(out, args.push_to_hub)
+    except MLVAEError as exc:
+        log.error("%s", exc)
+        return 2
+    except KeyboardInterrupt:
+        log.error("interrupted: continue with  python -m mlvae.train --out %s --resume", out)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,269 @@
+"""The training loop: epochs of group minibatches, validation ELBO, best/last checkpoints, resume."""
+from __future__ import annotations
+
+import json
+import logging
+import math
+import shutil
+import time
+from contextlib import nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from tqdm import tqdm
+
+from .checkpoint import (
+    SPLIT_NAME, STATE_NAME, TRAINER_NAME, read_tensors, save_model, write_json, atomic_write,
+)
+from .config import RunConfig
+from .data import GroupBatchSampler, GroupedImages, Splits
+from .device import pick_device
+from .errors import MLVAEError
+from .images import to_float
+from .model import MLVAE
+from .objective import group_elbo
+from safetensors.torch import save_file
+
+log = logging.getLogger(__name__)
+
+VAL_SEED_OFFSET = 1_000_003  # validation grouping and noise are fixed, so epochs compare
+
+
+class TrainingError(MLVAEError):
+    """Training cannot start or continue; the message says why and what to do."""
+
+
+@dataclass
+class Progress:
+    """Where a run stands; saved in ``trainer_state.json``."""
+
+    epoch: int = 0  # the epoch in progress (0-based)
+    batch_in_epoch: int = 0  # batches of that epoch already done
+    step: int = 0  # optimiser steps done
+    best_val_elbo: float = -math.inf
+    elapsed_s: float = 0.0
+
+
+def check_output_folder(out: Path, needed_bytes: int) -> None:
+    """Fail before training if ``out`` cannot be written or its disk is nearly full."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".write-test"
+        probe.write_bytes(b"ok")
+        probe.unlink()
+    except OSError as exc:
+        raise TrainingError(f"cannot write to the output folder {out} ({exc.strerror}); choose another --out") from exc
+    free = shutil.disk_usage(out).free
+    if free < needed_bytes:
+        raise TrainingError(
+            f"only {free // 2**20} MiB free on the disk of {out}; checkpoints need about "
+            f"{needed_bytes // 2**20} MiB: free some space or choose another --out"
+        )
+
+
+def optimizer_tensors(optimizer: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict]:
+    """Split an optimiser state dict into tensors (for safetensors) and JSON (no pickle)."""
+    state = optimizer.state_dict()
+    tensors, scalars = {}, {}
+    for pid, slots in state["state"].items():
+        for name, value in slots.items():
+            if torch.is_tensor(value):
+                tensors[f"opt.{pid}.{name}"] = value.detach().cpu().contiguous()
+            else:
+                scalars[f"{pid}.{name}"] = value
+    return tensors, {"param_groups": state["param_groups"], "scalars": scalars}
+
+
+def restore_optimizer(optimizer: torch.optim.Optimizer, tensors: dict[str, torch.Tensor], meta: dict) -> None:
+    """Inverse of ``optimizer_tensors``."""
+    state: dict[int, dict] = {}
+    for key, value in tensors.items():
+        if key.startswith("opt."):
+            _, pid, name = key.split(".", 2)
+            state.setdefault(int(pid), {})[name] = value
+    for key, value in meta["scalars"].items():
+        pid, name = key.split(".", 1)
+        state.setdefault(int(pid), {})[name] = value
+    optimizer.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
+
+
+class Trainer:
+    """Trains one run into ``out``: ``best/`` (validation-selected), ``last/`` (resumable), ``metrics.jsonl``."""
+
+    def __init__(self, config: RunConfig, splits: Splits, out: str | Path, rank: int = 0, world_size: int = 1) -> None:
+        self.config, self.splits, self.out = config, splits, Path(out)
+        self.rank, self.world_size = rank, world_size
+        self.is_main = rank == 0
+        tc = config.train
+        self.device = pick_device(tc.device)
+        torch.manual_seed(tc.seed)
+        self.model = MLVAE(config.model).to(self.device)
+        self.module = self.model  # what holds the weights; DDP wraps ``model`` below
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=tc.lr, betas=(0.9, 0.999), eps=1e-8)
+        self.train_data = _on_device(_limit(splits.train, tc.max_train_images, tc.seed), self.device)
+        self.val_data = _on_device(_limit(splits.val, tc.max_val_images, tc.seed), self.device)
+        if len(self.train_data) == 0 or len(self.val_data) == 0:
+            raise TrainingError("the training and validation splits both need images; add groups or change fractions")
+        self.sampler = GroupBatchSampler(
+            self.train_data.groups, tc.groups_per_batch, tc.min_group_size, tc.max_group_size, tc.seed,
+            rank=rank, world_size=world_size,
+        )
+        self.progress = Progress()
+        self.autocast = (
+            torch.autocast("cuda", dtype=torch.bfloat16) if self.device.type == "cuda" else nullcontext()
+        )
+
+    # ---- checkpoints -------------------------------------------------------------------------------
+    def save_last(self) -> None:
+        """Resumable state: weights, optimiser, RNG and progress, each file written atomically."""
+        folder = self.out / "last"
+        tensors, meta = optimizer_tensors(self.optimizer)
+        tensors["rng.torch"] = torch.get_rng_state()
+        if self.device.type == "cuda":
+            tensors["rng.cuda"] = torch.cuda.get_rng_state(self.device)
+        save_model(folder, self.module, self.config)
+        atomic_write(folder / STATE_NAME, lambda tmp: save_file(tensors, str(tmp)))
+        write_json(folder / TRAINER_NAME, {"progress": self.progress.__dict__, "optimizer": meta})
+
+    def save_best(self) -> None:
+        """The validation-selected model, with the group split it was trained on."""
+        save_model(self.out / "best", self.module, self.config)
+        write_json(self.out / "best" / SPLIT_NAME, self.splits.record)
+
+    def resume(self) -> bool:
+        """Load ``last/`` if present; returns whether a run was resumed."""
+        folder = self.out / "last"
+        if not (folder / TRAINER_NAME).exists():
+            return False
+        weights = read_tensors(folder / "model.safetensors")
+        self.module.load_state_dict(weights)
+        tensors = read_tensors(folder / STATE_NAME)
+        meta = json.loads((folder / TRAINER_NAME).read_text())
+        restore_optimizer(self.optimizer, {k: v.to(self.device) for k, v in tensors.items()}, meta["optimizer"])
+        torch.set_rng_state(tensors["rng.torch"])
+        if "rng.cuda" in tensors and self.device.type == "cuda":
+            torch.cuda.set_rng_state(tensors["rng.cuda"], self.device)
+        self.progress = Progress(**meta["progress"])
+        return True
+
+    # ---- loop --------------------------------------------------------------------------------------
+    def _log_metrics(self, record: dict) -> None:
+        with open(self.out / "metrics.jsonl", "a") as handle:
+            handle.write(json.dumps(record) + "\n")
+
+    @torch.no_grad()
+    def validate(self) -> dict[str, float]:
+        """Validation ELBO on a fixed grouping with fixed noise: per group and per image."""
+        tc = self.config.train
+        self.model.eval()
+        sampler = GroupBatchSampler(
+            self.val_data.groups, tc.groups_per_batch, tc.min_group_size, tc.max_group_size, tc.seed + VAL_SEED_OFFSET
+        )
+        generator = torch.Generator(self.device).manual_seed(tc.seed + VAL_SEED_OFFSET)
+        total = kl_c = kl_s = ll = 0.0
+        groups = images = 0
+        for batch in sampler:
+            x = to_float(self.val_data.images[batch.indices.to(self.device)])
+            with self.autocast:
+                terms = group_elbo(self.module, x, batch.group_ids.to(self.device), batch.num_groups, generator)
+            total += terms.elbo.sum().item()
+            kl_c += terms.kl_content.sum().item()
+            kl_s += terms.kl_style.sum().item()
+            ll += terms.log_likelihood.sum().item()
+            groups += terms.num_groups
+            images += terms.num_images
+        self.model.train()
+        return {
+            "val_elbo": total / groups, "val_elbo_per_image": total / images,
+            "val_log_likelihood_per_image": ll / images, "val_kl_style_per_image": kl_s / images,
+            "val_kl_content_per_group": kl_c / groups,
+        }
+
+    def fit(self) -> dict[str, float]:
+        """Train to ``config.train.epochs`` (or ``max_steps``); returns the last validation metrics."""
+        tc = self.config.train
+        if self.is_main:
+            weights_bytes = sum(p.numel() for p in self.module.parameters()) * 4
+            check_output_folder(self.out, needed_bytes=4 * weights_bytes + 16 * 2**20)
+            write_json(self.out / "config.json", self.config.to_dict())
+            write_json(self.out / SPLIT_NAME, self.splits.record)
+        metrics: dict[str, float] = {}
+        self.model.train()
+        start = time.perf_counter() - self.progress.elapsed_s
+        while self.progress.epoch < tc.epochs and not self._step_limit_reached():
+            epoch = self.progress.epoch
+            self.sampler.set_epoch(epoch)
+            total = len(self.sampler)
+            bar = tqdm(
+                total=total, initial=self.progress.batch_in_epoch, desc=f"epoch {epoch + 1}/{tc.epochs}",
+                disable=not self.is_main, mininterval=1.0, dynamic_ncols=True,
+            )
+            seen, epoch_start, running = 0, time.perf_counter(), None
+            for i, batch in enumerate(self.sampler):
+                if i < self.progress.batch_in_epoch:
+                    continue  # resumed mid-epoch: this batch was already trained on
+                loss = self.train_step(batch)
+                running = loss if running is None else 0.98 * running + 0.02 * loss
+                seen += batch.indices.numel()
+                self.progress.batch_in_epoch = i + 1
+                self.progress.step += 1
+                bar.update(1)
+                bar.set_postfix(loss=f"{running:.1f}", refresh=False)
+                if self._step_limit_reached():
+                    break
+            bar.close()
+            epoch_done = self.progress.batch_in_epoch >= total
+            throughput = seen * self.world_size / max(time.perf_counter() - epoch_start, 1e-9)
+            if epoch_done:
+                self.progress.epoch += 1
+                self.progress.batch_in_epoch = 0
+            metrics = self.validate()
+            self.progress.elapsed_s = time.perf_counter() - start
+            if self.is_main:
+                improved = metrics["val_elbo"] > self.progress.best_val_elbo
+                if improved:
+                    self.progress.best_val_elbo = metrics["val_elbo"]
+                    self.save_best()
+                self.save_last()
+                record = {
+                    "epoch": epoch + 1, "step": self.progress.step, "train_loss": running,
+                    "train_images_per_s": throughput, "elapsed_s": self.progress.elapsed_s, "best": improved, **metrics,
+                }
+                self._log_metrics(record)
+                log.info(
+                    "epoch %d: val ELBO %.2f per group, %.2f per image (%s); %.0f images/s",
+                    epoch + 1, metrics["val_elbo"], metrics["val_elbo_per_image"],
+                    "best so far" if improved else "not better", throughput,
+                )
+        return metrics
+
+    def _step_limit_reached(self) -> bool:
+        return self.config.train.max_steps is not None and self.progress.step >= self.config.train.max_steps
+
+    def train_step(self, batch) -> float:
+        """One gradient step on one minibatch of groups; returns the loss."""
+        x = to_float(self.train_data.images[batch.indices.to(self.device)])
+        with self.autocast:
+            terms = self.model(x, batch.group_ids.to(self.device), batch.num_groups)
+        loss = terms.loss
+        if not torch.isfinite(loss):
+            raise TrainingError(
+                f"the loss became {loss.item()} at step {self.progress.step + 1} (epoch {self.progress.epoch + 1}); "
+                f"training stopped. The last good checkpoint is in {self.out / 'last'}: lower --lr and --resume"
+            )
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        return loss.item()
+
+
+def _limit(data: GroupedImages, limit: int | None, seed: int) -> GroupedImages:
+    if limit is None or limit >= len(data):
+        return data
+    keep = torch.from_numpy(__import__("numpy").random.default_rng(seed).permutation(len(data))[:limit]).sort().values
+    return data.subset(keep)
+
+
+def _on_device(data: GroupedImages, device: torch.device) -> GroupedImages:
+    return GroupedImages(data.images.to(device), data.groups, data.group_names)
