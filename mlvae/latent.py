@@ -1,0 +1,163 @@
+"""Latent operations shared by the evaluation and the demo: encode, pool, swap, interpolate, generate,
+reconstruct. Each takes float images (B, C, H, W) in [0, 1] and returns decoded images in [0, 1].
+
+``mode`` is ``"mean"`` (posterior means, deterministic) or ``"sample"`` (one draw, seeded by ``seed``).
+For the plain VAE baseline, "content" and "style" are simply the two halves of its latent.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+
+from .model import MLVAE, Encoding
+from .posterior import DiagonalNormal, pool
+
+MODES = ("mean", "sample")
+
+
+def _generator(seed: int | None, device: torch.device) -> torch.Generator | None:
+    return None if seed is None else torch.Generator(device).manual_seed(seed)
+
+
+def _device(model: MLVAE) -> torch.device:
+    return next(model.parameters()).device
+
+
+def pick(q: DiagonalNormal, mode: str = "mean", generator: torch.Generator | None = None) -> torch.Tensor:
+    """The mean of ``q`` or one reparameterised sample: (N, d)."""
+    if mode not in MODES:
+        raise ValueError(f"mode must be 'mean' or 'sample', got {mode!r}")
+    return q.mean if mode == "mean" else q.rsample(generator)
+
+
+@torch.no_grad()
+def encode(model: MLVAE, images: torch.Tensor) -> Encoding:
+    """Per-image style and content posteriors of ``images`` (B, C, H, W): each (B, d)."""
+    return model.encode(images.to(_device(model)))
+
+
+def pool_content(encoding: Encoding, members: torch.Tensor | Sequence[int] | None = None) -> DiagonalNormal:
+    """The content posterior of a group pooled from the images ``members`` (all if None): (1, d)."""
+    if members is not None and not torch.is_tensor(members):
+        members = torch.as_tensor(list(members), dtype=torch.long)
+    return pool(encoding.content, members)
+
+
+def content_variance_by_count(encoding: Encoding) -> torch.Tensor:
+    """Mean pooled content variance after pooling the first k images, for k = 1..B: (B,)."""
+    return torch.stack([pool_content(encoding, torch.arange(k)).variance.mean() for k in range(1, encoding.content.mean.shape[0] + 1)])
+
+
+@torch.no_grad()
+def decode(model: MLVAE, content: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+    """Decoded images (B, C, H, W) of content and style codes (B, d) each."""
+    return model.decode(content, style)
+
+
+@torch.no_grad()
+def reconstruct(
+    model: MLVAE, images: torch.Tensor, pooled: bool = False, mode: str = "mean", seed: int | None = 0
+) -> torch.Tensor:
+    """Reconstructions of ``images`` (B, ...): each alone (strategy 1) or with the content pooled over all B
+    images (strategy 2, the images must be of one group)."""
+    enc = encode(model, images)
+    gen = _generator(seed, _device(model))
+    content_q = pool_content(enc) if pooled else enc.content
+    content = pick(content_q, mode, gen)
+    if pooled:
+        content = content.expand(images.shape[0], -1)
+    return decode(model, content, pick(enc.style, mode, gen))
+
+
+@torch.no_grad()
+def swap(
+    model: MLVAE,
+    style_images: torch.Tensor,
+    content_images: torch.Tensor,
+    content_groups: Sequence[torch.Tensor] | None = None,
+    mode: str = "mean",
+    seed: int | None = 0,
+) -> torch.Tensor:
+    """Swap grid (R, K, C, H, W): row r has the style of ``style_images[r]``, column k the content of
+    ``content_images[k]``. With ``content_groups[k]`` (extra images of column k's group, (n_k, C, H, W)), the
+    content is pooled over the column image and them (strategy 2)."""
+    gen = _generator(seed, _device(model))
+    style = pick(encode(model, style_images).style, mode, gen)
+    content = pick(content_posteriors(model, content_images, content_groups), mode, gen)
+    rows, cols = style.shape[0], content.shape[0]
+    grid = decode(model, content.repeat(rows, 1), style.repeat_interleave(cols, 0))
+    return grid.view(rows, cols, *grid.shape[1:])
+
+
+def content_posteriors(
+    model: MLVAE, images: torch.Tensor, groups: Sequence[torch.Tensor] | None = None
+) -> DiagonalNormal:
+    """Content posterior of each image (K, d), pooled with ``groups[k]`` when given."""
+    enc = encode(model, images)
+    if groups is None:
+        return enc.content
+    pooled = []
+    for k, extra in enumerate(groups):
+        own = DiagonalNormal(enc.content.mean[k : k + 1], enc.content.logvar[k : k + 1])
+        if extra is not None and extra.shape[0] > 0:
+            other = encode(model, extra).content
+            own = DiagonalNormal(torch.cat([own.mean, other.mean]), torch.cat([own.logvar, other.logvar]))
+        pooled.append(pool(own))
+    return DiagonalNormal(torch.cat([q.mean for q in pooled]), torch.cat([q.logvar for q in pooled]))
+
+
+def lerp(a: torch.Tensor, b: torch.Tensor, weight: float) -> torch.Tensor:
+    """(1 - weight) * a + weight * b."""
+    return a + (b - a) * weight
+
+
+@torch.no_grad()
+def interpolate(
+    model: MLVAE,
+    image_a: torch.Tensor,
+    image_b: torch.Tensor,
+    style_weight: float,
+    content_weight: float,
+    mode: str = "mean",
+    seed: int | None = 0,
+    content_groups: Sequence[torch.Tensor] | None = None,
+) -> torch.Tensor:
+    """Decode style lerp(s_a, s_b, style_weight) with content lerp(c_a, c_b, content_weight): (1, C, H, W).
+
+    ``image_a``/``image_b`` are (1, C, H, W); weights 0 give a's codes, 1 give b's."""
+    return interpolation_grid(model, image_a, image_b, [content_weight], [style_weight], mode, seed, content_groups)[0, 0:1]
+
+
+@torch.no_grad()
+def interpolation_grid(
+    model: MLVAE,
+    image_a: torch.Tensor,
+    image_b: torch.Tensor,
+    content_weights: Sequence[float],
+    style_weights: Sequence[float],
+    mode: str = "mean",
+    seed: int | None = 0,
+    content_groups: Sequence[torch.Tensor] | None = None,
+) -> torch.Tensor:
+    """Figure 5b: rows interpolate the content, columns the style: (len(content_weights), len(style_weights), C, H, W)."""
+    pair = torch.cat([image_a, image_b])
+    gen = _generator(seed, _device(model))
+    style = pick(encode(model, pair).style, mode, gen)
+    content = pick(content_posteriors(model, pair, content_groups), mode, gen)
+    cw = torch.tensor(list(content_weights), dtype=style.dtype, device=style.device).unsqueeze(1)
+    sw = torch.tensor(list(style_weights), dtype=style.dtype, device=style.device).unsqueeze(1)
+    contents = lerp(content[0:1], content[1:2], cw)  # (R, d)
+    styles = lerp(style[0:1], style[1:2], sw)  # (K, d)
+    rows, cols = contents.shape[0], styles.shape[0]
+    grid = decode(model, contents.repeat_interleave(cols, 0), styles.repeat(rows, 1))
+    return grid.view(rows, cols, *grid.shape[1:])
+
+
+@torch.no_grad()
+def generate(model: MLVAE, group_images: torch.Tensor, count: int, seed: int | None = 0) -> torch.Tensor:
+    """Figure 5a: the group's pooled content mean with ``count`` styles from the prior: (count, C, H, W)."""
+    content = pool_content(encode(model, group_images)).mean
+    gen = _generator(seed, _device(model))
+    style = torch.randn((count, model.latent_dim), generator=gen, device=content.device)
+    return decode(model, content.expand(count, -1), style)
