@@ -4,6 +4,7 @@ Examples:
   python -m mlvae.train --dataset mnist --epochs 20 --out runs/mnist
   python -m mlvae.train --dataset folder --data-dir faces/ --arch conv --width 0.5 --out runs/faces
   python -m mlvae.train --out runs/mnist --resume        # continue an interrupted run
+  torchrun --nproc_per_node 4 -m mlvae.train --dataset folder --data-dir faces/ --out runs/faces   # 4 GPUs (DDP)
 """
 from __future__ import annotations
 
@@ -16,10 +17,12 @@ from pathlib import Path
 
 import torch
 
+from . import distributed
 from .config import DataConfig, ModelConfig, RunConfig, TrainConfig
 from .data import load_splits
+from .device import pick_device
 from .errors import MLVAEError
-from .training import Trainer
+from .registry import trainer_class
 
 log = logging.getLogger("mlvae.train")
 
@@ -53,8 +56,21 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--test-fraction", type=float, default=0.1, help="folder: fraction of groups for test (default: 0.1)")
     d.add_argument("--split-seed", type=int, default=0, help="seed of the train/val/test split (default: 0)")
     m = p.add_argument_group("model")
-    m.add_argument("--model", choices=["mlvae", "vae"], default="mlvae",
-                   help="mlvae: grouped model; vae: plain VAE baseline with the same networks (default: mlvae)")
+    m.add_argument("--model", choices=["mlvae", "vae", "svi", "svi-encode", "reg-vae"], default="mlvae",
+                   help="mlvae: grouped model; vae: plain VAE baseline with the same networks; svi: free per-image "
+                   "style and per-group content parameters, test-time inference by optimisation (supplement §7); "
+                   "svi-encode: an encoder fitted to a trained SVI model on generated samples (supplement eq. 17, "
+                   "needs --svi-checkpoint); reg-vae: VAE with per-image content and the symmetrised-KL group "
+                   "penalty of supplement eq. 18 (default: mlvae)")
+    m.add_argument("--reg-lambda", type=float, default=ModelConfig.reg_lambda,
+                   help=f"reg-vae: weight lambda of the eq. 18 penalty (default: {ModelConfig.reg_lambda})")
+    m.add_argument("--inference-steps", type=int, default=ModelConfig.inference_steps,
+                   help="svi: Adam steps of test-time inference on new images, in validation and encode "
+                   f"(default: {ModelConfig.inference_steps})")
+    m.add_argument("--inference-lr", type=float, default=ModelConfig.inference_lr,
+                   help=f"svi: Adam learning rate of test-time inference (default: {ModelConfig.inference_lr})")
+    m.add_argument("--svi-checkpoint", default=None,
+                   help="svi-encode: the trained SVI checkpoint (run folder or best/) whose decoder the encoder is fitted to")
     m.add_argument("--posterior", choices=["product", "mixture"], default="product",
                    help="group content posterior: product of Normals (paper) or mixture (supplement §1)")
     m.add_argument("--arch", choices=["mlp", "conv"], default=None,
@@ -65,7 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="decoder likelihood: Normal with learned 5*tanh-bounded log-variance (paper), or Bernoulli")
     t = p.add_argument_group("training")
     t.add_argument("--epochs", type=int, default=None, help="epochs (default: 20)")
-    t.add_argument("--groups-per-batch", type=int, default=64, help="groups in a minibatch (default: 64)")
+    t.add_argument("--groups-per-batch", type=int, default=64,
+                   help="groups in a minibatch; per rank under torchrun (default: 64)")
     t.add_argument("--min-group-size", type=int, default=1, help="smallest group drawn; 1 keeps single photos served (default: 1)")
     t.add_argument("--max-group-size", type=int, default=10, help="larger groups are subsampled to this (default: 10)")
     t.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default: 1e-3, as the paper)")
@@ -94,7 +111,8 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
         model=ModelConfig(
             model_type=args.model, posterior=args.posterior, architecture=arch,
             latent_dim=args.latent_dim or latent, image_channels=channels, image_size=size,
-            width=args.width, likelihood=args.likelihood,
+            width=args.width, likelihood=args.likelihood, reg_lambda=args.reg_lambda,
+            inference_steps=args.inference_steps, inference_lr=args.inference_lr, svi_checkpoint=args.svi_checkpoint,
         ),
         data=DataConfig(
             dataset=args.dataset, data_dir=args.data_dir, image_size=size, image_channels=channels,
@@ -113,7 +131,8 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
+    rank_level = logging.INFO if distributed.env_rank() == 0 else logging.WARNING  # under torchrun rank 0 logs
+    logging.basicConfig(level=rank_level, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
     out = Path(args.out or f"runs/{args.dataset}-{args.model}")
     try:
         if args.resume:
@@ -123,22 +142,28 @@ def main(argv: list[str] | None = None) -> int:
             config = RunConfig.from_dict(json.loads(saved.read_text()))
             if args.epochs:
                 config.train.epochs = args.epochs
-            if args.max_steps is not None:
-                config.train.max_steps = args.max_steps
+            config.train.max_steps = args.max_steps  # a step limit applies to this invocation only
         else:
             config = config_from_args(args)
             if (out / "last").exists():
                 raise MLVAEError(f"{out} already holds a run: pass --resume to continue it, or choose another --out")
-        torch.set_num_threads(config.train.num_threads or os.cpu_count() or 1)
+        ranks = distributed.setup(pick_device(config.train.device))
+        torch.set_num_threads(config.train.num_threads or max(1, (os.cpu_count() or 1) // ranks.local_world_size))
         splits = load_splits(config.data)
-        trainer = Trainer(config, splits, out)
-        if args.resume and trainer.resume():
+        trainer = trainer_class(config.model.model_type)(config, splits, out, rank=ranks.rank, world_size=ranks.world_size)
+        resumed = args.resume and trainer.resume()
+        distributed.check_same_on_all_ranks(
+            trainer.progress.step if resumed else -1, "the step to resume from",
+            f"every node must see the same {out}/last: put --out on storage shared by all nodes",
+        )
+        if resumed:
             log.info("resumed %s at epoch %d, step %d", out, trainer.progress.epoch + 1, trainer.progress.step)
         log.info("training %s on %s (%d train / %d val images) on %s", config.model.model_type,
                  config.data.dataset, len(trainer.train_data), len(trainer.val_data), trainer.device)
         trainer.fit()
+        distributed.barrier()  # rank 0 has written the last checkpoint
         log.info("done: best checkpoint in %s", out / "best")
-        if args.push_to_hub:
+        if args.push_to_hub and ranks.is_main:
             from .hub import push_run
 
             push_run(out, args.push_to_hub)
@@ -148,6 +173,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         log.error("interrupted: continue with  python -m mlvae.train --out %s --resume", out)
         return 130
+    finally:
+        distributed.cleanup()
     return 0
 
 

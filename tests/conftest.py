@@ -1,0 +1,68 @@
+"""Shared fixtures: real data from $MLVAE_DATA_DIR, small models."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+from mlvae import MLVAE, ModelConfig
+from mlvae.config import DataConfig
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def data_dir() -> Path:
+    """The shared data folder, or a visible skip saying how to provide it."""
+    value = os.environ.get("MLVAE_DATA_DIR")
+    if not value or not Path(value).is_dir():
+        pytest.skip("needs real data: set MLVAE_DATA_DIR to the shared data folder (.ci/run does)")
+    return Path(value)
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    return data_dir()
+
+
+@pytest.fixture(scope="session")
+def mnist_splits(shared_data):
+    from mlvae.data import load_splits
+
+    return load_splits(DataConfig(dataset="mnist"))
+
+
+@pytest.fixture
+def mlp_model() -> MLVAE:
+    torch.manual_seed(0)
+    return MLVAE(ModelConfig(latent_dim=4, hidden_dim=32))
+
+
+def run_cli(module: str, *args: str, cwd: Path | None = None, timeout: int = 600):
+    """Run ``python -m module args`` in a subprocess; returns CompletedProcess with text output."""
+    import subprocess
+    import sys
+
+    env = dict(os.environ, PYTHONPATH=str(REPO), HF_HUB_OFFLINE="1")
+    return subprocess.run(
+        [sys.executable, "-m", module, *args], cwd=cwd or REPO, env=env, capture_output=True, text=True, timeout=timeout
+    )
+
+
+@pytest.fixture(scope="session")
+def tiny_mnist_runs(mnist_splits, tmp_path_factory) -> dict[str, Path]:
+    """Run folders of an ML-VAE and a plain VAE trained for one epoch on 4000 real MNIST images (seconds)."""
+    from mlvae.config import RunConfig, TrainConfig
+    from mlvae.training import Trainer
+
+    runs = {}
+    for model_type in ("mlvae", "vae"):
+        out = tmp_path_factory.mktemp(f"tiny-{model_type}")
+        config = RunConfig(
+            model=ModelConfig(model_type=model_type, hidden_dim=64),
+            train=TrainConfig(epochs=1, max_train_images=4000, max_val_images=500, device="cpu"),
+        )
+        Trainer(config, mnist_splits, out).fit()
+        runs[model_type] = out
+    return runs

@@ -1,0 +1,79 @@
+"""``python -m mlvae.train`` on real MNIST: learning, best checkpoint, resume, reproducibility, messages."""
+import json
+
+import pytest
+from safetensors.torch import load_file
+
+from mlvae import load_model
+from tests.conftest import run_cli
+
+QUICK = ["--dataset", "mnist", "--max-train-images", "4000", "--max-val-images", "1000", "--groups-per-batch", "16"]
+
+
+def metrics(run):
+    return [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+
+
+def test_training_on_real_mnist_improves_validation_elbo(shared_data, tmp_path):
+    run = tmp_path / "run"
+    done = run_cli("mlvae.train", *QUICK, "--epochs", "3", "--out", str(run))
+    assert done.returncode == 0, done.stderr
+    rows = metrics(run)
+    assert [r["epoch"] for r in rows] == [1, 2, 3]
+    elbos = [r["val_elbo"] for r in rows]
+    assert elbos[0] < elbos[1] < elbos[2], elbos
+    assert "val ELBO" in done.stderr and "images/s" in done.stderr
+    model, config = load_model(run)  # a run folder loads its validation-selected best/
+    assert config.data.dataset == "mnist" and not model.training
+    assert (run / "best" / "split.json").exists()
+
+
+def test_resume_continues_from_the_saved_step_and_matches_an_uninterrupted_run(shared_data, tmp_path):
+    straight, resumed = tmp_path / "straight", tmp_path / "resumed"
+    assert run_cli("mlvae.train", *QUICK, "--epochs", "2", "--out", str(straight)).returncode == 0
+    first = run_cli("mlvae.train", *QUICK, "--epochs", "2", "--max-steps", "30", "--out", str(resumed))
+    assert first.returncode == 0, first.stderr
+    assert metrics(resumed)[-1]["step"] == 30  # stopped in the middle of epoch 2
+    again = run_cli("mlvae.train", "--out", str(resumed), "--resume")
+    assert again.returncode == 0, again.stderr
+    assert "resumed" in again.stderr and "step 30" in again.stderr
+    steps = [r["step"] for r in metrics(resumed)]
+    assert steps[-1] == metrics(straight)[-1]["step"] > 30
+    a = load_file(str(straight / "last" / "model.safetensors"))
+    b = load_file(str(resumed / "last" / "model.safetensors"))
+    assert all((a[k] == b[k]).all() for k in a)
+
+
+def test_same_seed_same_weights_other_seed_other_weights(shared_data, tmp_path):
+    runs = {}
+    for name, seed in (("a", "1"), ("b", "1"), ("c", "2")):
+        done = run_cli("mlvae.train", *QUICK, "--epochs", "1", "--max-steps", "5", "--seed", seed, "--out", str(tmp_path / name))
+        assert done.returncode == 0, done.stderr
+        runs[name] = load_file(str(tmp_path / name / "last" / "model.safetensors"))
+    assert all((runs["a"][k] == runs["b"][k]).all() for k in runs["a"])
+    assert any((runs["a"][k] != runs["c"][k]).any() for k in runs["a"])
+
+
+def test_help_explains_every_flag():
+    done = run_cli("mlvae.train", "--help")
+    assert done.returncode == 0
+    for flag in ("--dataset", "--data-dir", "--groups-per-batch", "--min-group-size", "--max-group-size", "--resume",
+                 "--seed", "--device", "--width", "--likelihood", "--model", "--posterior", "--push-to-hub"):
+        assert flag in done.stdout
+
+
+@pytest.mark.parametrize("problem", ["missing-data", "existing-run", "resume-nothing"])
+def test_bad_invocations_get_one_clear_message(tmp_path, problem):
+    out = tmp_path / "run"
+    if problem == "missing-data":
+        done = run_cli("mlvae.train", "--dataset", "folder", "--data-dir", str(tmp_path / "nope"), "--out", str(out))
+        expected = "does not exist"
+    elif problem == "existing-run":
+        (out / "last").mkdir(parents=True)
+        done = run_cli("mlvae.train", "--out", str(out))
+        expected = "--resume"
+    else:
+        done = run_cli("mlvae.train", "--out", str(out), "--resume")
+        expected = "start the run without --resume"
+    assert done.returncode == 2
+    assert expected in done.stderr and "Traceback" not in done.stderr
