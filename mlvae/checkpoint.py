@@ -18,6 +18,7 @@ from safetensors.torch import load_file, save_file
 from .config import RunConfig
 from .errors import CheckpointError
 from .model import MLVAE
+from .registry import build_model
 
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
@@ -115,7 +116,7 @@ def load_model(name_or_path: str | Path, device: str | torch.device = "cpu") -> 
     """Load a checkpoint (shipped name, local folder or Hub repo id) in eval mode, float32, on ``device``."""
     folder = resolve_checkpoint(name_or_path)
     config = read_config(folder)
-    model = MLVAE(config.model)
+    model = build_model(config.model)  # the class of config.model.model_type
     tensors = read_tensors(folder / WEIGHTS_NAME)
     expected = model.state_dict()
     missing = sorted(set(expected) - set(tensors))

@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-MODEL_TYPES = ("mlvae", "vae")
+MODEL_TYPES = ("mlvae", "vae", "svi", "svi-encode", "reg-vae")  # baselines: mlvae/baselines/
 POSTERIORS = ("product", "mixture")
 ARCHITECTURES = ("mlp", "conv")
 LIKELIHOODS = ("normal", "bernoulli")
@@ -20,7 +20,7 @@ LIKELIHOODS = ("normal", "bernoulli")
 class ModelConfig:
     """What the model is: networks, latent size, posterior and likelihood."""
 
-    model_type: str = "mlvae"  # "mlvae" (grouped) or "vae" (plain VAE baseline, same networks)
+    model_type: str = "mlvae"  # "mlvae" (grouped), "vae" (plain VAE baseline, same networks) or a MODEL_TYPES baseline
     posterior: str = "product"  # group content posterior: "product" (paper eq. 7) or "mixture" (supp. §1)
     architecture: str = "mlp"  # "mlp" (MNIST, supp. §2.1) or "conv" (64x64 colour, supp. §2.1)
     latent_dim: int = 10  # d: size of style and of content each
@@ -29,6 +29,12 @@ class ModelConfig:
     hidden_dim: int = 500  # MLP hidden units
     width: float = 1.0  # conv channel multiplier (1.0 = the paper's 64/128/256/512)
     likelihood: str = "normal"
+    reg_lambda: float = 1.0  # reg-vae: weight of the symmetrised-KL content penalty (supplement eq. 18)
+    svi_observations: int = 0  # svi: rows of the per-observation style table = training images it was fitted to
+    svi_groups: int = 0  # svi: rows of the per-group content table = training groups
+    inference_steps: int = 200  # svi: Adam steps of test-time inference (encode runs an optimisation; supp. §2: 200 epochs)
+    inference_lr: float = 0.05  # svi: Adam learning rate of test-time inference
+    svi_checkpoint: str | None = None  # svi-encode: the SVI checkpoint whose decoder it was fitted to (provenance)
 
     def __post_init__(self) -> None:
         _check_choice("model_type", self.model_type, MODEL_TYPES)
@@ -37,6 +43,12 @@ class ModelConfig:
         _check_choice("likelihood", self.likelihood, LIKELIHOODS)
         if self.latent_dim < 1:
             raise ValueError(f"latent_dim must be >= 1, got {self.latent_dim}")
+        if self.posterior == "mixture" and self.model_type in ("svi", "svi-encode", "reg-vae"):
+            raise ValueError(f"the mixture posterior is an ML-VAE option; {self.model_type} has no pooled posterior")
+        if self.reg_lambda < 0 or self.inference_steps < 0 or self.inference_lr <= 0:
+            raise ValueError("reg_lambda and inference_steps must be >= 0 and inference_lr > 0")
+        if self.svi_observations < 0 or self.svi_groups < 0:
+            raise ValueError("svi_observations and svi_groups count table rows: they must be >= 0")
         if self.architecture == "conv" and self.image_size != 64:
             raise ValueError("the conv architecture takes 64x64 images (image_size=64)")
 

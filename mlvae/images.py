@@ -55,13 +55,23 @@ def prepare_image(image: Image.Image, size: int, channels: int, crop_fraction: f
     return image_to_tensor(centre_crop_resize(to_model_mode(image, channels), size, crop_fraction))
 
 
-def open_image(path: str | Path) -> Image.Image:
-    """Open and fully decode an image file, or raise DataError naming the file and the problem."""
+def open_image(path: str | Path, min_side: int | None = None, max_pixels: int | None = None) -> Image.Image:
+    """Open and fully decode an image file, or raise DataError naming the file and the problem.
+
+    ``min_side``: a JPEG is decoded reduced (by 2, 4 or 8, in its DCT) as far as its shorter side stays at least
+    this large, which makes huge photos fast. ``max_pixels``: images still larger are refused before decoding."""
     path = Path(path)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(path) as image:
+                if min_side and image.format == "JPEG":
+                    image.draft(None, (min_side, min_side))
+                if max_pixels is not None and image.width * image.height > max_pixels:
+                    raise DataError(
+                        f"{path.name}: {image.width} x {image.height} pixels is larger than the "
+                        f"{max_pixels / 1e6:.0f} megapixels allowed here; resize it (or save it as a JPEG) and retry"
+                    )
                 image.load()
                 if getattr(image, "n_frames", 1) > 1:
                     image.seek(0)

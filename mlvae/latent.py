@@ -10,8 +10,9 @@ from typing import Sequence
 
 import torch
 
+from .images import to_float
 from .model import MLVAE, Encoding
-from .posterior import DiagonalNormal, pool
+from .posterior import DiagonalNormal, pool, product_of_normals
 
 MODES = ("mean", "sample")
 
@@ -32,9 +33,31 @@ def pick(q: DiagonalNormal, mode: str = "mean", generator: torch.Generator | Non
 
 
 @torch.no_grad()
-def encode(model: MLVAE, images: torch.Tensor) -> Encoding:
-    """Per-image style and content posteriors of ``images`` (B, C, H, W): each (B, d)."""
-    return model.encode(images.to(_device(model)))
+def encode(model: MLVAE, images: torch.Tensor, batch_size: int | None = None) -> Encoding:
+    """Per-image style and content posteriors of ``images`` (B, C, H, W), float in [0, 1] or uint8: each (B, d).
+
+    With ``batch_size`` the images go through the encoder that many at a time (large test sets)."""
+    device = _device(model)
+
+    def prepared(x: torch.Tensor) -> torch.Tensor:
+        x = x.to(device)
+        return to_float(x) if x.dtype == torch.uint8 else x
+
+    if batch_size is None or images.shape[0] <= batch_size:
+        return model.encode(prepared(images))
+    parts = [model.encode(prepared(images[i : i + batch_size])) for i in range(0, images.shape[0], batch_size)]
+    return Encoding(_cat([p.style for p in parts]), _cat([p.content for p in parts]))
+
+
+def _cat(posteriors: Sequence[DiagonalNormal]) -> DiagonalNormal:
+    return DiagonalNormal(torch.cat([q.mean for q in posteriors]), torch.cat([q.logvar for q in posteriors]))
+
+
+def joint(encoding: Encoding) -> DiagonalNormal:
+    """The whole latent (content, style) of each image as one (B, 2d) posterior: how the paper pools the
+    plain VAE's latent for its baseline line."""
+    c, s = encoding.content, encoding.style
+    return DiagonalNormal(torch.cat([c.mean, s.mean], -1), torch.cat([c.logvar, s.logvar], -1))
 
 
 def pool_content(encoding: Encoding, members: torch.Tensor | Sequence[int] | None = None) -> DiagonalNormal:
@@ -42,6 +65,15 @@ def pool_content(encoding: Encoding, members: torch.Tensor | Sequence[int] | Non
     if members is not None and not torch.is_tensor(members):
         members = torch.as_tensor(list(members), dtype=torch.long)
     return pool(encoding.content, members)
+
+
+def pool_each(evidence: DiagonalNormal, members: torch.Tensor) -> DiagonalNormal:
+    """Product of Normals over each row of ``members`` (n, k) indices into ``evidence`` (N, d): (n, d).
+
+    Row r pools the k posteriors ``evidence[members[r]]`` (paper eq. 7), all rows in one vectorised call."""
+    rows, count = members.shape
+    ids = torch.arange(rows, device=members.device).repeat_interleave(count)
+    return product_of_normals(evidence.index(members.flatten()), ids, rows)
 
 
 def content_variance_by_count(encoding: Encoding) -> torch.Tensor:
@@ -63,11 +95,11 @@ def reconstruct(
     images (strategy 2, the images must be of one group)."""
     enc = encode(model, images)
     gen = _generator(seed, _device(model))
-    content_q = pool_content(enc) if pooled else enc.content
-    content = pick(content_q, mode, gen)
+    style = pick(enc.style, mode, gen)  # style before content, as in ``swap``: same draws for the same seed
+    content = pick(pool_content(enc) if pooled else enc.content, mode, gen)
     if pooled:
         content = content.expand(images.shape[0], -1)
-    return decode(model, content, pick(enc.style, mode, gen))
+    return decode(model, content, style)
 
 
 @torch.no_grad()
@@ -97,14 +129,14 @@ def content_posteriors(
     enc = encode(model, images)
     if groups is None:
         return enc.content
-    pooled = []
+    pooled = []  # a loop over the (few) columns of a figure; groups differ in size
     for k, extra in enumerate(groups):
         own = DiagonalNormal(enc.content.mean[k : k + 1], enc.content.logvar[k : k + 1])
         if extra is not None and extra.shape[0] > 0:
             other = encode(model, extra).content
             own = DiagonalNormal(torch.cat([own.mean, other.mean]), torch.cat([own.logvar, other.logvar]))
         pooled.append(pool(own))
-    return DiagonalNormal(torch.cat([q.mean for q in pooled]), torch.cat([q.logvar for q in pooled]))
+    return _cat(pooled)
 
 
 def lerp(a: torch.Tensor, b: torch.Tensor, weight: float) -> torch.Tensor:

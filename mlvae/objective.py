@@ -65,22 +65,53 @@ def group_elbo(
     elif num_groups is None:
         num_groups = int(group_ids.max().item()) + 1
     enc = model.encode(x)
-    kl_style = kl_to_standard_normal(enc.style)
     if model.config.posterior == "mixture" and model.is_grouped:
         if noise is not None:
             raise ValueError("fixed noise is only supported for the product-of-normals posterior")
         content_sample = mixture_sample(enc.content, group_ids, generator)
         kl_content = mixture_kl_monte_carlo(content_sample, enc.content, group_ids, num_groups)
         style_sample = enc.style.rsample(generator)
+        return elbo_terms(model, x, enc.style, content_sample, style_sample, kl_content, group_ids)
+    group_q = product_of_normals(enc.content, group_ids, num_groups)
+    return normal_group_elbo(model, x, enc.style, group_q, group_ids, generator, noise)
+
+
+def normal_group_elbo(
+    model: MLVAE,
+    x: torch.Tensor,
+    style: DiagonalNormal,
+    group_content: DiagonalNormal,
+    group_ids: torch.Tensor,
+    generator: torch.Generator | None = None,
+    noise: tuple[torch.Tensor, torch.Tensor] | None = None,
+) -> ObjectiveTerms:
+    """Group ELBO (eq. 3) given the posteriors: style (B, d) per observation, content (num_groups, d) per group.
+
+    Shared by the ML-VAE (content pooled by eq. 7) and the baselines whose posteriors come from elsewhere
+    (SVI's free parameters, the regularised VAE's per-observation content).
+    """
+    kl_content = kl_to_standard_normal(group_content)
+    per_obs = group_content.index(group_ids)  # each observation draws its own c_{G,i}
+    if noise is None:
+        content_sample, style_sample = per_obs.rsample(generator), style.rsample(generator)
     else:
-        group_q = product_of_normals(enc.content, group_ids, num_groups)
-        kl_content = kl_to_standard_normal(group_q)
-        per_obs = group_q.index(group_ids)  # each observation draws its own c_{G,i}
-        if noise is None:
-            content_sample, style_sample = per_obs.rsample(generator), enc.style.rsample(generator)
-        else:
-            content_sample = _shift_scale(per_obs, noise[0])
-            style_sample = _shift_scale(enc.style, noise[1])
+        content_sample = _shift_scale(per_obs, noise[0])
+        style_sample = _shift_scale(style, noise[1])
+    return elbo_terms(model, x, style, content_sample, style_sample, kl_content, group_ids)
+
+
+def elbo_terms(
+    model: MLVAE,
+    x: torch.Tensor,
+    style: DiagonalNormal,
+    content_sample: torch.Tensor,
+    style_sample: torch.Tensor,
+    kl_content: torch.Tensor,
+    group_ids: torch.Tensor,
+) -> ObjectiveTerms:
+    """Assemble eq. 3 from the samples (B, d) and the content KL (num_groups,): likelihood, style KL, sums."""
+    num_groups = kl_content.shape[0]
+    kl_style = kl_to_standard_normal(style)
     ll = log_likelihood(x, model.decode_params(content_sample, style_sample))
     per_obs_terms = torch.zeros(num_groups, dtype=ll.dtype, device=ll.device).index_add(0, group_ids, ll - kl_style)
     elbo = per_obs_terms - kl_content

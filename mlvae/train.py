@@ -23,6 +23,7 @@ from .data import load_splits
 from .device import pick_device
 from .errors import MLVAEError
 from .registry import trainer_class
+from .training import check_output_folder, checkpoint_bytes
 
 log = logging.getLogger("mlvae.train")
 
@@ -147,6 +148,8 @@ def main(argv: list[str] | None = None) -> int:
             config = config_from_args(args)
             if (out / "last").exists():
                 raise MLVAEError(f"{out} already holds a run: pass --resume to continue it, or choose another --out")
+        if distributed.env_rank() == 0:  # a full disk or unwritable --out is reported before any work
+            check_output_folder(out, needed_bytes=checkpoint_bytes(config))
         ranks = distributed.setup(pick_device(config.train.device))
         torch.set_num_threads(config.train.num_threads or max(1, (os.cpu_count() or 1) // ranks.local_world_size))
         splits = load_splits(config.data)

@@ -1,0 +1,132 @@
+"""What each tab computes: prepared photos in, sheets and numbers out. The model math is all in
+``mlvae.latent``; this module only chooses which latent operation to call and lays the results out."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import torch
+from PIL import Image
+
+from mlvae import DataError
+from mlvae import latent
+from mlvae.images import to_float
+
+from .inputs import Photos, labels_to_groups
+from .models import DemoModel
+from .sheets import grid_sheet, single_image, stacked_sheet, strip_sheet
+
+FRESH_STYLES = 8  # the pooled identity is shown with this many styles from the prior
+GRID_STEPS = 7  # interpolation grid: weights 0, 1/6, ..., 1 on each axis
+MAX_SWAP = 8
+MAX_GROUP = 64
+MAX_GENERATE = 32
+
+
+@dataclass
+class PoolResult:
+    """Pool-evidence outputs: per-photo sheet, fresh-style sheet, variance chart data, a sentence."""
+
+    sheet: Image.Image  # rows: input as the model sees it, reconstruction alone, reconstruction with pooled content
+    fresh: Image.Image  # the pooled content with FRESH_STYLES styles from the prior
+    chart: pd.DataFrame  # columns photos, variance, curve
+    summary: str
+
+
+def require(photos: Photos, minimum: int, what: str) -> torch.Tensor:
+    """The photos as float (B, C, H, W), or DataError when fewer than ``minimum`` are usable."""
+    if len(photos) < minimum:
+        need = "a photo" if minimum == 1 else f"at least {minimum} photos"
+        refused = " ".join(photos.problems[:2]) + (" ..." if len(photos.problems) > 2 else "")
+        raise DataError(
+            f"{what} needs {need} and got {len(photos) or 'none'} usable. "
+            + (f"Refused: {refused} " if refused else "")
+            + "Upload images (or draw, for digits)."
+        )
+    return to_float(photos.images)
+
+
+def pool_evidence(m: DemoModel, photos: Photos, seed: int = 0) -> PoolResult:
+    """Reconstructions alone and pooled, the pooled identity in fresh styles, and variance by photo count."""
+    x = require(photos, 1, "Pooling evidence")
+    alone = latent.reconstruct(m.model, x, pooled=False)
+    pooled = latent.reconstruct(m.model, x, pooled=True)
+    fresh = latent.generate(m.model, x, FRESH_STYLES, seed=int(seed))
+    variance = latent.content_variance_by_count(latent.encode(m.model, x)).cpu()
+    k = torch.arange(1, len(variance) + 1)
+    chart = pd.DataFrame({
+        "photos": [str(n) for n in torch.cat([k, k]).tolist()],  # categories: whole-number ticks
+        "variance": torch.cat([variance, variance[0] / k]).tolist(),
+        "curve": ["pooled content (product of Normals)"] * len(k) + ["first photo's variance / k, for reference"] * len(k),
+    })
+    if len(variance) == 1:
+        summary = (f"One photo: content variance {variance[0]:.3g}. Add more photos of the same "
+                   f"{'digit' if m.is_digits else 'person'} to watch it shrink.")
+    else:
+        summary = (f"Pooling {len(variance)} photos shrank the mean content variance from {variance[0]:.3g} "
+                   f"(one photo) to {variance[-1]:.3g}, {variance[0] / variance[-1]:.1f}x smaller: every photo "
+                   "adds its precision (paper eq. 7).")
+    return PoolResult(stacked_sheet([photos.images, alone, pooled]), strip_sheet(fresh), chart, summary)
+
+
+def _pair(a: Photos, b: Photos) -> tuple[torch.Tensor, torch.Tensor, list[torch.Tensor]]:
+    xa, xb = require(a, 1, "Interpolation input A"), require(b, 1, "Interpolation input B")
+    return xa[:1], xb[:1], [xa[1:], xb[1:]]
+
+
+def interpolation(m: DemoModel, a: Photos, b: Photos, style_weight: float, content_weight: float) -> Image.Image:
+    """A's codes moved toward B's: style by ``style_weight``, content by ``content_weight`` (0 = A, 1 = B)."""
+    image_a, image_b, groups = _pair(a, b)
+    out = latent.interpolate(m.model, image_a, image_b, float(style_weight), float(content_weight), content_groups=groups)
+    return single_image(out[0])
+
+
+def interpolation_grid(m: DemoModel, a: Photos, b: Photos, steps: int = GRID_STEPS) -> Image.Image:
+    """Paper Figure 5b: rows move the content from A to B, columns the style."""
+    image_a, image_b, groups = _pair(a, b)
+    weights = torch.linspace(0, 1, steps).tolist()
+    return grid_sheet(latent.interpolation_grid(m.model, image_a, image_b, weights, weights, content_groups=groups))
+
+
+def swap_grid(m: DemoModel, photos: Photos, pooled: bool, labels: str = "") -> Image.Image:
+    """Every style (rows) with every content (columns); with ``pooled``, a column's content is pooled over
+    the photos that share its group label (all photos when no labels are given)."""
+    x = require(photos, 1, "The swap grid")
+    groups = None
+    if pooled:
+        groups = [x[others] for others in labels_to_groups(labels, x.shape[0])]
+    grid = latent.swap(m.model, x, x, content_groups=groups)
+    return grid_sheet(grid, row_headers=photos.images, col_headers=photos.images)
+
+
+def generation(m: DemoModel, photos: Photos, count: int, seed: int) -> Image.Image:
+    """The group's pooled content with ``count`` styles drawn from the prior (seeded)."""
+    x = require(photos, 1, "Generation")
+    count = int(count)
+    if not 1 <= count <= MAX_GENERATE:
+        raise DataError(f"the number of images must be between 1 and {MAX_GENERATE}, got {count}")
+    return strip_sheet(latent.generate(m.model, x, count, seed=int(seed)))
+
+
+def about(m: DemoModel | None) -> str:
+    """Markdown: what the model is, what pooling means, the model card's numbers, the limits."""
+    if m is None:
+        return "No model is loaded, so there is nothing to describe yet."
+    c = m.config
+    arch = "MLP (supplement §2.1, MNIST)" if c.model.architecture == "mlp" else f"convolutional (supplement §2.1), width x{c.model.width:g}"
+    params = sum(p.numel() for p in m.model.parameters())
+    model_type = {"mlvae": "Multi-Level VAE", "vae": "plain VAE baseline (no grouping)"}.get(c.model.model_type, c.model.model_type)
+    lines = [
+        f"## {m.label}",
+        f"- **Model**: {model_type}, {params / 1e6:.2f} M parameters, {arch}; style and content each "
+        f"d = {c.model.latent_dim}; group posterior: {c.model.posterior} of Normals; {c.model.likelihood} likelihood.",
+        f"- **Inputs**: {c.data.image_size} x {c.data.image_size}, {'greyscale' if m.is_digits else 'colour'}, "
+        f"centre crop of {c.data.crop_fraction:g} of the shorter side, as in training"
+        + ("; light-background drawings are inverted to MNIST's white on black." if m.is_digits else "."),
+        f"- **Checkpoint**: `{m.source}` ({m.folder}); trained on `{c.data.dataset}`"
+        + (f" for {c.train.epochs} epochs." if c.train.epochs else "."),
+        "",
+        "### The model card",
+        m.card or "_This checkpoint has no model card (README.md), so there are no evaluation numbers to show._",
+    ]
+    return "\n".join(lines)

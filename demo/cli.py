@@ -1,0 +1,49 @@
+"""``python app.py``: load the models and launch the demo (locally, or as a Hugging Face Space)."""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+
+from .models import ENV_VAR, load_registry, sources_from_env
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of ``python app.py``."""
+    p = argparse.ArgumentParser(
+        prog="python app.py",
+        description="The ML-VAE demo: pool evidence, interpolate, swap and generate, in the browser. It serves the "
+        "shipped checkpoints in checkpoints/ (mnist, faces) that exist, plus any given here or in "
+        f"${ENV_VAR} (comma- or space-separated).",
+    )
+    p.add_argument("--model", action="append", default=[], metavar="PATH_OR_HUB_ID",
+                   help="an extra checkpoint: a folder with config.json + model.safetensors, a training run folder "
+                   "(its best/ is used), or a Hugging Face Hub id like user/name; repeat for several")
+    p.add_argument("--no-shipped", action="store_true", help="do not load checkpoints/mnist and checkpoints/faces")
+    p.add_argument("--host", default=None, help="address to listen on (default: 127.0.0.1, or $GRADIO_SERVER_NAME)")
+    p.add_argument("--port", type=int, default=None, help="port (default: 7860 or the next free one, or $GRADIO_SERVER_PORT)")
+    p.add_argument("--threads", type=int, default=None, help="CPU threads for torch (default: all cores)")
+    p.add_argument("--share", action="store_true", help="also open a temporary public gradio.live link (needs the internet)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Load the models, build the interface and serve it until interrupted."""
+    started = time.perf_counter()
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # works offline; no calls home
+    import torch
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    from .app import build_app, launch_options
+
+    registry = load_registry([*args.model, *sources_from_env()], include_shipped=not args.no_shipped)
+    app = build_app(registry)
+    logging.getLogger("demo").info("built the demo with %d model(s) in %.1f s", len(registry.models),
+                                   time.perf_counter() - started)
+    app.launch(server_name=args.host, server_port=args.port, share=args.share, **launch_options())
+    return 0

@@ -1,0 +1,52 @@
+"""The example inputs that ship with the demo: images the models generated themselves (no third-party photos).
+
+``demo/examples/digits/digit-<class>-<i>.png`` and ``demo/examples/faces/person-<p>-<i>.png`` are written by
+``python -m demo.make_examples``; this module only picks which of them fill each tab.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+EXAMPLES_DIR = Path(__file__).resolve().parent / "examples"
+DIGIT_NAME = "digit-{group}-{index}.png"
+FACE_NAME = "person-{group}-{index}.png"
+
+
+@dataclass
+class ExampleSet:
+    """Paths for every tab's inputs (empty lists when the examples are missing)."""
+
+    pool: list[str] = field(default_factory=list)
+    interp_a: list[str] = field(default_factory=list)
+    interp_b: list[str] = field(default_factory=list)
+    swap: list[str] = field(default_factory=list)
+    swap_labels: str = ""
+    generate: list[str] = field(default_factory=list)
+
+
+def _files(kind: str, pattern: str, group: int | str, indices: range) -> list[str]:
+    folder = EXAMPLES_DIR / kind
+    paths = [folder / pattern.format(group=group, index=i) for i in indices]
+    return [str(p) for p in paths if p.is_file()]
+
+
+def example_set(kind: str) -> ExampleSet:
+    """The examples for a ``digits`` or ``faces`` model."""
+    if kind == "digits":
+        pattern, pool_group, a, b, generate_group, swap_groups = DIGIT_NAME, 3, 2, 7, 5, (1, 4, 6, 9)
+    else:
+        pattern, pool_group, a, b, generate_group, swap_groups = FACE_NAME, 0, 1, 2, 4, (0, 1, 2, 3)
+    swap, labels = [], []
+    for label, group in zip("abcd", swap_groups):
+        found = _files(kind, pattern, group, range(2))
+        swap += found
+        labels += [label] * len(found)
+    return ExampleSet(
+        pool=_files(kind, pattern, pool_group, range(5)),
+        interp_a=_files(kind, pattern, a, range(2)),
+        interp_b=_files(kind, pattern, b, range(2)),
+        swap=swap,
+        swap_labels=" ".join(labels),
+        generate=_files(kind, pattern, generate_group, range(3)),
+    )

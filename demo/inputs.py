@@ -1,0 +1,180 @@
+"""Uploaded photos and drawings -> model inputs, prepared exactly as the checkpoint's training data was
+(``RunConfig.data``: image size, channels, centre-crop fraction), through ``mlvae.images``.
+
+Digit models get one extra step, because MNIST digits are white ink on black, centred in a 20-pixel box of the
+28-pixel frame: a light-background image (a drawing, a scan of ink on paper) is inverted and its ink is framed
+the MNIST way. Images that already look like MNIST (dark background) are prepared as they are.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+import torch
+from PIL import Image, ImageOps
+
+from mlvae import DataConfig, DataError, MLVAEError
+from mlvae.images import open_image, prepare_image, to_model_mode
+
+MAX_PIXELS = 24_000_000  # decoded size limit per upload (JPEGs are decoded reduced, so this is met by other formats)
+MNIST_INK_BOX = 20 / 28  # MNIST digits fit a 20 x 20 box centred in the 28 x 28 frame
+INK_THRESHOLD = 0.25  # a pixel is ink above this fraction of the brightest pixel
+
+
+@dataclass(frozen=True)
+class Preparation:
+    """How a checkpoint's training images were prepared (from its ``DataConfig``)."""
+
+    size: int
+    channels: int
+    crop_fraction: float
+
+    @classmethod
+    def of(cls, data: DataConfig) -> "Preparation":
+        """The preparation recorded in a checkpoint's data config."""
+        return cls(data.image_size, data.image_channels, data.crop_fraction)
+
+    @property
+    def digits(self) -> bool:
+        """Single-channel (MNIST-style) inputs."""
+        return self.channels == 1
+
+
+@dataclass
+class Photos:
+    """Prepared inputs ``images`` uint8 (B, C, H, W), their file ``names``, and a message per refused file."""
+
+    images: torch.Tensor
+    names: list[str]
+    problems: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return self.images.shape[0]
+
+
+def has_light_background(image: Image.Image) -> bool:
+    """True when the border of a greyscale image is mostly light (ink on paper rather than MNIST's black)."""
+    arr = np.asarray(image, dtype=np.uint8)
+    border = np.concatenate([arr[0], arr[-1], arr[:, 0], arr[:, -1]])
+    return float(np.median(border)) > 127
+
+
+def frame_digit(image: Image.Image) -> Image.Image:
+    """White-on-black greyscale digit -> its ink box padded to a square, the ink filling 20/28 of it like MNIST."""
+    arr = np.asarray(image, dtype=np.uint8)
+    ink = arr > INK_THRESHOLD * max(int(arr.max()), 1)
+    if arr.max() < 32 or not ink.any():
+        raise DataError("the drawing is empty: draw a digit (dark ink on a light background, or light on dark)")
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    top, bottom, left, right = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+    side = int(np.ceil(max(bottom - top, right - left) / MNIST_INK_BOX))
+    canvas = Image.new("L", (side, side), 0)
+    canvas.paste(image.crop((left, top, right, bottom)), ((side - (right - left)) // 2, (side - (bottom - top)) // 2))
+    return canvas
+
+
+def prepare_file(path: str | Path, prep: Preparation) -> torch.Tensor:
+    """One image file -> uint8 (C, size, size) as the model was trained, or DataError naming the problem."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path.name}: the upload is missing on the server; upload it again")
+    # decode JPEGs reduced, but never below 2x the crop the model sees, so the final resize stays antialiased
+    min_side = int(np.ceil(2 * prep.size / prep.crop_fraction))
+    image = open_image(path, min_side=min_side, max_pixels=MAX_PIXELS)
+    if prep.digits:
+        image = to_model_mode(image, 1)
+        if has_light_background(image):
+            image = frame_digit(ImageOps.invert(image))
+    return prepare_image(image, prep.size, prep.channels, prep.crop_fraction)
+
+
+@lru_cache(maxsize=512)
+def _prepare_cached(path: str, size_bytes: int, mtime_ns: int, prep: Preparation) -> torch.Tensor | str:
+    try:
+        return prepare_file(path, prep)
+    except MLVAEError as exc:
+        return str(exc)
+    except (OSError, ValueError, MemoryError) as exc:  # anything PIL lets through: still one file's problem
+        return f"{Path(path).name}: could not be read as an image ({type(exc).__name__}: {exc}); try another file"
+
+
+def prepare_cached(path: str | Path, prep: Preparation) -> torch.Tensor | str:
+    """``prepare_file`` remembered per file (slider moves re-use uploads): a tensor, or the problem as text."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return f"{Path(path).name}: the upload is missing on the server; upload it again"
+    return _prepare_cached(str(path), stat.st_size, stat.st_mtime_ns, prep)
+
+
+def read_photos(paths: Sequence[str | Path], prep: Preparation, limit: int | None = None) -> Photos:
+    """Prepare every readable file of ``paths`` (the first ``limit``); unreadable ones become ``problems``."""
+    problems: list[str] = []
+    if limit is not None and len(paths) > limit:
+        problems.append(f"{len(paths)} photos given: this part of the demo uses the first {limit}")
+        paths = paths[:limit]
+    kept, names = [], []
+    for path in paths:
+        result = prepare_cached(path, prep)
+        if isinstance(result, str):
+            problems.append(result)
+        else:
+            kept.append(result)
+            names.append(Path(path).name)
+    images = torch.stack(kept) if kept else torch.zeros((0, prep.channels, prep.size, prep.size), dtype=torch.uint8)
+    return Photos(images, names, problems)
+
+
+def gallery_paths(value: Any) -> list[str]:
+    """File paths of a Gradio gallery value: a list of paths or of (path, caption) pairs; None -> []."""
+    if not value:
+        return []
+    paths = []
+    for item in value:
+        if isinstance(item, (tuple, list)):
+            item = item[0]
+        if isinstance(item, dict):  # a FileData-like dict
+            item = item.get("path") or (item.get("image") or {}).get("path")
+        if item:
+            paths.append(str(item))
+    return paths
+
+
+def save_drawing(image: Image.Image | None, folder: str | None = None) -> str | None:
+    """Write a sketch-pad composite as a PNG and return its path; None for an empty canvas."""
+    if image is None:
+        return None
+    folder = folder or os.path.join(tempfile.gettempdir(), "mlvae-demo-drawings")
+    os.makedirs(folder, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix="drawing-", suffix=".png", dir=folder)
+    os.close(fd)
+    image.save(name)
+    return name
+
+
+def labels_to_groups(labels: str, count: int) -> list[list[int]]:
+    """Group labels ("a a b b", one per photo) -> for each photo, the indices of the OTHER photos of its group.
+
+    An empty string puts every photo in one group. Raises DataError when the count of labels is wrong."""
+    parts = labels.replace(",", " ").split()
+    if not parts:
+        parts = ["all"] * count
+    if len(parts) != count:
+        raise DataError(
+            f"{len(parts)} group labels for {count} photos: give one label per photo, in upload order "
+            "(e.g. 'a a b b' for two photos each of two people), or leave the labels empty for one group"
+        )
+    return [[j for j, other in enumerate(parts) if other == mine and j != i] for i, mine in enumerate(parts)]
+
+
+def first_problems(problems: Iterable[str], limit: int = 4) -> list[str]:
+    """At most ``limit`` messages, the rest summarised in one more line."""
+    problems = list(problems)
+    if len(problems) <= limit:
+        return problems
+    return problems[:limit] + [f"... and {len(problems) - limit} more files could not be used"]

@@ -1,0 +1,147 @@
+"""The demo's model registry: the shipped checkpoints plus any named on the command line or in $MLVAE_MODELS."""
+from __future__ import annotations
+
+import logging
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+from mlvae import MLVAE, MLVAEError, RunConfig, load_model
+from mlvae.checkpoint import CONFIG_NAME, SHIPPED_DIR, resolve_checkpoint
+
+log = logging.getLogger(__name__)
+
+SHIPPED_NAMES = ("faces", "mnist")  # picker order: the first one present is the default
+SHIPPED_LABELS = {"faces": "faces (64x64 colour)", "mnist": "digits (MNIST)"}
+ENV_VAR = "MLVAE_MODELS"  # extra checkpoints: folders or Hub ids, separated by commas or spaces
+CARD_NAME = "README.md"
+
+
+@dataclass
+class DemoModel:
+    """A loaded checkpoint and what the demo needs to know about it."""
+
+    name: str  # the picker's value, unique
+    label: str  # what the picker shows
+    source: str  # what was asked for: shipped name, folder or Hub id
+    folder: Path
+    model: MLVAE
+    config: RunConfig
+    card: str | None  # the model card (README.md) without its front matter, if the checkpoint has one
+
+    @property
+    def is_digits(self) -> bool:
+        """Single-channel models take drawings and white-on-black digits."""
+        return self.config.data.image_channels == 1
+
+    @property
+    def kind(self) -> str:
+        """``digits`` or ``faces``: which example photos and input tools fit this model."""
+        return "digits" if self.is_digits else "faces"
+
+
+@dataclass
+class ModelRegistry:
+    """The models the demo serves, by name, and the problems met while loading the others."""
+
+    models: dict[str, DemoModel] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def default(self) -> str | None:
+        """The name the picker starts on, or None when no model loaded."""
+        return next(iter(self.models), None)
+
+    def choices(self) -> list[tuple[str, str]]:
+        """(label, name) pairs for the picker."""
+        return [(m.label, m.name) for m in self.models.values()]
+
+    def get(self, name: str | None) -> DemoModel:
+        """The model called ``name``, or MLVAEError saying what is available."""
+        if not self.models:
+            raise MLVAEError(no_model_message())
+        if name not in self.models:
+            raise MLVAEError(f"no model {name!r} in this demo; choose one of: {', '.join(self.models)}")
+        return self.models[name]
+
+
+def no_model_message() -> str:
+    """What to do when no checkpoint could be loaded."""
+    return (
+        f"No model checkpoint found: {SHIPPED_DIR}/mnist and {SHIPPED_DIR}/faces are missing and no other "
+        "checkpoint was given. Train one (e.g. `python -m mlvae.train --epochs 3 --out runs/mnist`) and start "
+        f"the demo with `python app.py --model runs/mnist`, or list checkpoint folders or Hub ids in ${ENV_VAR}."
+    )
+
+
+def sources_from_env(value: str | None = None) -> list[str]:
+    """Checkpoint folders or Hub ids listed in $MLVAE_MODELS (commas or whitespace between them)."""
+    value = os.environ.get(ENV_VAR, "") if value is None else value
+    return [part for part in re.split(r"[,\s]+", value) if part]
+
+
+def read_model_card(folder: Path) -> str | None:
+    """The checkpoint's README.md without its YAML front matter, or None."""
+    path = folder / CARD_NAME
+    if not path.is_file():
+        return None
+    text = path.read_text(encoding="utf-8", errors="replace")
+    if text.startswith("---"):
+        end = text.find("\n---", 3)
+        if end != -1:
+            text = text[end + 4 :]
+    return text.strip() or None
+
+
+def _name_for(source: str, folder: Path, taken: set[str]) -> str:
+    local = Path(source).expanduser()
+    if local.exists():
+        base = folder.parent.name if folder.name in ("best", "last") else folder.name
+    else:
+        base = source  # a Hub id
+    name, n = base, 2
+    while name in taken:
+        name, n = f"{base}-{n}", n + 1
+    return name
+
+
+def load_one(source: str, name: str | None = None, label: str | None = None, taken: Sequence[str] = ()) -> DemoModel:
+    """Load a checkpoint (shipped name, folder or Hub id) on the CPU, or raise MLVAEError."""
+    folder = resolve_checkpoint(source)
+    model, config = load_model(folder)
+    name = name or _name_for(source, folder, set(taken))
+    return DemoModel(name, label or name, source, folder, model, config, read_model_card(folder))
+
+
+def load_registry(
+    extra: Sequence[str] = (), include_shipped: bool = True, shipped_dir: Path = SHIPPED_DIR
+) -> ModelRegistry:
+    """Load every shipped checkpoint present, then ``extra`` sources; failures are logged, never raised."""
+    registry = ModelRegistry()
+    if include_shipped:
+        for name in SHIPPED_NAMES:
+            folder = shipped_dir / name
+            if not (folder / CONFIG_NAME).exists():
+                log.info("no shipped checkpoint %s (looked in %s)", name, folder)
+                continue
+            _add(registry, str(folder), name, SHIPPED_LABELS[name])
+    for source in extra:
+        _add(registry, source, None, None)
+    if not registry.models:
+        log.warning("%s", no_model_message())
+    return registry
+
+
+def _add(registry: ModelRegistry, source: str, name: str | None, label: str | None) -> None:
+    try:
+        loaded = load_one(source, name, label, taken=list(registry.models))
+    except (MLVAEError, OSError, ValueError) as exc:
+        message = f"could not load the checkpoint {source!r}: {exc}"
+        log.warning("%s", message)
+        registry.problems.append(message)
+        return
+    registry.models[loaded.name] = loaded
+    log.info("loaded %s from %s (%s, %d x %d x %d)", loaded.name, loaded.folder, loaded.config.model.model_type,
+             loaded.config.data.image_channels, loaded.config.data.image_size, loaded.config.data.image_size)

@@ -1,0 +1,75 @@
+"""The held-out test images a checkpoint is evaluated on.
+
+mnist: the standard 10k test set. folder datasets: the test groups of the split the checkpoint was trained
+with (``split.json`` beside the checkpoint or in its run folder), re-read from the data folder; or, with
+``all_groups``, every group of a data folder (e.g. a different face collection, all unseen identities).
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+from pathlib import Path
+
+from .checkpoint import SPLIT_NAME
+from .config import DataConfig
+from .data.grouped import GroupedImages
+from .data.loading import list_groups, load_mnist, read_groups
+from .errors import DataError
+
+log = logging.getLogger(__name__)
+
+
+def find_split(checkpoint_folder: Path) -> dict | None:
+    """The ``split.json`` record of a checkpoint folder or of the run folder above it, if any."""
+    for folder in (checkpoint_folder, checkpoint_folder.parent):
+        path = folder / SPLIT_NAME
+        if path.exists():
+            try:
+                return json.loads(path.read_text())
+            except ValueError as exc:
+                raise DataError(f"{path} is not valid JSON ({exc}); restore it from the training run") from exc
+    return None
+
+
+def load_test_images(
+    checkpoint_folder: Path, data: DataConfig, data_dir: str | Path | None = None, all_groups: bool = False
+) -> GroupedImages:
+    """Test images (uint8 (N, C, H, W)) with their group labels, prepared as the checkpoint was trained."""
+    if data_dir is not None:
+        data = dataclasses.replace(data, data_dir=str(data_dir))
+    if data.dataset == "mnist":
+        if all_groups:
+            log.info("--all-groups has no effect on mnist: its standard test set is used")
+        return load_mnist(data).test
+    if not data.data_dir:
+        raise DataError("this checkpoint was trained on a folder dataset: give --data-dir, the folder of group subfolders")
+    folder = Path(data.data_dir)
+    if not folder.exists():
+        raise DataError(
+            f"data folder {folder} (from the checkpoint's config) does not exist here: "
+            "give --data-dir, the folder of group subfolders to evaluate on"
+        )
+    groups = list_groups(folder)
+    split = find_split(checkpoint_folder)
+    if all_groups:
+        if split is not None and Path(split.get("data_dir", "")).resolve() == folder.resolve():
+            seen = set(split["groups"].get("train", [])) & set(groups)
+            if seen:
+                log.warning("--all-groups on the training folder: %d of its groups were seen in training", len(seen))
+        return read_groups(groups, data)
+    if split is None or "groups" not in split:
+        raise DataError(
+            f"no {SPLIT_NAME} with the group split beside {checkpoint_folder}: pass --all-groups to treat every "
+            "group of --data-dir as unseen test groups"
+        )
+    names = list(split["groups"].get("test", []))
+    if not names:
+        raise DataError(f"the checkpoint's {SPLIT_NAME} has no test groups: pass --all-groups with a --data-dir of unseen groups")
+    missing = [n for n in names if n not in groups]
+    if missing:
+        raise DataError(
+            f"{len(missing)} test group(s) of the checkpoint's split are not in {folder} (e.g. {missing[0]!r}): "
+            "give the --data-dir the model was trained on, or --all-groups"
+        )
+    return read_groups({n: groups[n] for n in names}, data)

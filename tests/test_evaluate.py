@@ -1,0 +1,140 @@
+"""The evaluation: classifier protocol (supplement §3), held-out test images, and the whole command."""
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+import torch
+from PIL import Image
+
+from tests.conftest import run_cli
+from mlvae.checkpoint import write_json
+from mlvae.classifier import (
+    FeatureSource, ProtocolConfig, block_labels, pooling_members, run_protocol, split_trials,
+)
+from mlvae.config import DataConfig
+from mlvae.errors import DataError
+from mlvae.evaluate import FILES
+from mlvae.heldout import load_test_images
+from mlvae.posterior import DiagonalNormal
+
+
+@pytest.mark.parametrize("max_k, trials", [(20, 5), (250, 3)])  # enough images for disjoint trials, and not
+def test_classifier_protocol_keeps_train_val_and_test_images_disjoint(mnist_splits, max_k, trials):
+    labels = mnist_splits.test.groups
+    splits = split_trials(labels, max_k, trials, seed=0)
+    assert len(splits) == trials
+    for split in splits:
+        parts = [split.train, split.val, split.test]
+        assert all(p.shape == (10, max_k) for p in parts)
+        flat = torch.cat([p.flatten() for p in parts])
+        assert flat.unique().numel() == flat.numel()  # disjoint, no image twice
+        for p in parts:
+            assert (labels[p] == labels[p[:, :1]]).all()  # a row is one class
+        generator = torch.Generator().manual_seed(0)
+        for k in (1, 2, max_k):
+            for part in parts:
+                members = pooling_members(part, k, generator)
+                assert torch.isin(members, part.flatten()).all()  # pooled only within its own set
+                assert (members[:, 0] == part.flatten()).all()  # each row starts with the image itself
+                assert (labels[members] == labels[members[:, :1]]).all()
+                ordered = members.sort(dim=1).values
+                assert (ordered[:, 1:] != ordered[:, :-1]).all()  # k distinct images
+    if max_k * 3 * trials <= int(torch.bincount(labels).min()):
+        every = torch.cat([torch.cat([s.train, s.val, s.test]).flatten() for s in splits])
+        assert every.unique().numel() == every.numel()  # trials use different images
+
+
+def test_split_needs_two_classes_with_enough_images(mnist_splits):
+    with pytest.raises(DataError, match="lower --K"):
+        split_trials(mnist_splits.test.groups, 400, 1)
+
+
+def test_classifier_reads_class_from_informative_features_and_not_from_noise():
+    """Features whose mean is the class (noisy per image) vs features independent of the class: the first
+    become more accurate as k images are pooled, the second stay near chance."""
+    generator = torch.Generator().manual_seed(0)
+    labels = torch.arange(6).repeat_interleave(40)
+    centres = torch.randn((6, 4), generator=generator) * 3.0
+    noisy = centres[labels] + torch.randn((240, 4), generator=generator) * 2.0
+    informative = DiagonalNormal(noisy, torch.full((240, 4), math.log(4.0)))
+    unrelated = DiagonalNormal(torch.randn((240, 4), generator=generator), torch.zeros(240, 4))
+    config = ProtocolConfig(max_k=8, trials=2, max_epochs=80, patience=10, feature_mode="mean")
+    results = run_protocol(
+        labels, {"C": FeatureSource(informative, pooled=True), "S": FeatureSource(unrelated, pooled=False)}, config
+    )
+    c, s = results["features"]["C"], results["features"]["S"]
+    assert c["accuracy"]["mean"][-1] > 0.95 and c["accuracy"]["mean"][-1] > c["accuracy"]["mean"][0] + 0.1
+    assert c["bits"]["mean"][-1] < c["bits"]["mean"][0]
+    assert max(s["accuracy"]["mean"]) < 0.45
+    assert results["num_classes"] == 6 and results["k"] == list(range(1, 9))
+    assert len(c["accuracy"]["trials"]) == 2 and all(len(t) == 8 for t in c["accuracy"]["trials"])
+
+
+def test_block_labels_follow_rows():
+    assert block_labels(torch.zeros((3, 2), dtype=torch.long)).tolist() == [0, 0, 1, 1, 2, 2]
+
+
+# ---- held-out test images of folder datasets -----------------------------------------------------------------
+@pytest.fixture
+def face_groups(shared_data, tmp_path):
+    """A folder of four real identities' folders (links, no copies)."""
+    source = shared_data / "faces-celeba200"
+    folder = tmp_path / "faces"
+    folder.mkdir()
+    names = sorted(p.name for p in source.iterdir() if p.is_dir())[:4]
+    for name in names:
+        (folder / name).symlink_to(source / name)
+    return folder, names
+
+
+def test_folder_test_images_are_the_split_test_groups_or_all_groups(face_groups, tmp_path):
+    folder, names = face_groups
+    checkpoint = tmp_path / "run" / "best"
+    checkpoint.mkdir(parents=True)
+    data = DataConfig(dataset="folder", data_dir=str(folder), image_size=64, image_channels=3, crop_fraction=0.8)
+    with pytest.raises(DataError, match="--all-groups"):
+        load_test_images(checkpoint, data)
+    write_json(checkpoint.parent / "split.json", {"groups": {"train": names[:2], "val": [], "test": names[2:]}})
+    test = load_test_images(checkpoint, data)
+    assert test.group_names == names[2:]
+    assert test.images.shape[1:] == (3, 64, 64) and len(test) == 60
+    everything = load_test_images(checkpoint, data, all_groups=True)
+    assert everything.group_names == names and len(everything) == 120
+    write_json(checkpoint.parent / "split.json", {"groups": {"test": ["no-such-person"]}})
+    with pytest.raises(DataError, match="not in"):
+        load_test_images(checkpoint, data)
+
+
+# ---- the whole command --------------------------------------------------------------------------------------
+def test_evaluation_of_a_real_mnist_model_writes_every_file(tiny_mnist_runs, tmp_path):
+    out = tmp_path / "eval"
+    result = run_cli(
+        "mlvae.evaluate", str(tiny_mnist_runs["mlvae"]), "--baseline", str(tiny_mnist_runs["vae"]),
+        "--quick", "--out", str(out), "--threads", "1",
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    for name in FILES.values():
+        assert (out / name).stat().st_size > 0, name
+    for key in ("swap_strategy1", "swap_strategy2", "interpolation", "generation", "pooling", "classifier_plot"):
+        with Image.open(out / FILES[key]) as image:
+            assert image.format == "PNG" and min(image.size) >= 56
+    with Image.open(out / FILES["swap_strategy1"]) as image:  # 3 x 3 swaps + input and reconstruction rows/cols
+        assert image.size[0] >= 5 * 56
+    results = json.loads((out / FILES["classifier_json"]).read_text())
+    assert set(results["features"]) == {"S", "C", "VAE"}
+    for feature in results["features"].values():
+        assert len(feature["accuracy"]["mean"]) == 3 and len(feature["bits"]["trials"]) == 2
+        assert all(0.0 <= a <= 1.0 for a in feature["accuracy"]["mean"])
+    report = (out / FILES["report"]).read_text()
+    for key, name in FILES.items():
+        if key not in ("report", "classifier_table"):
+            assert f"({name})" in report, name
+    assert "| k |" in report and "VAE acc." in report
+
+
+def test_evaluation_of_a_missing_checkpoint_says_what_to_give(tmp_path):
+    result = run_cli("mlvae.evaluate", str(tmp_path / "nothing-here"), "--quick", "--out", str(tmp_path / "o"))
+    assert result.returncode == 2
+    assert "no checkpoint" in result.stderr and "Traceback" not in result.stderr
