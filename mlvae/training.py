@@ -20,6 +20,7 @@ from .config import RunConfig
 from .data import GroupBatchSampler, GroupedImages, Splits
 from . import distributed
 from .device import pick_device
+from .elbo import accumulate_elbo, fixed_batches, summarise
 from .errors import MLVAEError
 from .images import to_float
 from .objective import ObjectiveTerms, group_elbo
@@ -28,7 +29,6 @@ from safetensors.torch import save_file
 
 log = logging.getLogger(__name__)
 
-VAL_SEED_OFFSET = 1_000_003  # validation grouping and noise are fixed, so epochs compare
 
 
 class TrainingError(MLVAEError):
@@ -67,7 +67,8 @@ def checkpoint_bytes(config: RunConfig) -> int:
     """Disk a run needs: best/ and last/ weights plus Adam's two moments, with a margin."""
     from .registry import build_model
 
-    weights = sum(p.numel() for p in build_model(config.model).parameters()) * 4
+    with torch.random.fork_rng(devices=[]):  # building the model must not move the run's random stream
+        weights = sum(p.numel() for p in build_model(config.model).parameters()) * 4
     return 4 * weights + 16 * 2**20
 
 
@@ -189,32 +190,15 @@ class Trainer:
         tc = self.config.train
         distributed.broadcast_buffers(self.module)  # validate (and save) rank 0's BatchNorm statistics
         self.model.eval()
-        sampler = GroupBatchSampler(
-            self.val_data.groups, tc.groups_per_batch, tc.min_group_size, tc.max_group_size, tc.seed + VAL_SEED_OFFSET
-        )
-        total = kl_c = kl_s = ll = 0.0
-        groups = images = 0
-        for i, batch in enumerate(sampler):
-            if i % self.world_size != self.rank:
-                continue
-            generator = torch.Generator(self.device).manual_seed(tc.seed + VAL_SEED_OFFSET + i)
-            x = self._inputs(batch)
+
+        def objective(batch, generator):
             with self.autocast:
-                terms = self.validation_objective(x, batch, generator)
-            total += terms.elbo.sum().item()
-            kl_c += terms.kl_content.sum().item()
-            kl_s += terms.kl_style.sum().item()
-            ll += terms.log_likelihood.sum().item()
-            groups += terms.num_groups
-            images += terms.num_images
+                return self.validation_objective(self._inputs(batch), batch, generator)
+
+        sums = accumulate_elbo(fixed_batches(self.val_data.groups, tc), objective, tc.seed, self.device,
+                               keep=lambda i: i % self.world_size == self.rank)
         self.model.train()
-        sums = torch.tensor([total, kl_c, kl_s, ll, groups, images], dtype=torch.float64)
-        total, kl_c, kl_s, ll, groups, images = distributed.all_reduce_sum(sums, self.device).tolist()
-        return {
-            "val_elbo": total / groups, "val_elbo_per_image": total / images,
-            "val_log_likelihood_per_image": ll / images, "val_kl_style_per_image": kl_s / images,
-            "val_kl_content_per_group": kl_c / groups,
-        }
+        return summarise(distributed.all_reduce_sum(sums, self.device), "val")
 
     def fit(self) -> dict[str, float]:
         """Train to ``config.train.epochs`` (or ``max_steps``); returns the last validation metrics."""
