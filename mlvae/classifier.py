@@ -76,6 +76,17 @@ def eligible_classes(labels: torch.Tensor, max_k: int) -> torch.Tensor:
     return classes[counts >= 3 * max_k]
 
 
+def check_enough_images(labels: torch.Tensor, max_k: int) -> torch.Tensor:
+    """The eligible classes, or DataError if fewer than 2 classes hold 3K test images."""
+    classes = eligible_classes(labels, max_k)
+    if len(classes) < 2:
+        raise DataError(
+            f"the classifier needs at least 2 classes with {3 * max_k} test images (3K for K = {max_k}); "
+            "lower --K or evaluate on more test images per group"
+        )
+    return classes
+
+
 def largest_k(labels: torch.Tensor, upper: int, min_classes: int = 10) -> int:
     """The largest K <= ``upper`` with at least ``min_classes`` classes of 3K images (at least 1)."""
     counts = torch.unique(labels, return_counts=True)[1]
@@ -89,12 +100,7 @@ def split_trials(labels: torch.Tensor, max_k: int, trials: int, seed: int = 0) -
     """Per trial, K train, K val and K test images of each eligible class, all disjoint.
 
     Trials use disjoint images where the classes hold enough (3K x trials), else fresh random draws."""
-    classes = eligible_classes(labels, max_k)
-    if len(classes) < 2:
-        raise DataError(
-            f"the classifier needs at least 2 classes with {3 * max_k} test images (3K for K = {max_k}); "
-            "lower --K or evaluate on more test images per group"
-        )
+    classes = check_enough_images(labels, max_k)
     rng = np.random.default_rng(seed)
     members = [(labels == c).nonzero().flatten().numpy() for c in classes.tolist()]
     orders = [rng.permutation(m) for m in members]

@@ -24,7 +24,7 @@ import torch
 
 from . import figures, latent
 from .checkpoint import atomic_write, load_model, resolve_checkpoint, write_json
-from .classifier import FeatureSource, ProtocolConfig, largest_k, run_protocol
+from .classifier import FeatureSource, ProtocolConfig, check_enough_images, largest_k, run_protocol
 from .config import RunConfig
 from .data.grouped import GroupedImages
 from .device import pick_device
@@ -161,6 +161,7 @@ def evaluate(args: argparse.Namespace) -> Path:
         max_k=K, trials=args.trials or (2 if args.quick else 5), seed=args.seed, feature_mode=args.feature_mode,
         max_epochs=args.max_epochs or (30 if args.quick else 300), patience=args.patience or (5 if args.quick else 20),
     )
+    check_enough_images(test.groups, K)  # before minutes of work, not after
     out.mkdir(parents=True, exist_ok=True)
     for key, image in make_figures(model, test, sizes, args.pool_images, args.figure_mode, args.seed).items():
         save_png(image, out / FILES[key])

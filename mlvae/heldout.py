@@ -46,9 +46,10 @@ def load_test_images(
         raise DataError("this checkpoint was trained on a folder dataset: give --data-dir, the folder of group subfolders")
     folder = Path(data.data_dir)
     if not folder.exists():
+        where = "given by --data-dir" if data_dir is not None else "from the checkpoint's config"
         raise DataError(
-            f"data folder {folder} (from the checkpoint's config) does not exist here: "
-            "give --data-dir, the folder of group subfolders to evaluate on"
+            f"data folder {folder} ({where}) does not exist here: give --data-dir, the folder of group "
+            "subfolders to evaluate on"
         )
     groups = list_groups(folder)
     split = find_split(checkpoint_folder)
