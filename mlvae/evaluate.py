@@ -85,6 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
     f = p.add_argument_group("figures")
     f.add_argument("--figure-mode", choices=["mean", "sample"], default="mean",
                    help="figures decode posterior means or one sample per image (the paper's figures sample) (default: mean)")
+    f.add_argument("--decoded-only", action="store_true",
+                   help="show reconstructions where figures would show input images, so no input photo is "
+                   "published (use for licensed photos, e.g. faces in a model card)")
     f.add_argument("--pool-images", type=int, default=10,
                    help="strategy 2: other test images of each input's group pooled into its content (default: 10)")
     r = p.add_argument_group("run")
@@ -163,7 +166,8 @@ def evaluate(args: argparse.Namespace) -> Path:
     )
     check_enough_images(test.groups, K)  # before minutes of work, not after
     out.mkdir(parents=True, exist_ok=True)
-    for key, image in make_figures(model, test, sizes, args.pool_images, args.figure_mode, args.seed).items():
+    for key, image in make_figures(model, test, sizes, args.pool_images, args.figure_mode, args.seed,
+                                    decoded_only=args.decoded_only).items():
         save_png(image, out / FILES[key])
 
     encoding = latent.encode(model, test.images, ENCODE_BATCH)

@@ -80,6 +80,7 @@ def swap_grid(
     strategy: int,
     mode: str,
     seed: int,
+    shown=lambda x: x,
 ):
     """Figure 4 for strategy 1 (no pooling) or 2 (each input's content pooled with the other images of its
     group given beside it); ``rows`` and ``cols`` are (inputs (n, C, H, W), other images of each one's group)."""
@@ -89,44 +90,50 @@ def swap_grid(
     # a swap with identical inputs is the reconstruction: its diagonal, under the same pooling
     col_recons = latent.swap(model, cols, cols, col_groups, mode, seed).diagonal(dim1=0, dim2=1).movedim(-1, 0)
     row_recons = latent.swap(model, rows, rows, row_groups, mode, seed).diagonal(dim1=0, dim2=1).movedim(-1, 0)
-    return figures.swap_figure(rows, cols, row_recons, col_recons, swaps, figures.display_scale(cols.shape[-1]))
+    return figures.swap_figure(shown(rows), shown(cols), row_recons, col_recons, swaps, figures.display_scale(cols.shape[-1]))
 
 
-def interpolation(model: MLVAE, picker: Picker, sizes: FigureSizes, pool_images: int, mode: str, seed: int):
+def interpolation(model: MLVAE, picker: Picker, sizes: FigureSizes, pool_images: int, mode: str, seed: int, shown=lambda x: x):
     """Figure 5b between test images of two different groups, strategy 2."""
     pair, extras = picker.inputs_with_extras(2, pool_images)
     weights = torch.linspace(0, 1, sizes.interpolation_steps).tolist()
     grid = latent.interpolation_grid(model, pair[0:1], pair[1:2], weights, weights, mode, seed, extras)
-    return figures.interpolation_figure(grid, pair[0], pair[1], figures.display_scale(pair.shape[-1]))
+    pair_shown = shown(pair)
+    return figures.interpolation_figure(grid, pair_shown[0], pair_shown[1], figures.display_scale(pair.shape[-1]))
 
 
-def generation(model: MLVAE, picker: Picker, sizes: FigureSizes, seed: int):
+def generation(model: MLVAE, picker: Picker, sizes: FigureSizes, seed: int, shown=lambda x: x):
     """Figure 5a: per group, its images and generations from its pooled content mean with prior styles."""
     inputs = [picker.float(picker.images_of(g, sizes.generation_inputs)) for g in picker.groups(sizes.generation_groups)]
     made = [latent.generate(model, x, sizes.generation_count, seed + i) for i, x in enumerate(inputs)]
-    return figures.generation_figure(inputs, made, figures.display_scale(inputs[0].shape[-1]))
+    return figures.generation_figure([shown(x) for x in inputs], made, figures.display_scale(inputs[0].shape[-1]))
 
 
-def pooling(model: MLVAE, picker: Picker, sizes: FigureSizes, mode: str, seed: int):
+def pooling(model: MLVAE, picker: Picker, sizes: FigureSizes, mode: str, seed: int, shown=lambda x: x):
     """Figure 6a/6b: reconstructions of a group's images without and with pooling their content."""
     inputs = [picker.float(picker.images_of(g, sizes.pooling_images)) for g in picker.groups(sizes.pooling_groups)]
     unpooled = [latent.reconstruct(model, x, pooled=False, mode=mode, seed=seed) for x in inputs]
     pooled = [latent.reconstruct(model, x, pooled=True, mode=mode, seed=seed) for x in inputs]
-    return figures.pooling_figure(inputs, unpooled, pooled, figures.display_scale(inputs[0].shape[-1]))
+    return figures.pooling_figure([shown(x) for x in inputs], unpooled, pooled, figures.display_scale(inputs[0].shape[-1]))
 
 
 def make_figures(
-    model: MLVAE, test: GroupedImages, sizes: FigureSizes, pool_images: int, mode: str, seed: int
+    model: MLVAE, test: GroupedImages, sizes: FigureSizes, pool_images: int, mode: str, seed: int,
+    decoded_only: bool = False,
 ) -> dict[str, Image.Image]:
-    """Every qualitative figure, keyed swap_strategy1, swap_strategy2, interpolation, generation, pooling."""
+    """Every qualitative figure, keyed swap_strategy1, swap_strategy2, interpolation, generation, pooling.
+
+    ``decoded_only``: where a figure shows input images, show their reconstructions instead, so that no
+    input photo appears (for figures of licensed photos that are published, e.g. in a model card)."""
     picker = Picker(test, seed)
+    shown = (lambda x: latent.reconstruct(model, x, pooled=False, mode="mean")) if decoded_only else (lambda x: x)
     swap_rows = picker.inputs_with_extras(sizes.swap_rows, pool_images)  # both strategies show the same inputs
     swap_cols = picker.inputs_with_extras(sizes.swap_cols, pool_images)
     steps = {
-        "swap_strategy1": lambda: swap_grid(model, swap_rows, swap_cols, 1, mode, seed),
-        "swap_strategy2": lambda: swap_grid(model, swap_rows, swap_cols, 2, mode, seed),
-        "interpolation": lambda: interpolation(model, picker, sizes, pool_images, mode, seed),
-        "generation": lambda: generation(model, picker, sizes, seed),
-        "pooling": lambda: pooling(model, picker, sizes, mode, seed),
+        "swap_strategy1": lambda: swap_grid(model, swap_rows, swap_cols, 1, mode, seed, shown),
+        "swap_strategy2": lambda: swap_grid(model, swap_rows, swap_cols, 2, mode, seed, shown),
+        "interpolation": lambda: interpolation(model, picker, sizes, pool_images, mode, seed, shown),
+        "generation": lambda: generation(model, picker, sizes, seed, shown),
+        "pooling": lambda: pooling(model, picker, sizes, mode, seed, shown),
     }
     return {key: make() for key, make in tqdm(steps.items(), desc="figures", dynamic_ncols=True)}

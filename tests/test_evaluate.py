@@ -140,3 +140,16 @@ def test_evaluation_of_a_missing_checkpoint_says_what_to_give(tmp_path):
     result = run_cli("mlvae.evaluate", str(tmp_path / "nothing-here"), "--quick", "--out", str(tmp_path / "o"))
     assert result.returncode == 2
     assert "no checkpoint" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_decoded_only_figures_show_reconstructions_instead_of_inputs(tiny_mnist_runs, mnist_splits):
+    from mlvae import load_model
+    from mlvae.qualitative import QUICK_SIZES, make_figures
+
+    model, _ = load_model(tiny_mnist_runs["mlvae"])
+    test = mnist_splits.test.subset(torch.arange(400))
+    plain = make_figures(model, test, QUICK_SIZES, 2, "mean", 0)
+    decoded = make_figures(model, test, QUICK_SIZES, 2, "mean", 0, decoded_only=True)
+    for key in plain:  # every figure shows inputs, so every figure changes
+        assert plain[key].size == decoded[key].size
+        assert list(plain[key].getdata()) != list(decoded[key].getdata()), key
