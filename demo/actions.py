@@ -29,7 +29,7 @@ class PoolResult:
 
     sheet: Image.Image  # rows: input as the model sees it, reconstruction alone, reconstruction with pooled content
     fresh: Image.Image  # the pooled content with FRESH_STYLES styles from the prior
-    chart: pd.DataFrame  # columns photos, variance, curve
+    chart: pd.DataFrame  # columns photos (1..B, as text), variance (mean pooled content variance)
     summary: str
 
 
@@ -53,11 +53,9 @@ def pool_evidence(m: DemoModel, photos: Photos, seed: int = 0) -> PoolResult:
     pooled = latent.reconstruct(m.model, x, pooled=True)
     fresh = latent.generate(m.model, x, FRESH_STYLES, seed=int(seed))
     variance = latent.content_variance_by_count(latent.encode(m.model, x)).cpu()
-    k = torch.arange(1, len(variance) + 1)
     chart = pd.DataFrame({
-        "photos": [str(n) for n in torch.cat([k, k]).tolist()],  # categories: whole-number ticks
-        "variance": torch.cat([variance, variance[0] / k]).tolist(),
-        "curve": ["pooled content (product of Normals)"] * len(k) + ["first photo's variance / k, for reference"] * len(k),
+        "photos": [str(k) for k in range(1, len(variance) + 1)],  # categories: whole-number ticks
+        "variance": variance.tolist(),
     })
     if len(variance) == 1:
         summary = (f"One photo: content variance {variance[0]:.3g}. Add more photos of the same "
@@ -77,7 +75,8 @@ def _pair(a: Photos, b: Photos) -> tuple[torch.Tensor, torch.Tensor, list[torch.
 def interpolation(m: DemoModel, a: Photos, b: Photos, style_weight: float, content_weight: float) -> Image.Image:
     """A's codes moved toward B's: style by ``style_weight``, content by ``content_weight`` (0 = A, 1 = B)."""
     image_a, image_b, groups = _pair(a, b)
-    out = latent.interpolate(m.model, image_a, image_b, float(style_weight), float(content_weight), content_groups=groups)
+    out = latent.interpolate(m.model, image_a, image_b, float(style_weight), float(content_weight),
+                             content_groups=groups)
     return single_image(out[0])
 
 
@@ -113,9 +112,11 @@ def about(m: DemoModel | None) -> str:
     if m is None:
         return "No model is loaded, so there is nothing to describe yet."
     c = m.config
-    arch = "MLP (supplement §2.1, MNIST)" if c.model.architecture == "mlp" else f"convolutional (supplement §2.1), width x{c.model.width:g}"
+    arch = ("MLP (supplement §2.1, MNIST)" if c.model.architecture == "mlp"
+            else f"convolutional (supplement §2.1), width x{c.model.width:g}")
     params = sum(p.numel() for p in m.model.parameters())
-    model_type = {"mlvae": "Multi-Level VAE", "vae": "plain VAE baseline (no grouping)"}.get(c.model.model_type, c.model.model_type)
+    names = {"mlvae": "Multi-Level VAE", "vae": "plain VAE baseline (no grouping)"}
+    model_type = names.get(c.model.model_type, c.model.model_type)
     lines = [
         f"## {m.label}",
         f"- **Model**: {model_type}, {params / 1e6:.2f} M parameters, {arch}; style and content each "

@@ -16,17 +16,19 @@ import gradio as gr
 from mlvae import MLVAEError
 
 from . import actions
-from .example_sets import EXAMPLES_DIR, example_set
-from .inputs import Photos, Preparation, first_problems, gallery_paths, read_photos, save_drawing
+from .example_sets import EXAMPLES_DIR, ExampleSet, example_set
+from .handlers import Handlers
+from .inputs import gallery_paths, save_drawing
 from .models import ModelRegistry, no_model_message
 
 log = logging.getLogger(__name__)
 
 MAX_FILE_SIZE = "16mb"  # per uploaded file
 CONCURRENCY = 2  # requests computed at once (a free Space has 2 vCPUs)
+TORCH_THREADS = 1  # per process: one core per concurrent request; more threads oversubscribe a small CPU
 QUEUE_SIZE = 64  # waiting requests beyond this are turned away with a message
 LIVE = dict(trigger_mode="always_last", show_progress="minimal")
-RESULT = dict(type="pil", format="png", show_label=False, elem_classes="result", buttons=["download", "fullscreen"],
+RESULT = dict(type="filepath", show_label=False, elem_classes="result", buttons=["download", "fullscreen"],
               interactive=False)
 
 INTRO = """# ML-VAE: pool, swap, interpolate
@@ -55,7 +57,7 @@ the reconstructions with the pooled content agree on one identity while each kee
 """
 
 CSS = """
-.result img { width: 100%; height: 100%; object-fit: contain; image-rendering: pixelated; }
+.result img { width: 100%; height: 100%; object-fit: contain; }
 .problem { border-left: 4px solid #d97706; padding-left: 0.75em; }
 """
 
@@ -109,9 +111,10 @@ def photo_input(label: str, key: str, digits: bool) -> PhotoInput:
     """Build one photo input: upload, webcam or paste into the gallery; draw into it for digit models."""
     gallery = gr.Gallery(
         label=label, type="filepath", interactive=True, sources=["upload", "webcam", "clipboard"],
-        columns=6, height=210, object_fit="contain", elem_id=f"{key}-photos",
+        columns=8, fit_columns=False, height=150, object_fit="contain", elem_id=f"{key}-photos",
     )
     with gr.Accordion("Draw a digit", open=False, visible=digits) as drawing:
+        gr.Markdown("Pick the brush on the pad's left, draw one digit, then add it to the photos.")
         pad = gr.Sketchpad(
             type="pil", canvas_size=(280, 280), fixed_canvas=True, layers=False, transforms=(),
             brush=gr.Brush(default_size=12, colors=["#000000"], color_mode="fixed"), label="Drawing pad",
@@ -122,42 +125,13 @@ def photo_input(label: str, key: str, digits: bool) -> PhotoInput:
 
 
 def build_app(registry: ModelRegistry) -> gr.Blocks:
-    """The whole demo as a ``gr.Blocks`` (call ``.queue()`` is done here; launch with ``launch_options()``)."""
+    """The whole demo as a queued ``gr.Blocks``; launch it with ``app.launch(**launch_options())``."""
     default = registry.default
     digits = default is not None and registry.get(default).is_digits
 
-    def photos_of(model_name: str, value: Any, limit: int) -> tuple[Any, Photos]:
-        m = registry.get(model_name)
-        photos = read_photos(gallery_paths(value), Preparation.of(m.config.data), limit)
-        for message in first_problems(photos.problems):
-            gr.Warning(html.escape(message))
-        return m, photos
-
-    def pool(model_name, photos):
-        m, photos = photos_of(model_name, photos, actions.MAX_GROUP)
-        r = actions.pool_evidence(m, photos)
-        return r.sheet, r.fresh, r.chart, r.summary
-
-    def interpolate(model_name, a, b, style_w, content_w):
-        m, pa = photos_of(model_name, a, actions.MAX_GROUP)
-        _, pb = photos_of(model_name, b, actions.MAX_GROUP)
-        return actions.interpolation(m, pa, pb, style_w, content_w), actions.interpolation_grid(m, pa, pb)
-
-    def interpolate_image(model_name, a, b, style_w, content_w):
-        m, pa = photos_of(model_name, a, actions.MAX_GROUP)
-        _, pb = photos_of(model_name, b, actions.MAX_GROUP)
-        return actions.interpolation(m, pa, pb, style_w, content_w)
-
-    def swap(model_name, photos, pooled, labels):
-        m, photos = photos_of(model_name, photos, actions.MAX_SWAP)
-        return actions.swap_grid(m, photos, bool(pooled), labels or "")
-
-    def generate(model_name, photos, count, seed):
-        m, photos = photos_of(model_name, photos, actions.MAX_GROUP)
-        return actions.generation(m, photos, count, seed if seed is not None else 0)
-
-    def about(model_name):
-        return actions.about(registry.models.get(model_name))
+    handlers = Handlers(registry, warn=lambda message: gr.Warning(html.escape(message)))
+    pool, interpolate, interpolate_image = handlers.pool, handlers.interpolate, handlers.interpolate_image
+    swap, generate, about = handlers.swap, handlers.generate, handlers.about
 
     def live(fn: Callable, outputs_count: int, *required: int) -> Callable:
         """``fn`` for change events: an empty required input clears the outputs instead of raising."""
@@ -170,7 +144,7 @@ def build_app(registry: ModelRegistry) -> gr.Blocks:
 
         return run
 
-    with gr.Blocks(title="ML-VAE demo: pool, swap, interpolate") as app:
+    with gr.Blocks(title="ML-VAE demo: pool, swap, interpolate", delete_cache=(3600, 3600)) as app:  # uploads: 1 h
         gr.Markdown(INTRO)
         problems = ([] if registry.models else [no_model_message()]) + registry.problems
         gr.Markdown("\n\n".join(f"**Note:** {html.escape(p)}" for p in problems), visible=bool(problems),
@@ -195,9 +169,9 @@ def build_app(registry: ModelRegistry) -> gr.Blocks:
                     with gr.Column(scale=2):
                         gr.Markdown("The pooled identity with fresh styles drawn from the prior")
                         pool_fresh = gr.Image(label="Pooled identity", **RESULT, height=300, elem_id="pool-fresh")
-                pool_chart = gr.LinePlot(x="photos", y="variance", color="curve", label="Content uncertainty",
-                                         x_title="photos pooled", y_title="mean content variance", color_title="",
-                                         height=380, elem_id="pool-chart",
+                pool_chart = gr.LinePlot(x="photos", y="variance", label="Content uncertainty after pooling",
+                                         x_title="photos pooled", y_title="mean content variance",
+                                         height=300, elem_id="pool-chart",
                                          sort=[str(k) for k in range(1, actions.MAX_GROUP + 1)])  # 1, 2, ..., 10
                 inputs.append(pool_in)
             with gr.Tab("Interpolate", id="interpolate"):
@@ -291,12 +265,12 @@ def build_app(registry: ModelRegistry) -> gr.Blocks:
 
         for inp, tab in zip(inputs, tab_of_input):
             added = inp.add.click(guarded(add_drawing), [inp.pad, inp.gallery], [inp.gallery, inp.pad],
-                                  api_visibility="private")
+                                  api_visibility="private", show_progress="hidden")
             listen(added.success, tab)
 
         def fill_examples(model_name):
             m = registry.models.get(model_name)
-            ex = example_set(m.kind if m else "faces")
+            ex = example_set(m.kind) if m else ExampleSet()  # no model: nothing to compute
             visible = [gr.update(visible=bool(m and m.is_digits)) for _ in inputs]
             galleries = [ex.pool, ex.interp_a, ex.interp_b, ex.swap, ex.generate]
             return (*visible, *[g or None for g in galleries], ex.swap_labels)

@@ -23,9 +23,12 @@ def build_parser() -> argparse.ArgumentParser:
                    "(its best/ is used), or a Hugging Face Hub id like user/name; repeat for several")
     p.add_argument("--no-shipped", action="store_true", help="do not load checkpoints/mnist and checkpoints/faces")
     p.add_argument("--host", default=None, help="address to listen on (default: 127.0.0.1, or $GRADIO_SERVER_NAME)")
-    p.add_argument("--port", type=int, default=None, help="port (default: 7860 or the next free one, or $GRADIO_SERVER_PORT)")
-    p.add_argument("--threads", type=int, default=None, help="CPU threads for torch (default: all cores)")
-    p.add_argument("--share", action="store_true", help="also open a temporary public gradio.live link (needs the internet)")
+    p.add_argument("--port", type=int, default=None,
+                   help="port (default: 7860 or the next free one, or $GRADIO_SERVER_PORT)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="CPU threads for torch (default: 1, one core for each of the 2 requests served at once)")
+    p.add_argument("--share", action="store_true",
+                   help="also open a temporary public gradio.live link (needs the internet)")
     return p
 
 
@@ -37,9 +40,9 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # works offline; no calls home
     import torch
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    from .app import build_app, launch_options
+    from .app import TORCH_THREADS, build_app, launch_options
+
+    torch.set_num_threads(args.threads or TORCH_THREADS)
 
     registry = load_registry([*args.model, *sources_from_env()], include_shipped=not args.no_shipped)
     app = build_app(registry)

@@ -25,28 +25,28 @@ class ExampleSet:
     generate: list[str] = field(default_factory=list)
 
 
-def _files(kind: str, pattern: str, group: int | str, indices: range) -> list[str]:
-    folder = EXAMPLES_DIR / kind
+def _files(root: Path, kind: str, pattern: str, group: int | str, indices: range) -> list[str]:
+    folder = root / kind
     paths = [folder / pattern.format(group=group, index=i) for i in indices]
     return [str(p) for p in paths if p.is_file()]
 
 
-def example_set(kind: str) -> ExampleSet:
-    """The examples for a ``digits`` or ``faces`` model."""
+def example_set(kind: str, root: Path = EXAMPLES_DIR) -> ExampleSet:
+    """The examples (under ``root``) for a ``digits`` or ``faces`` model."""
     if kind == "digits":
         pattern, pool_group, a, b, generate_group, swap_groups = DIGIT_NAME, 3, 2, 7, 5, (1, 4, 6, 9)
     else:
         pattern, pool_group, a, b, generate_group, swap_groups = FACE_NAME, 0, 1, 2, 4, (0, 1, 2, 3)
     swap, labels = [], []
     for label, group in zip("abcd", swap_groups):
-        found = _files(kind, pattern, group, range(2))
+        found = _files(root, kind, pattern, group, range(2))
         swap += found
         labels += [label] * len(found)
     return ExampleSet(
-        pool=_files(kind, pattern, pool_group, range(5)),
-        interp_a=_files(kind, pattern, a, range(2)),
-        interp_b=_files(kind, pattern, b, range(2)),
+        pool=_files(root, kind, pattern, pool_group, range(5)),
+        interp_a=_files(root, kind, pattern, a, range(2)),
+        interp_b=_files(root, kind, pattern, b, range(2)),
         swap=swap,
         swap_labels=" ".join(labels),
-        generate=_files(kind, pattern, generate_group, range(3)),
+        generate=_files(root, kind, pattern, generate_group, range(3)),
     )

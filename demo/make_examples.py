@@ -79,8 +79,10 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code."""
     parser = argparse.ArgumentParser(prog="python -m demo.make_examples", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--digits", default="mnist", help="digits checkpoint: shipped name, folder or Hub id (default: mnist)")
-    parser.add_argument("--faces", default="faces", help="faces checkpoint: shipped name, folder or Hub id (default: faces)")
+    parser.add_argument("--digits", default="mnist",
+                        help="digits checkpoint: shipped name, folder or Hub id (default: mnist)")
+    parser.add_argument("--faces", default="faces",
+                        help="faces checkpoint: shipped name, folder or Hub id (default: faces)")
     parser.add_argument("--out", type=Path, default=EXAMPLES_DIR, help=f"output folder (default: {EXAMPLES_DIR})")
     parser.add_argument("--seed", type=int, default=0, help="seed of the prior draws (default: 0)")
     args = parser.parse_args(argv)

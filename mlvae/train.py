@@ -145,7 +145,10 @@ def main(argv: list[str] | None = None) -> int:
                 config.train.epochs = args.epochs
             config.train.max_steps = args.max_steps  # a step limit applies to this invocation only
         else:
-            config = config_from_args(args)
+            try:
+                config = config_from_args(args)
+            except ValueError as exc:  # flags that do not go together, e.g. --model svi --posterior mixture
+                raise MLVAEError(f"{exc}: change the flags (see --help)") from exc
             if (out / "last").exists():
                 raise MLVAEError(f"{out} already holds a run: pass --resume to continue it, or choose another --out")
         if distributed.env_rank() == 0:  # a full disk or unwritable --out is reported before any work

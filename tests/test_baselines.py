@@ -15,7 +15,6 @@ from mlvae.images import to_float
 from mlvae.objective import normal_group_elbo
 from mlvae.posterior import (
     DiagonalNormal,
-    kl_to_standard_normal,
     mixture_kl_monte_carlo,
     mixture_log_density,
     mixture_sample,
@@ -37,10 +36,11 @@ def as_torch(q: DiagonalNormal) -> Independent:
     return Independent(Normal(q.mean, torch.exp(0.5 * q.logvar)), 1)
 
 
-def train_cli(*args: str) -> None:
+def train_cli(*args: str) -> int:
+    """``python -m mlvae.train`` in this process; its exit code."""
     threads = torch.get_num_threads()  # main() sets the process-wide thread count
     try:
-        assert train_main([*COMMON, *args]) == 0
+        return train_main([*COMMON, *args])
     finally:
         torch.set_num_threads(threads)
 
@@ -49,10 +49,15 @@ def train_cli(*args: str) -> None:
 def runs(shared_data, tmp_path_factory) -> dict:
     """Run folders of every baseline trained through ``python -m mlvae.train`` on real MNIST (about 30 s)."""
     root = tmp_path_factory.mktemp("baselines")
-    train_cli("--model", "svi", "--epochs", "6", "--inference-steps", "20", "--out", str(root / "svi"))
-    train_cli("--model", "svi-encode", "--svi-checkpoint", str(root / "svi"), "--epochs", "5", "--out", str(root / "svi-encode"))
-    train_cli("--model", "reg-vae", "--reg-lambda", "2.5", "--epochs", "1", "--max-steps", "20", "--out", str(root / "reg-vae"))
-    train_cli("--posterior", "mixture", "--epochs", "1", "--max-steps", "20", "--out", str(root / "mixture"))
+    # Bernoulli: with the learned-variance Normal decoder, eq. 17 drifts to latents where the SVI decoder
+    # predicts its largest variance (see mlvae/baselines/svi_encode.py)
+    assert train_cli("--model", "svi", "--likelihood", "bernoulli", "--epochs", "6", "--inference-steps", "20",
+                     "--out", str(root / "svi")) == 0
+    assert train_cli("--model", "svi-encode", "--svi-checkpoint", str(root / "svi"), "--epochs", "5",
+                     "--out", str(root / "svi-encode")) == 0
+    assert train_cli("--model", "reg-vae", "--reg-lambda", "2.5", "--epochs", "1", "--max-steps", "20",
+                     "--out", str(root / "reg-vae")) == 0
+    assert train_cli("--posterior", "mixture", "--epochs", "1", "--max-steps", "20", "--out", str(root / "mixture")) == 0
     return {name: root / name for name in ("svi", "svi-encode", "reg-vae", "mixture")}
 
 
@@ -192,8 +197,8 @@ def test_svi_test_time_inference_raises_the_elbo_of_new_images_with_the_decoder_
         style, content = model.infer(x, steps=steps)  # optimises with gradients even under no_grad
         return float(normal_group_elbo(model, x, style, content, own, torch.Generator().manual_seed(9)).elbo.mean())
 
-    at_prior, short, long = elbo(0), elbo(10), elbo(100)
-    assert at_prior + 20 < short and short + 10 < long  # nats per image
+    at_start, short, long = elbo(0), elbo(10), elbo(100)
+    assert at_start + 50 < short and short + 20 < long  # nats per image (measured: -411, -234, -170)
     for key, value in model.state_dict().items():
         torch.testing.assert_close(value, before[key])
     assert all(p.requires_grad for p in model.parameters())
@@ -247,3 +252,12 @@ def test_each_baseline_checkpoint_rebuilds_the_model_from_its_config(runs, mnist
     x = to_float(mnist_splits.test.images[:3])
     enc = model.encode(x)
     assert model.decode(enc.content.mean, enc.style.mean).shape == x.shape
+
+
+def test_flags_that_do_not_go_together_get_one_clear_message(runs, tmp_path, caplog):
+    assert train_cli("--model", "svi", "--posterior", "mixture", "--out", str(tmp_path / "a")) == 2
+    assert "mixture posterior is an ML-VAE option" in caplog.text
+    assert train_cli("--model", "svi-encode", "--out", str(tmp_path / "b")) == 2
+    assert "needs --svi-checkpoint" in caplog.text
+    assert train_cli("--model", "svi-encode", "--svi-checkpoint", str(runs["reg-vae"]), "--out", str(tmp_path / "c")) == 2
+    assert "holds a 'reg-vae' model: give an SVI checkpoint" in caplog.text

@@ -7,6 +7,13 @@ drawn from the prior, and the encoder maximises
     sum_i E_{q(C_i, S_i | X_i)} [log p(X_i | C_i, S_i; theta)]        (eq. 17, no KL term)
 
 with theta, the SVI decoder, frozen (its weights and BatchNorm statistics stay as SVI trained them).
+
+Measured on MNIST: with the Bernoulli likelihood the encoder recovers generated latents well (squared
+error of the images decoded from its means 20x below an untrained encoder's). With the Normal likelihood
+of learned variance, eq. 17 has no term that keeps the codes where the decoder is confident (adding the
+KL terms did not help either): the encoder drifts to latents where the SVI decoder predicts its largest
+variance, a flat plateau of -1500 to -2000 nats per image, while the true latents score about +200.
+Train the SVI model with ``--likelihood bernoulli`` for a usable SVI-Encode.
 """
 from __future__ import annotations
 

@@ -86,6 +86,12 @@ class SVIEncodeTrainer(Trainer):
                 f"the SVI model takes {svi_config.model.image_channels}x{svi_config.model.image_size}px images but "
                 f"this run's data is {image[0]}x{image[1]}px: use the dataset the SVI model was trained on"
             )
+        if svi_config.model.likelihood == "normal":
+            log.warning(
+                "the SVI model has a Normal decoder of learned variance: eq. 17 tends to move the encoder to latents "
+                "where that decoder predicts its largest variance (see mlvae/baselines/svi_encode.py); an SVI model "
+                "trained with --likelihood bernoulli gives a usable encoder"
+            )
         config.model = dataclasses.replace(
             svi_config.model, model_type="svi-encode", svi_observations=0, svi_groups=0, svi_checkpoint=str(source)
         )

@@ -1,0 +1,60 @@
+"""Every shipped checkpoint loads by its short name, reconstructs its own test images better than the mean
+image, and measures what its model card states; the Hub upload folder loads back through the same loader."""
+import os
+
+import pytest
+import torch
+
+from mlvae import latent, load_model
+from mlvae.checkpoint import SHIPPED_DIR, resolve_checkpoint
+from mlvae.heldout import load_test_images
+from mlvae.hub import export_for_hub
+from mlvae.images import to_float
+from mlvae.model_card import card_metrics, read_card_metrics
+
+SHIPPED = {"mnist": (6, None), "faces": (25, "faces-celeba200")}  # name: (MB at most, data folder)
+
+
+@pytest.fixture(scope="module", params=sorted(SHIPPED))
+def shipped(request, shared_data):
+    name = request.param
+    model, config = load_model(name)
+    folder = resolve_checkpoint(name)
+    data_dir = shared_data / SHIPPED[name][1] if SHIPPED[name][1] else None
+    return name, model, config, folder, load_test_images(folder, config.data, data_dir)
+
+
+def test_shipped_checkpoint_is_small_enough_and_has_a_card(shipped):
+    name, _, _, folder, _ = shipped
+    assert folder == SHIPPED_DIR / name
+    assert (folder / "model.safetensors").stat().st_size <= SHIPPED[name][0] * 2**20
+    card = (folder / "README.md").read_text()
+    for figure in [line.split("(")[1].rstrip(")") for line in card.splitlines() if line.startswith("![")]:
+        assert (folder / figure).exists(), figure
+    assert "python -m mlvae.train" in card and "python -m mlvae.evaluate" in card
+
+
+def test_shipped_checkpoint_reconstructs_better_than_the_mean_image(shipped):
+    _, model, _, _, test = shipped
+    x = to_float(test.images[:500])
+    recon = latent.reconstruct(model, x, pooled=False, mode="mean")
+    assert (recon - x).pow(2).mean() < 0.5 * (x.mean(0, keepdim=True) - x).pow(2).mean()
+
+
+def test_measured_metrics_match_the_model_card(shipped):
+    _, model, config, folder, test = shipped
+    stated = read_card_metrics(folder / "README.md")
+    measured = card_metrics(model, config, test)
+    assert measured["test_images"] == stated["test_images"]
+    for key in ("test_elbo_per_image", "test_reconstruction_mse", "mean_image_mse"):
+        assert measured[key] == pytest.approx(stated[key], rel=0.01), key
+
+
+def test_hub_upload_folder_loads_back_identically(shipped, tmp_path):
+    name, model, _, folder, test = shipped
+    exported = export_for_hub(folder, tmp_path / "upload")
+    assert sorted(p.name for p in exported.iterdir() if p.is_file()) == [
+        "README.md", "config.json", "model.safetensors", "split.json"]
+    again, _ = load_model(exported)
+    x = to_float(test.images[:16])
+    torch.testing.assert_close(latent.reconstruct(again, x), latent.reconstruct(model, x), rtol=0, atol=0)
