@@ -25,6 +25,8 @@ WEIGHTS_NAME = "model.safetensors"
 SPLIT_NAME = "split.json"
 STATE_NAME = "training_state.safetensors"
 TRAINER_NAME = "trainer_state.json"
+_UMASK = os.umask(0o022)  # read once at import (os.umask can only be read by setting it) ...
+os.umask(_UMASK)  # ... and put back at once
 SHIPPED_DIR = Path(__file__).resolve().parent.parent / "checkpoints"
 
 
@@ -36,6 +38,7 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     tmp = Path(tmp_name)
     try:
         write(tmp)
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; the final file gets ordinary permissions
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
         os.replace(tmp, path)

@@ -29,7 +29,7 @@ DATA = {
     "mnist": (
         "MNIST handwritten digits (LeCun, Cortes & Burges), grouped by digit label: the paper's seeded "
         "50,000 / 10,000 train / validation split of the 60,000 training images, and the standard 10,000 test "
-        "images. No MNIST image ships with this checkpoint; the weights were trained on them.",
+        "images. The figures below show a few MNIST test digits as their input rows and columns.",
         ["mnist"],
     ),
     "faces": (
@@ -38,7 +38,7 @@ DATA = {
         "identities, `split.json`), so the test identities are people the model never saw. Photos are centre-cropped "
         "(80% of the shorter side) and resized to 64x64. CelebA's agreement allows non-commercial research and "
         "educational use only and forbids redistributing the images: **no photo ships with this checkpoint**, and "
-        "the figures below show decoded images only. Use these weights under the same non-commercial terms.",
+        "the figures below show decoded images only (inputs replaced by their reconstructions, `--decoded-only`). Use these weights under the same non-commercial terms.",
         ["celeba"],
     ),
 }
@@ -146,7 +146,7 @@ pooled into C; accuracy (%) and cross-entropy (bits), mean ± spread over trials
 {args.eval_command}
 ```
 {cross}
-## Figures (decoded by the model)
+## Figures
 
 """ + "\n".join(f"![{k}](figures/{k}.png)" for k in figs) + f"""
 
