@@ -27,7 +27,7 @@ from mlvae.config import DataConfig, ModelConfig, RunConfig, TrainConfig  # noqa
 from mlvae.data import load_splits  # noqa: E402
 from mlvae.images import to_float  # noqa: E402
 from mlvae.model import MLVAE  # noqa: E402
-from mlvae.objective import normal_group_elbo  # noqa: E402
+from mlvae.objective import group_elbo_from_posteriors  # noqa: E402
 from mlvae.posterior import DiagonalNormal  # noqa: E402
 from mlvae.registry import trainer_class  # noqa: E402
 
@@ -80,7 +80,7 @@ def elbo_per_image(model: MLVAE, x: torch.Tensor, style: DiagonalNormal, content
     """ELBO per image, every image its own group, averaged over 4 fixed noise draws."""
     own = torch.arange(x.shape[0], device=x.device)
     gen = torch.Generator(x.device).manual_seed(123)
-    return statistics.mean(normal_group_elbo(model, x, style, content, own, gen).elbo.mean().item() for _ in range(4))
+    return statistics.mean(group_elbo_from_posteriors(model, x, style, content, own, gen).elbo.mean().item() for _ in range(4))
 
 
 def main() -> None:

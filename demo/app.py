@@ -18,7 +18,7 @@ from mlvae import MLVAEError
 from . import actions
 from .example_sets import EXAMPLES_DIR, ExampleSet, example_set
 from .handlers import Handlers
-from .inputs import gallery_paths, save_drawing
+from .inputs import gallery_paths, save_drawing, upload_folders
 from .models import ModelRegistry, no_model_message
 
 log = logging.getLogger(__name__)
@@ -129,7 +129,7 @@ def build_app(registry: ModelRegistry) -> gr.Blocks:
     default = registry.default
     digits = default is not None and registry.get(default).is_digits
 
-    handlers = Handlers(registry, warn=lambda message: gr.Warning(html.escape(message)))
+    handlers = Handlers(registry, warn=lambda message: gr.Warning(html.escape(message)), allowed=upload_folders())
     pool, interpolate, interpolate_image = handlers.pool, handlers.interpolate, handlers.interpolate_image
     swap, generate, about = handlers.swap, handlers.generate, handlers.about
 

@@ -5,7 +5,8 @@ could not be used through ``warn`` (``gr.Warning`` in the app). The benchmark ca
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from pathlib import Path
+from typing import Any, Callable, Sequence
 
 from . import actions
 from .inputs import Photos, Preparation, first_problems, gallery_paths, read_photos
@@ -14,18 +15,21 @@ from .results import ResultStore
 
 
 class Handlers:
-    """Tab functions bound to a model registry; result images come back as paths of PNG files."""
+    """Tab functions bound to a model registry; result images come back as paths of PNG files.
+
+    ``allowed``: the folders input files must lie in (the app passes its upload folders, so that a request
+    cannot make the server read other files); None reads any path (the benchmark's own files)."""
 
     def __init__(
         self, registry: ModelRegistry, warn: Callable[[str], Any] = lambda message: None,
-        results: ResultStore | None = None,
+        results: ResultStore | None = None, allowed: Sequence[Path] | None = None,
     ) -> None:
-        self.registry, self.warn, self.results = registry, warn, results or ResultStore()
+        self.registry, self.warn, self.results, self.allowed = registry, warn, results or ResultStore(), allowed
 
     def photos(self, model_name: str, value: Any, limit: int) -> tuple[DemoModel, Photos]:
         """The model and the prepared photos of a gallery value (at most ``limit``); problems are warned."""
         m = self.registry.get(model_name)
-        photos = read_photos(gallery_paths(value), Preparation.of(m.config.data), limit)
+        photos = read_photos(gallery_paths(value), Preparation.of(m.config.data), limit, self.allowed)
         for message in first_problems(photos.problems):
             self.warn(message)
         return m, photos

@@ -115,7 +115,7 @@ def prepare_cached(path: str | Path, prep: Preparation) -> torch.Tensor | str:
     """``prepare_file`` remembered per file (slider moves re-use uploads): a tensor, or the problem as text."""
     try:
         stat = os.stat(path)
-    except OSError:
+    except (OSError, ValueError):  # ValueError: a NUL byte in the name
         return f"{Path(path).name}: the upload is missing on the server; upload it again"
     return _prepare_cached(str(path), stat.st_size, stat.st_mtime_ns, prep)
 
@@ -125,14 +125,41 @@ def clear_cache() -> None:
     _prepare_cached.cache_clear()
 
 
-def read_photos(paths: Sequence[str | Path], prep: Preparation, limit: int | None = None) -> Photos:
-    """Prepare every readable file of ``paths`` (the first ``limit``); unreadable ones become ``problems``."""
+def upload_folders() -> list[Path]:
+    """The folders a request's files may lie in: Gradio's upload folder (uploads, and the examples and
+    drawings it copies there) and the demo's own drawings and examples."""
+    from gradio.utils import get_upload_folder
+
+    from .example_sets import EXAMPLES_DIR
+
+    return [Path(get_upload_folder()).resolve(), drawings_folder().resolve(), EXAMPLES_DIR.resolve()]
+
+
+def is_inside(path: str | Path, folders: Sequence[Path]) -> bool:
+    """True when ``path``, with every link and '..' resolved, lies inside one of ``folders``."""
+    try:
+        real = Path(os.path.realpath(path))
+    except (OSError, ValueError):  # e.g. a NUL byte in the name
+        return False
+    return any(real.is_relative_to(folder) for folder in folders)
+
+
+def read_photos(
+    paths: Sequence[str | Path], prep: Preparation, limit: int | None = None, allowed: Sequence[Path] | None = None
+) -> Photos:
+    """Prepare every readable file of ``paths`` (the first ``limit``); unreadable ones become ``problems``.
+
+    ``allowed``: folders the files must lie in (the server's upload folders); a path elsewhere, as a crafted API
+    request could name, is refused before anything reads it. None: any path (the caller's own files)."""
     problems: list[str] = []
     if limit is not None and len(paths) > limit:
         problems.append(f"{len(paths)} photos given: this part of the demo uses the first {limit}")
         paths = paths[:limit]
     kept, names = [], []
     for path in paths:
+        if allowed is not None and not is_inside(path, allowed):
+            problems.append(f"{Path(path).name}: not a file uploaded to this demo; upload the image itself")
+            continue
         result = prepare_cached(path, prep)
         if isinstance(result, str):
             problems.append(result)
@@ -158,11 +185,16 @@ def gallery_paths(value: Any) -> list[str]:
     return paths
 
 
+def drawings_folder() -> Path:
+    """Where ``save_drawing`` writes the sketch-pad drawings."""
+    return Path(tempfile.gettempdir()) / "mlvae-demo-drawings"
+
+
 def save_drawing(image: Image.Image | None, folder: str | None = None) -> str | None:
     """Write a sketch-pad composite as a PNG and return its path; None for an empty canvas."""
     if image is None:
         return None
-    folder = folder or os.path.join(tempfile.gettempdir(), "mlvae-demo-drawings")
+    folder = folder or str(drawings_folder())
     os.makedirs(folder, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix="drawing-", suffix=".png", dir=folder)
     os.close(fd)

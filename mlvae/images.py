@@ -1,7 +1,7 @@
 """Turning any image PIL can open into a model input, the same way for training, evaluation and the demo."""
 from __future__ import annotations
 
-import warnings
+import struct
 from pathlib import Path
 
 import numpy as np
@@ -14,11 +14,22 @@ from .errors import DataError
 # photo, 100 megapixels, still opens).
 MAX_PIXELS = 120_000_000
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+# The raster formats photos come in (JPEG includes phones' MPO files). No other PIL plugin ever sees a file:
+# some run external programs (EPS runs Ghostscript).
+IMAGE_FORMATS = ("JPEG", "PNG", "GIF", "BMP", "TIFF", "WEBP", "AVIF", "PPM")
+
+
+def upright(image: Image.Image) -> Image.Image:
+    """Apply the EXIF orientation; a corrupt EXIF block leaves the pixels as stored."""
+    try:
+        return ImageOps.exif_transpose(image)
+    except (SyntaxError, struct.error, TypeError, ValueError, KeyError, OSError):
+        return image
 
 
 def to_model_mode(image: Image.Image, channels: int) -> Image.Image:
-    """Apply EXIF orientation and convert any mode (palette, CMYK, 16-bit, alpha) to RGB or L."""
-    image = ImageOps.exif_transpose(image)
+    """Apply EXIF orientation and convert any mode (palette, CMYK, LAB, 16-bit, alpha) to RGB or L."""
+    image = upright(image)
     if image.mode in ("I;16", "I;16B", "I;16L", "I"):  # 16/32-bit greyscale: rescale to 8 bits first
         arr = np.asarray(image, dtype=np.float64)
         hi = arr.max() if arr.size and arr.max() > 255 else 255.0
@@ -27,6 +38,8 @@ def to_model_mode(image: Image.Image, channels: int) -> Image.Image:
         rgba = image.convert("RGBA")
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         image = Image.alpha_composite(background, rgba)
+    if image.mode not in ("RGB", "L", "1", "P", "CMYK", "I", "F"):  # e.g. LAB, YCbCr: no direct path to L
+        image = image.convert("RGB")
     return image.convert("RGB" if channels == 3 else "L")
 
 
@@ -59,28 +72,26 @@ def open_image(path: str | Path, min_side: int | None = None, max_pixels: int | 
     """Open and fully decode an image file, or raise DataError naming the file and the problem.
 
     ``min_side``: a JPEG is decoded reduced (by 2, 4 or 8, in its DCT) as far as its shorter side stays at least
-    this large, which makes huge photos fast. ``max_pixels``: images still larger are refused before decoding."""
+    this large, which makes huge photos fast. ``max_pixels``: images still larger are refused before decoding
+    (default and upper bound: MAX_PIXELS). Only IMAGE_FORMATS are read."""
     path = Path(path)
+    limit = min(max_pixels or MAX_PIXELS, MAX_PIXELS)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as image:
-                if min_side and image.format == "JPEG":
-                    image.draft(None, (min_side, min_side))
-                if max_pixels is not None and image.width * image.height > max_pixels:
-                    raise DataError(
-                        f"{path.name}: {image.width} x {image.height} pixels is larger than the "
-                        f"{max_pixels / 1e6:.0f} megapixels allowed here; resize it (or save it as a JPEG) and retry"
-                    )
-                image.load()
-                if getattr(image, "n_frames", 1) > 1:
-                    image.seek(0)
-                return image.copy()
+        with Image.open(path, formats=IMAGE_FORMATS) as image:
+            if min_side and image.format in ("JPEG", "MPO"):
+                image.draft(None, (min_side, min_side))
+            # checked here, not through PIL's DecompressionBombWarning: warning filters are process-wide and
+            # not thread-safe, and the folder loader decodes in threads
+            if image.width * image.height > limit:
+                raise DataError(
+                    f"{path.name}: {image.width} x {image.height} pixels is larger than the "
+                    f"{limit / 1e6:.0f} megapixels allowed here; resize it (or save it as a JPEG) and retry"
+                )
+            image.load()  # an animation (GIF, APNG, a phone's MPO) opens on its first frame
+            return image.copy()
     except Image.DecompressionBombError as exc:
         raise DataError(f"{path.name}: image is too large to decode safely ({exc}); resize it first") from exc
-    except Image.DecompressionBombWarning as exc:
-        raise DataError(f"{path.name}: image is too large to decode safely; resize it below 120 megapixels") from exc
-    except (OSError, ValueError, SyntaxError) as exc:
+    except (OSError, ValueError, SyntaxError, struct.error) as exc:
         raise DataError(f"{path.name}: not a readable image ({exc}); replace or remove the file") from exc
 
 

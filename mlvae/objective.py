@@ -73,10 +73,10 @@ def group_elbo(
         style_sample = enc.style.rsample(generator)
         return elbo_terms(model, x, enc.style, content_sample, style_sample, kl_content, group_ids)
     group_q = product_of_normals(enc.content, group_ids, num_groups)
-    return normal_group_elbo(model, x, enc.style, group_q, group_ids, generator, noise)
+    return group_elbo_from_posteriors(model, x, enc.style, group_q, group_ids, generator, noise)
 
 
-def normal_group_elbo(
+def group_elbo_from_posteriors(
     model: MLVAE,
     x: torch.Tensor,
     style: DiagonalNormal,

@@ -51,6 +51,43 @@ def run_cli(module: str, *args: str, cwd: Path | None = None, timeout: int = 600
 
 
 @pytest.fixture(scope="session")
+def face_dir(shared_data) -> Path:
+    """Real CelebA photos, one folder per identity."""
+    from tests.demo_server import FACES
+
+    folder = shared_data / FACES
+    if not folder.is_dir():
+        pytest.fail(f"{folder} is missing: the demo tests need the real face photos in $MLVAE_DATA_DIR/{FACES}")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def model_args(shared_data, face_dir, mnist_splits, tmp_path_factory) -> list[str]:
+    """``--model`` arguments for the demo app: none for shipped checkpoints, tiny run folders (named ``faces``
+    and ``mnist``, trained on real data in seconds) for missing ones."""
+    from mlvae.checkpoint import CONFIG_NAME, SHIPPED_DIR
+    from mlvae.data import load_splits
+    from tests.demo_server import train_tiny
+
+    args: list[str] = []
+    for kind in ("faces", "mnist"):  # faces first: the default model, as when both are shipped
+        if (SHIPPED_DIR / kind / CONFIG_NAME).exists():
+            continue
+        out = tmp_path_factory.mktemp("runs") / kind
+        if kind == "mnist":
+            splits = mnist_splits
+        else:
+            subset = tmp_path_factory.mktemp("faces-subset")  # 24 identities, linked, not copied
+            for folder in sorted(p for p in face_dir.iterdir() if p.is_dir())[:24]:
+                (subset / folder.name).symlink_to(folder, target_is_directory=True)
+            splits = load_splits(DataConfig(dataset="folder", data_dir=str(subset), image_size=64,
+                                            image_channels=3, crop_fraction=0.8))
+        torch.manual_seed(0)
+        args += ["--model", str(train_tiny(kind, splits, out))]
+    return args
+
+
+@pytest.fixture(scope="session")
 def tiny_mnist_runs(mnist_splits, tmp_path_factory) -> dict[str, Path]:
     """Run folders of an ML-VAE and a plain VAE trained for one epoch on 4000 real MNIST images (seconds)."""
     from mlvae.config import RunConfig, TrainConfig

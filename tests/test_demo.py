@@ -1,127 +1,38 @@
 """The real demo app, started on a free local port, driven through gradio_client and headless Chromium.
 
-Models: the shipped checkpoints/mnist and checkpoints/faces when present, otherwise tiny ones trained here on
-real MNIST and real CelebA photos. Inputs are real MNIST digits and real face photos from $MLVAE_DATA_DIR
+Models: the shipped checkpoints/mnist and checkpoints/faces when present, otherwise tiny ones trained on
+real MNIST and real CelebA photos (conftest.py). Inputs are real MNIST digits and real face photos from $MLVAE_DATA_DIR
 (read in place, or written to a tmp dir when altered; never into the repository).
 """
 from __future__ import annotations
 
-import os
 import shutil
-import socket
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
-from mlvae import ModelConfig
-from mlvae.checkpoint import CONFIG_NAME, SHIPPED_DIR
-from mlvae.config import DataConfig, RunConfig, TrainConfig
+from mlvae.checkpoint import SHIPPED_DIR
 
 from demo.sheets import GAP, display_scale
-
-REPO = Path(__file__).resolve().parent.parent
+from tests.demo_server import REPO, face_photos, gallery, load, running_app
 
 SCREENSHOTS = REPO / "test-output" / "screenshots"
-FACES = "faces-celeba200"
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
-APP_START_TIMEOUT = 180
 
 
-# ---- models, server, inputs -------------------------------------------------------------------------------
-def _train_tiny(kind: str, splits, out: Path) -> Path:
-    from mlvae.training import Trainer
-
-    if kind == "mnist":
-        model = ModelConfig(hidden_dim=128)
-        data = DataConfig(dataset="mnist")
-        train = TrainConfig(epochs=1, max_train_images=6000, max_val_images=500, device="cpu")
-    else:
-        model = ModelConfig(architecture="conv", latent_dim=16, image_channels=3, image_size=64, width=0.125)
-        data = DataConfig(dataset="folder", image_size=64, image_channels=3, crop_fraction=0.8)
-        # small batches and a higher rate: enough steps in seconds for the decoder to use the content
-        train = TrainConfig(epochs=2, groups_per_batch=8, lr=2e-3, device="cpu")
-    Trainer(RunConfig(model=model, data=data, train=train), splits, out).fit()
-    return out
-
-
-@pytest.fixture(scope="session")
-def face_dir(shared_data) -> Path:
-    folder = shared_data / FACES
-    if not folder.is_dir():
-        pytest.fail(f"{folder} is missing: the demo tests need the real face photos in $MLVAE_DATA_DIR/{FACES}")
-    return folder
-
-
-def face_photos(face_dir: Path, people: int, per_person: int) -> list[list[str]]:
-    """Real photos: ``per_person`` of each of ``people`` identities (the last ones: held out of tiny training)."""
-    folders = sorted(p for p in face_dir.iterdir() if p.is_dir())[-people:]
-    return [[str(f) for f in sorted(folder.iterdir())[:per_person]] for folder in folders]
-
-
-@pytest.fixture(scope="session")
-def model_args(shared_data, face_dir, mnist_splits, tmp_path_factory) -> list[str]:
-    """``--model`` arguments for the app: none for shipped checkpoints, tiny run folders for missing ones."""
-    args: list[str] = []
-    for kind in ("faces", "mnist"):  # faces first: the default model, as when both are shipped
-        if (SHIPPED_DIR / kind / CONFIG_NAME).exists():
-            continue
-        out = tmp_path_factory.mktemp("runs") / kind
-        if kind == "mnist":
-            splits = mnist_splits
-        else:
-            from mlvae.data import load_splits
-
-            subset = tmp_path_factory.mktemp("faces-subset")  # 24 identities, linked, not copied
-            for folder in sorted(p for p in face_dir.iterdir() if p.is_dir())[:24]:
-                (subset / folder.name).symlink_to(folder, target_is_directory=True)
-            splits = load_splits(DataConfig(dataset="folder", data_dir=str(subset), image_size=64,
-                                            image_channels=3, crop_fraction=0.8))
-        torch.manual_seed(0)
-        args += ["--model", str(_train_tiny(kind, splits, out))]
-    return args
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
+# ---- server, inputs (models and face photos: tests/conftest.py) --------------------------------------------
 @pytest.fixture(scope="session")
 def server(model_args, tmp_path_factory):
     """The real app (``python app.py``) in a subprocess; yields its URL."""
-    port = _free_port()
-    log_path = tmp_path_factory.mktemp("app") / "app.log"
-    env = dict(os.environ, PYTHONPATH=str(REPO), GRADIO_ANALYTICS_ENABLED="False", MLVAE_MODELS="",
-               HF_HUB_OFFLINE="1")
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen([sys.executable, "app.py", *model_args, "--host", "127.0.0.1", "--port", str(port)],
-                                cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + APP_START_TIMEOUT
-    while True:
-        try:
-            urllib.request.urlopen(url, timeout=5)
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail(f"the app did not start on {url}:\n{log_path.read_text()[-3000:]}")
-            time.sleep(0.5)
-    yield url
-    proc.terminate()
     try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+        with running_app(model_args, tmp_path_factory.mktemp("app") / "app.log") as url:
+            yield url
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
 
 
 @pytest.fixture(scope="session")
@@ -144,16 +55,6 @@ def digit_files(mnist_splits, tmp_path_factory) -> dict[int, list[str]]:
             Image.fromarray(test.images[i, 0].numpy()).save(path)
             files[digit].append(str(path))
     return files
-
-
-def gallery(paths) -> list[dict]:
-    from gradio_client import handle_file
-
-    return [{"image": handle_file(str(p)), "caption": None} for p in paths]
-
-
-def load(path: str) -> np.ndarray:
-    return np.asarray(Image.open(path).convert("RGB"), dtype=np.int16)
 
 
 def sheet_size(rows: int, cols: int, tile: int) -> tuple[int, int]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import torch
 
 from ..model import MLVAE
-from ..objective import ObjectiveTerms, normal_group_elbo
+from ..objective import ObjectiveTerms, group_elbo_from_posteriors
 from ..posterior import DiagonalNormal
 
 
@@ -80,7 +80,7 @@ class RegularisedVAE(MLVAE):
             num_groups = int(group_ids.max().item()) + 1
         enc = self.encode(x)
         own = torch.arange(x.shape[0], device=x.device)  # each observation its own content latent C_i
-        terms = normal_group_elbo(self, x, enc.style, enc.content, own, generator)  # loss: -(1/N) sum_i ELBO_i
+        terms = group_elbo_from_posteriors(self, x, enc.style, enc.content, own, generator)  # loss: -(1/N) sum_i ELBO_i
         penalty = pair_penalty(enc.content, group_ids, num_groups)
         fields = {f.name: getattr(terms, f.name) for f in dataclasses.fields(terms)}
         fields["loss"] = terms.loss + self.config.reg_lambda * penalty

@@ -23,7 +23,7 @@ from tqdm import tqdm
 from ..config import ModelConfig
 from ..model import MLVAE, Encoding
 from ..networks import bounded_logvar
-from ..objective import ObjectiveTerms, normal_group_elbo
+from ..objective import ObjectiveTerms, group_elbo_from_posteriors
 from ..posterior import DiagonalNormal
 
 INITIAL_LOGVAR = -3.0  # of every free posterior, in training and at test time (std 0.22)
@@ -82,7 +82,7 @@ class SVI(MLVAE):
         (num_groups,) the content row of each batch group; ``group_ids`` (B,) as for the ML-VAE."""
         if content_rows.shape[0] != num_groups:
             raise ValueError(f"content_rows must hold one row per batch group ({num_groups}), got {content_rows.shape[0]}")
-        return normal_group_elbo(self, x, self.style(rows), self.content(content_rows), group_ids, generator)
+        return group_elbo_from_posteriors(self, x, self.style(rows), self.content(content_rows), group_ids, generator)
 
     def infer(
         self,
@@ -124,7 +124,7 @@ class SVI(MLVAE):
                 bar = tqdm(range(steps), desc=f"SVI inference on {x.shape[0]} images", leave=False,
                            disable=None if progress else True, mininterval=1.0)
                 for _ in bar:
-                    terms = normal_group_elbo(self, x, style(), content(), group_ids, generator)
+                    terms = group_elbo_from_posteriors(self, x, style(), content(), group_ids, generator)
                     # the sum, not the mean: each image's updates do not depend on how many share the call
                     optimizer.zero_grad(set_to_none=True)
                     (-terms.elbo.sum()).backward()

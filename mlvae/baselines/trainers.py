@@ -16,7 +16,7 @@ from ..checkpoint import load_model
 from ..config import RunConfig
 from ..data import GroupBatch, Splits
 from ..errors import MLVAEError
-from ..objective import ObjectiveTerms, normal_group_elbo
+from ..objective import ObjectiveTerms, group_elbo_from_posteriors
 from ..training import Trainer, TrainingError, _limit
 from .svi_encode import generate_observations
 
@@ -59,7 +59,7 @@ class SVITrainer(Trainer):
         """Group ELBO of new images after test-time inference of their style and group content."""
         group_ids = batch.group_ids.to(self.device)
         style, content = self.module.infer(x, group_ids, batch.num_groups, generator=generator)
-        return normal_group_elbo(self.module, x, style, content, group_ids, generator)
+        return group_elbo_from_posteriors(self.module, x, style, content, group_ids, generator)
 
 
 class SVIEncodeTrainer(Trainer):

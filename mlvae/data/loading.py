@@ -42,29 +42,40 @@ def load_mnist(config: DataConfig) -> Splits:
     Reads ``<data_dir or $MLVAE_DATA_DIR/mnist>``; downloads through torchvision when neither holds it.
     """
     from torchvision.datasets import MNIST
+    from torchvision.datasets.mnist import read_image_file, read_label_file
 
     root = Path(config.data_dir) if config.data_dir else (data_root() / "mnist" if data_root() else None)
-    download = root is None or not (root / "MNIST" / "raw" / "train-images-idx3-ubyte").exists()
+    raw = root / "MNIST" / "raw" if root is not None else None
+    files = {part: [f"{prefix}-images-idx3-ubyte", f"{prefix}-labels-idx1-ubyte"]
+             for part, prefix in (("train", "train"), ("test", "t10k"))}
+    download = raw is None or not all((raw / name).exists() for names in files.values() for name in names)
     if root is None:
         root = Path.home() / ".cache" / "mlvae" / "mnist"
+        raw = root / "MNIST" / "raw"
     try:
-        train_full = MNIST(str(root), train=True, download=download)
-        test = MNIST(str(root), train=False, download=download)
+        if download:
+            MNIST(str(root), train=True, download=True)
+            MNIST(str(root), train=False, download=True)
+        # the raw idx files, never torchvision's pickled processed/*.pt copies
+        (train_x, train_y), (test_x, test_y) = [
+            (read_image_file(str(raw / images)), read_label_file(str(raw / labels)))
+            for images, labels in files.values()
+        ]
     except Exception as exc:  # torchvision raises RuntimeError / URLError for missing or unreachable data
         raise DataError(
             f"MNIST could not be read from {root} ({exc}). Set MLVAE_DATA_DIR to a folder holding mnist/MNIST/raw/, "
             "or go online so torchvision can download it."
         ) from exc
     names = [str(d) for d in range(10)]
-    images = train_full.data.unsqueeze(1).contiguous()
-    labels = train_full.targets.long()
+    images = train_x.unsqueeze(1).contiguous()
+    labels = train_y.long()
     perm = torch.from_numpy(np.random.default_rng(config.split_seed).permutation(len(labels)))
     val_idx, train_idx = perm[: config.val_size], perm[config.val_size :]
     record = {"dataset": "mnist", "split_seed": config.split_seed, "val_indices": sorted(val_idx.tolist())}
     return Splits(
         train=GroupedImages(images[train_idx], labels[train_idx], names),
         val=GroupedImages(images[val_idx], labels[val_idx], names),
-        test=GroupedImages(test.data.unsqueeze(1).contiguous(), test.targets.long(), names),
+        test=GroupedImages(test_x.unsqueeze(1).contiguous(), test_y.long(), names),
         record=record,
     )
 
