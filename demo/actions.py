@@ -21,6 +21,7 @@ GRID_STEPS = 7  # interpolation grid: weights 0, 1/6, ..., 1 on each axis
 MAX_SWAP = 8
 MAX_GROUP = 64
 MAX_GENERATE = 32
+MAX_SEED = 2**64 - 1  # the largest seed torch.Generator.manual_seed takes
 
 
 @dataclass
@@ -104,6 +105,8 @@ def generation(m: DemoModel, photos: Photos, count: int, seed: int) -> Image.Ima
     count = int(count)
     if not 1 <= count <= MAX_GENERATE:
         raise DataError(f"the number of images must be between 1 and {MAX_GENERATE}, got {count}")
+    if not 0 <= int(seed) <= MAX_SEED:
+        raise DataError(f"the seed must be a whole number from 0 to {MAX_SEED}, got {seed}")
     return strip_sheet(latent.generate(m.model, x, count, seed=int(seed)))
 
 

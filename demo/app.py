@@ -25,9 +25,12 @@ log = logging.getLogger(__name__)
 
 MAX_FILE_SIZE = "16mb"  # per uploaded file
 CONCURRENCY = 2  # requests computed at once (a free Space has 2 vCPUs)
+# Gradio limits concurrency per event listener; every event that runs a model shares this one queue, so that
+# CONCURRENCY is the limit for the whole app, not for each of its dozen listeners.
+MODEL_QUEUE = dict(concurrency_id="model")
 TORCH_THREADS = 1  # per process: one core per concurrent request; more threads oversubscribe a small CPU
 QUEUE_SIZE = 64  # waiting requests beyond this are turned away with a message
-LIVE = dict(trigger_mode="always_last", show_progress="minimal")
+LIVE = dict(trigger_mode="always_last", show_progress="minimal", **MODEL_QUEUE)
 RESULT = dict(type="filepath", show_label=False, elem_classes="result", buttons=["download", "fullscreen"],
               interactive=False)
 
@@ -211,7 +214,7 @@ def build_app(registry: ModelRegistry) -> gr.Blocks:
                 gen_in = photo_input("Photos of one person", "generate", digits)
                 with gr.Row():
                     gen_count = gr.Slider(1, actions.MAX_GENERATE, value=8, step=1, label="Images")
-                    gen_seed = gr.Number(value=0, precision=0, label="Seed", minimum=0)
+                    gen_seed = gr.Number(value=0, precision=0, label="Seed", minimum=0, maximum=actions.MAX_SEED)
                     gen_btn = gr.Button("Generate", variant="primary")
                 gen_image = gr.Image(label="Generated", **RESULT, height=300, elem_id="gen-image")
                 inputs.append(gen_in)
@@ -224,16 +227,16 @@ def build_app(registry: ModelRegistry) -> gr.Blocks:
         # followed by an explicit .then() of the same live update.
         pool_args = [model, pool_in.gallery]
         pool_out = [pool_sheet, pool_fresh, pool_chart, pool_summary]
-        pool_btn.click(guarded(pool), pool_args, pool_out, api_name="pool")
+        pool_btn.click(guarded(pool), pool_args, pool_out, api_name="pool", **MODEL_QUEUE)
         interp_args = [model, a_in.gallery, b_in.gallery, style_w, content_w]
         interp_out = [interp_image, interp_grid]
-        interp_btn.click(guarded(interpolate), interp_args, interp_out, api_name="interpolate")
+        interp_btn.click(guarded(interpolate), interp_args, interp_out, api_name="interpolate", **MODEL_QUEUE)
         style_w.release(guarded(interpolate_image), interp_args, interp_image, api_name="interpolate_image", **LIVE)
         content_w.release(guarded(interpolate_image), interp_args, interp_image, api_visibility="private", **LIVE)
         swap_args = [model, swap_in.gallery, swap_pooled, swap_labels]
-        swap_btn.click(guarded(swap), swap_args, swap_grid, api_name="swap")
+        swap_btn.click(guarded(swap), swap_args, swap_grid, api_name="swap", **MODEL_QUEUE)
         gen_args = [model, gen_in.gallery, gen_count, gen_seed]
-        gen_btn.click(guarded(generate), gen_args, gen_image, api_name="generate")
+        gen_btn.click(guarded(generate), gen_args, gen_image, api_name="generate", **MODEL_QUEUE)
         model.change(guarded(about), model, about_model, api_name="about")
 
         updates = {  # per tab: (live function, inputs, outputs)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image, ImageOps
+from PIL import Image
 
 from .errors import DataError
 
@@ -19,12 +19,24 @@ Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 IMAGE_FORMATS = ("JPEG", "PNG", "GIF", "BMP", "TIFF", "WEBP", "AVIF", "PPM")
 
 
+# EXIF orientation -> the transpose that turns the stored pixels upright
+ORIENTATIONS = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
 def upright(image: Image.Image) -> Image.Image:
-    """Apply the EXIF orientation; a corrupt EXIF block leaves the pixels as stored."""
+    """Apply the EXIF orientation; an unreadable EXIF block leaves the pixels as stored.
+
+    (Not ``ImageOps.exif_transpose``: it also rewrites the EXIF block, which fails on some corrupt ones.)"""
     try:
-        return ImageOps.exif_transpose(image)
+        orientation = image.getexif().get(0x0112, 1)
     except (SyntaxError, struct.error, TypeError, ValueError, KeyError, OSError):
         return image
+    method = ORIENTATIONS.get(orientation) if isinstance(orientation, int) else None
+    return image if method is None else image.transpose(method)
 
 
 def to_model_mode(image: Image.Image, channels: int) -> Image.Image:

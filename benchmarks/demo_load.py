@@ -1,0 +1,233 @@
+"""The demo under load: 16 concurrent gradio_client clients against the real app on loopback.
+
+    python benchmarks/demo_load.py                      # the shipped checkpoints (checkpoints/mnist, faces)
+    python benchmarks/demo_load.py --model runs/x/best  # other checkpoints (folders or Hub ids)
+
+Starts ``python app.py`` on a free loopback port, measures the swap grid alone (one client, nothing else
+running: the unloaded baseline), then lets ``--clients`` clients send ``--requests`` requests in all, mixed over
+the tabs and models (pool, interpolate, the slider, swap, generate, about), each with real photos uploaded with
+it, and prints requests per second, median and p95 latency per endpoint, and the errors. Latency is the whole
+round trip as a user sees it (upload, queue, compute, result URL). The app computes CONCURRENCY (2) requests at
+a time and queues the rest, so under load most of a request's time is waiting in the queue.
+Goals (issue 6): zero errors; the swap grid's p95 under load at most 10x its unloaded median.
+Inputs: MNIST test digits and CelebA photos from $MLVAE_DATA_DIR (read in place, digits written to a tmp dir),
+or the demo's own generated examples when $MLVAE_DATA_DIR is not set. Bounded: stops by itself.
+"""
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import queue
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from demo_latency import digit_inputs, face_inputs, percentiles, start_app  # noqa: E402
+
+from demo.app import CONCURRENCY, QUEUE_SIZE  # noqa: E402
+from demo.example_sets import EXAMPLES_DIR  # noqa: E402
+from demo.models import load_registry  # noqa: E402
+
+SWAP_RATIO_GOAL = 10
+REQUEST_TIMEOUT_S = 300  # a request still unanswered after this counts as an error
+
+
+@dataclass
+class Outcome:
+    """One request: which endpoint and model, how long it took, and its error (None when it succeeded)."""
+
+    endpoint: str
+    model: str
+    seconds: float
+    error: str | None = None
+
+
+def example_inputs(kind: str) -> dict[str, list[str]]:
+    """The demo's generated examples (no $MLVAE_DATA_DIR): a group of one person or digit, and 8 others."""
+    folder = EXAMPLES_DIR / kind
+    files = sorted(str(p) for p in folder.glob("*.png"))
+    if not files:
+        raise SystemExit(f"no input images: set MLVAE_DATA_DIR, or generate {folder} (python -m demo.make_examples)")
+    first = files[0].rsplit("-", 1)[0]
+    group = [f for f in files if f.rsplit("-", 1)[0] == first]
+    heads = {f.rsplit("-", 1)[0]: f for f in reversed(files)}  # the first file of each group
+    return {"group": group, "people": (list(heads.values()) + files)[:8]}
+
+
+def requests_for(model: str, files: dict[str, list[str]]) -> dict[str, Callable]:
+    """The tabs' requests for one model, each a function of a gradio_client Client that returns a Job."""
+    from gradio_client import handle_file
+
+    g = lambda paths: [{"image": handle_file(p), "caption": None} for p in paths]  # noqa: E731
+    group, people = files["group"], files["people"]
+    return {
+        "/pool": lambda c: c.submit(model, g(group[:5]), api_name="/pool"),
+        "/interpolate": lambda c: c.submit(model, g(group[:2]), g(people[:1]), 0.5, 0.5, api_name="/interpolate"),
+        "/interpolate_image": lambda c: c.submit(model, g(group[:1]), g(people[1:2]), 0.3, 0.7,
+                                                 api_name="/interpolate_image"),
+        "/swap": lambda c: c.submit(model, g(people), False, "", api_name="/swap"),
+        "/generate": lambda c: c.submit(model, g(group[:3]), 8, 0, api_name="/generate"),
+        "/about": lambda c: c.submit(model, api_name="/about"),
+    }
+
+
+def timed_request(client, endpoint: str, model: str, make: Callable) -> Outcome:
+    """Send one request and wait for its result (at most REQUEST_TIMEOUT_S)."""
+    start = time.perf_counter()
+    try:
+        make(client).result(timeout=REQUEST_TIMEOUT_S)
+        return Outcome(endpoint, model, time.perf_counter() - start)
+    except Exception as exc:  # any failure is an error to count and show, never a crash of the benchmark
+        return Outcome(endpoint, model, time.perf_counter() - start, f"{type(exc).__name__}: {exc}"[:300])
+
+
+def connect(url: str):
+    """A gradio_client Client. The app speaks plain HTTP on loopback, so no certificate is ever checked; without
+    ssl_verify=False gradio_client still loads the CA bundle for every file it uploads (about 24 ms of CPU each),
+    CPU that a small machine would take from the app being measured."""
+    from gradio_client import Client
+
+    return Client(url, verbose=False, ssl_verify=False)
+
+
+def unloaded(url: str, model: str, make: Callable, repeats: int) -> list[Outcome]:
+    """``repeats`` requests from one client, one at a time, after one warm-up."""
+    client = connect(url)
+    timed_request(client, "/swap", model, make)
+    return [timed_request(client, "/swap", model, make) for _ in range(repeats)]
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system) a process has used so far, from /proc; None where there is no /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def loaded(url: str, jobs: list[tuple[str, str, Callable]], clients: int) -> tuple[list[Outcome], float]:
+    """Every job, sent by ``clients`` concurrent clients (each sends its next job when the last one is answered);
+    returns the outcomes and the wall time."""
+    todo: queue.Queue = queue.Queue()
+    for job in jobs:
+        todo.put(job)
+    connected = [connect(url) for _ in range(clients)]  # connected before the clock starts
+    outcomes: list[Outcome] = []
+    lock = threading.Lock()
+
+    def work(client) -> None:
+        while True:
+            try:
+                endpoint, model, make = todo.get_nowait()
+            except queue.Empty:
+                return
+            outcome = timed_request(client, endpoint, model, make)
+            with lock:
+                outcomes.append(outcome)
+
+    threads = [threading.Thread(target=work, args=(c,), daemon=True) for c in connected]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return outcomes, time.perf_counter() - start
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", action="append", default=[],
+                        help="checkpoint instead of the shipped ones (repeatable)")
+    parser.add_argument("--clients", type=int, default=16, help="concurrent clients (default: 16)")
+    parser.add_argument("--requests", type=int, default=192, help="requests sent under load, in all (default: 192)")
+    parser.add_argument("--baseline", type=int, default=15,
+                        help="unloaded swap-grid requests per model for the baseline (default: 15)")
+    args = parser.parse_args()
+    if args.clients < 1 or args.requests < 1 or args.baseline < 1:
+        parser.error("--clients, --requests and --baseline must be at least 1")
+
+    registry = load_registry(args.model, include_shipped=not args.model)  # which models, and of which kind
+    if not registry.models:
+        raise SystemExit("no checkpoint: ship checkpoints/mnist and checkpoints/faces, or pass --model")
+    data = Path(os.environ.get("MLVAE_DATA_DIR", "")) if os.environ.get("MLVAE_DATA_DIR") else None
+    tmp = tempfile.mkdtemp(prefix="demo-load-")
+    inputs = {}
+    for m in registry.models.values():
+        if data and (data / "faces-celeba200").is_dir() and (data / "mnist").is_dir():
+            inputs[m.name] = digit_inputs(Path(tmp)) if m.is_digits else face_inputs(data)
+        else:
+            inputs[m.name] = example_inputs(m.kind)
+    calls = {name: requests_for(name, files) for name, files in inputs.items()}
+    mix = [(endpoint, name) for name in calls for endpoint in calls[name]]  # every tab of every model, in turn
+    jobs = [(endpoint, name, calls[name][endpoint]) for endpoint, name in itertools.islice(itertools.cycle(mix),
+                                                                                           args.requests)]
+
+    model_args = [a for source in args.model for a in ("--model", source)] + ["--host", "127.0.0.1"]
+    if args.model:
+        model_args.append("--no-shipped")
+    proc, url, ready = start_app(model_args)
+    try:
+        print(f"app ready in {ready:.1f} s at {url} (loopback); models: {', '.join(calls)}; "
+              f"it computes {CONCURRENCY} requests at a time and queues up to {QUEUE_SIZE}")
+        baseline = {name: unloaded(url, name, calls[name]["/swap"], args.baseline) for name in calls}
+        server_cpu, client_cpu = cpu_seconds(proc.pid), time.process_time()
+        outcomes, wall = loaded(url, jobs, args.clients)
+        server_cpu = None if server_cpu is None else cpu_seconds(proc.pid) - server_cpu
+        client_cpu = time.process_time() - client_cpu
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+    errors = [o for o in outcomes if o.error]
+    print(f"\nunder load: {args.clients} clients, {len(outcomes)} requests in {wall:.1f} s = "
+          f"{len(outcomes) / wall:.2f} requests/s; errors: {len(errors)}")
+    if server_cpu is not None:
+        print(f"CPU used meanwhile: the app {server_cpu:.1f} s ({server_cpu / wall:.2f} cores), these clients "
+              f"{client_cpu:.1f} s ({client_cpu / wall:.2f} cores), of {os.cpu_count()} cores on this machine")
+    print(f"{'endpoint':<20} {'model':<10} {'count':>5} {'median':>10} {'p95':>10}")
+    by_key: dict[tuple[str, str], list[float]] = defaultdict(list)
+    for o in outcomes:
+        if not o.error:
+            by_key[(o.endpoint, o.model)].append(o.seconds)
+    for (endpoint, model), times in sorted(by_key.items()):
+        median, p95 = percentiles(times)
+        print(f"{endpoint:<20} {model:<10} {len(times):>5} {median:>7.0f} ms {p95:>7.0f} ms")
+    everything = [o.seconds for o in outcomes if not o.error]
+    if everything:
+        median, p95 = percentiles(everything)
+        print(f"{'all':<20} {'':<10} {len(everything):>5} {median:>7.0f} ms {p95:>7.0f} ms")
+    for o in errors[:5]:
+        print(f"error: {o.endpoint} ({o.model}) after {o.seconds:.1f} s: {o.error}")
+
+    print(f"\nswap grid, p95 under load vs unloaded median (goal <= {SWAP_RATIO_GOAL}x):")
+    met = not errors
+    for name, alone in baseline.items():
+        alone_errors = [o for o in alone if o.error]
+        answered = [o.seconds for o in alone if not o.error]
+        base = statistics.median(answered) * 1e3 if answered else None
+        times = by_key.get(("/swap", name), [])
+        if base is None or not times:
+            print(f"  {name}: not measured ({len(alone_errors)} unloaded errors, {len(times)} loaded swaps)")
+            met = False
+            continue
+        p95 = percentiles(times)[1]
+        ratio = p95 / base
+        met = met and ratio <= SWAP_RATIO_GOAL and not alone_errors
+        print(f"  {name}: unloaded median {base:.0f} ms, p95 under load {p95:.0f} ms = {ratio:.1f}x "
+              f"({'met' if ratio <= SWAP_RATIO_GOAL else 'MISSED'})")
+    print(f"\ngoals (zero errors, swap p95 <= {SWAP_RATIO_GOAL}x unloaded median): {'met' if met else 'MISSED'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
