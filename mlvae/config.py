@@ -13,7 +13,7 @@ from typing import Any
 MODEL_TYPES = ("mlvae", "vae", "svi", "svi-encode", "reg-vae")  # baselines: mlvae/baselines/
 POSTERIORS = ("product", "mixture")
 ARCHITECTURES = ("mlp", "conv")
-LIKELIHOODS = ("normal", "bernoulli")
+LIKELIHOODS = ("normal", "normal-unit", "bernoulli")
 
 
 @dataclass
@@ -28,7 +28,7 @@ class ModelConfig:
     image_size: int = 28
     hidden_dim: int = 500  # MLP hidden units
     width: float = 1.0  # conv channel multiplier (1.0 = the paper's 64/128/256/512)
-    likelihood: str = "normal"
+    likelihood: str = "normal"  # learned 5*tanh-bounded variance; "normal-unit": fixed unit variance; "bernoulli"
     reg_lambda: float = 1.0  # reg-vae: weight of the symmetrised-KL content penalty (supplement eq. 18)
     svi_observations: int = 0  # svi: rows of the per-observation style table = training images it was fitted to
     svi_groups: int = 0  # svi: rows of the per-group content table = training groups

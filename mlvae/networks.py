@@ -52,7 +52,7 @@ class MLPDecoder(nn.Module):
         super().__init__()
         self.shape = (config.image_channels, config.image_size, config.image_size)
         pixels = config.image_channels * config.image_size**2
-        outputs = 2 * pixels if config.likelihood == "normal" else pixels
+        outputs = 2 * pixels if config.likelihood == "normal" else pixels  # mean (+ log-variance) or logits
         self.net = nn.Sequential(
             nn.Linear(2 * config.latent_dim, config.hidden_dim), nn.Tanh(), nn.Linear(config.hidden_dim, outputs)
         )
@@ -63,6 +63,9 @@ class MLPDecoder(nn.Module):
         out = self.net(z)
         if self.likelihood == "bernoulli":
             return out.view(-1, *self.shape), None
+        if self.likelihood == "normal-unit":
+            mean = torch.sigmoid(out).view(-1, *self.shape)
+            return mean, torch.zeros_like(mean)
         mean, raw = out.chunk(2, dim=-1)
         return torch.sigmoid(mean).view(-1, *self.shape), bounded_logvar(raw).view(-1, *self.shape)
 
@@ -124,8 +127,11 @@ class ConvDecoder(nn.Module):
     def forward(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         """(B, 2d) -> (mean in [0,1] or logits, logvar or None), each (B, 3, 64, 64)."""
         h = self.deconvs(self.project(z).view(-1, self.c0, 8, 8))
-        if self.logvar_head is None:
+        if self.likelihood == "bernoulli":
             return self.mean_head(h), None
+        if self.logvar_head is None:  # normal-unit
+            mean = torch.sigmoid(self.mean_head(h))
+            return mean, torch.zeros_like(mean)
         return torch.sigmoid(self.mean_head(h)), bounded_logvar(self.logvar_head(h))
 
 

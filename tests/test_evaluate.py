@@ -152,4 +152,4 @@ def test_decoded_only_figures_show_reconstructions_instead_of_inputs(tiny_mnist_
     decoded = make_figures(model, test, QUICK_SIZES, 2, "mean", 0, decoded_only=True)
     for key in plain:  # every figure shows inputs, so every figure changes
         assert plain[key].size == decoded[key].size
-        assert list(plain[key].getdata()) != list(decoded[key].getdata()), key
+        assert plain[key].tobytes() != decoded[key].tobytes(), key

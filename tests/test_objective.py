@@ -141,7 +141,7 @@ def test_likelihoods_match_torch_distributions():
     torch.testing.assert_close(bernoulli_log_likelihood(binary, logits), bern)
 
 
-@pytest.mark.parametrize("likelihood", ["normal", "bernoulli"])
+@pytest.mark.parametrize("likelihood", ["normal", "normal-unit", "bernoulli"])
 def test_conv_network_shapes_and_width_multiplier(likelihood):
     small = MLVAE(ModelConfig(architecture="conv", image_size=64, image_channels=3, latent_dim=50, width=0.25, likelihood=likelihood))
     full = MLVAE(ModelConfig(architecture="conv", image_size=64, image_channels=3, latent_dim=50, width=1.0, likelihood=likelihood))
@@ -154,3 +154,20 @@ def test_conv_network_shapes_and_width_multiplier(likelihood):
     terms = group_elbo(small, x, torch.tensor([0, 0, 0, 1, 1, 2]), 3)
     terms.loss.backward()
     assert torch.isfinite(terms.loss)
+
+
+@pytest.mark.parametrize("architecture", ["mlp", "conv"])
+def test_unit_variance_decoder_outputs_only_a_mean_and_scores_a_unit_normal(architecture):
+    size, channels = (28, 1) if architecture == "mlp" else (64, 3)
+    config = dict(architecture=architecture, image_size=size, image_channels=channels, latent_dim=4, width=0.125)
+    unit = MLVAE(ModelConfig(likelihood="normal-unit", **config))
+    learned = MLVAE(ModelConfig(likelihood="normal", **config))
+    assert sum(p.numel() for p in unit.decoder.parameters()) < sum(p.numel() for p in learned.decoder.parameters())
+    z = torch.randn(3, 4)
+    mean, logvar = unit.decode_params(z, z)
+    assert torch.equal(logvar, torch.zeros_like(mean)) and 0 <= mean.min() and mean.max() <= 1
+    x = torch.rand(3, channels, size, size)
+    terms = group_elbo(unit, x, torch.tensor([0, 0, 1]), 2)
+    expected = torch.distributions.Normal(mean.new_zeros(()), 1.0)
+    mean_used, _ = unit.decode_params(terms.content_sample, terms.style_sample)
+    torch.testing.assert_close(terms.log_likelihood, expected.log_prob(x - mean_used).flatten(1).sum(-1))
