@@ -30,7 +30,8 @@ DATA = {
     "mnist": (
         "MNIST handwritten digits (LeCun, Cortes & Burges), grouped by digit label: the paper's seeded "
         "50,000 / 10,000 train / validation split of the 60,000 training images, and the standard 10,000 test "
-        "images. The figures below show a few MNIST test digits as their input rows and columns.",
+        "images. No MNIST image ships: the figures below show decoded images only (inputs replaced by their "
+        "reconstructions, `--decoded-only`).",
         ["mnist"],
     ),
     "faces": (
