@@ -46,7 +46,7 @@ def prior_people(model, count: int, per_person: int, seed: int) -> list[torch.Te
     people = []
     for _ in range(count):
         content = torch.randn((1, model.latent_dim), generator=gen).expand(per_person, -1)
-        style = torch.randn((per_person, model.latent_dim), generator=gen)
+        style = torch.randn((per_person, model.style_dim), generator=gen)
         people.append(latent.decode(model, content, style))
     return people
 

@@ -13,7 +13,7 @@ from typing import Any
 MODEL_TYPES = ("mlvae", "vae", "svi", "svi-encode", "reg-vae")  # baselines: mlvae/baselines/
 POSTERIORS = ("product", "mixture")
 ARCHITECTURES = ("mlp", "conv")
-LIKELIHOODS = ("normal", "normal-unit", "bernoulli")
+LIKELIHOODS = ("normal", "normal-unit", "normal-fixed", "bernoulli")
 
 
 @dataclass
@@ -23,12 +23,15 @@ class ModelConfig:
     model_type: str = "mlvae"  # "mlvae" (grouped), "vae" (plain VAE baseline, same networks) or a MODEL_TYPES baseline
     posterior: str = "product"  # group content posterior: "product" (paper eq. 7) or "mixture" (supp. §1)
     architecture: str = "mlp"  # "mlp" (MNIST, supp. §2.1) or "conv" (64x64 colour, supp. §2.1)
-    latent_dim: int = 10  # d: size of style and of content each
+    latent_dim: int = 10  # d: size of the content (and of the style, unless style_dim says otherwise)
+    style_dim: int | None = None  # size of the style; None: latent_dim, as in the paper (a smaller style starves it)
     image_channels: int = 1
     image_size: int = 28
     hidden_dim: int = 500  # MLP hidden units
     width: float = 1.0  # conv channel multiplier (1.0 = the paper's 64/128/256/512)
-    likelihood: str = "normal"  # learned 5*tanh-bounded variance; "normal-unit": fixed unit variance; "bernoulli"
+    likelihood: str = "normal"  # learned 5*tanh-bounded variance; "normal-unit": fixed unit variance;
+    # "normal-fixed": fixed standard deviation ``sigma``; "bernoulli"
+    sigma: float = 0.1  # normal-fixed: the decoder's standard deviation, per pixel in [0, 1] units
     reg_lambda: float = 1.0  # reg-vae: weight of the symmetrised-KL content penalty (supplement eq. 18)
     svi_observations: int = 0  # svi: rows of the per-observation style table = training images it was fitted to
     svi_groups: int = 0  # svi: rows of the per-group content table = training groups
@@ -43,6 +46,10 @@ class ModelConfig:
         _check_choice("likelihood", self.likelihood, LIKELIHOODS)
         if self.latent_dim < 1:
             raise ValueError(f"latent_dim must be >= 1, got {self.latent_dim}")
+        if self.style_dim is not None and self.style_dim < 1:
+            raise ValueError(f"style_dim must be >= 1 (or None for latent_dim), got {self.style_dim}")
+        if not self.sigma > 0:
+            raise ValueError(f"sigma must be > 0, got {self.sigma}")
         if self.posterior == "mixture" and self.model_type in ("svi", "svi-encode", "reg-vae"):
             raise ValueError(f"the mixture posterior is an ML-VAE option; {self.model_type} has no pooled posterior")
         if self.reg_lambda < 0 or self.inference_steps < 0 or self.inference_lr <= 0:
@@ -52,16 +59,22 @@ class ModelConfig:
         if self.architecture == "conv" and self.image_size != 64:
             raise ValueError("the conv architecture takes 64x64 images (image_size=64)")
 
+    @property
+    def style_size(self) -> int:
+        """Size of the style latent."""
+        return self.style_dim or self.latent_dim
+
 
 @dataclass
 class DataConfig:
     """How raw images become model inputs, and which groups were used for what."""
 
     dataset: str = "mnist"  # "mnist" or "folder"
-    data_dir: str | None = None
+    data_dir: str | list[str] | None = None  # folder: one folder of group subfolders, or a list of them
     image_size: int = 28
     image_channels: int = 1
     crop_fraction: float = 1.0  # side of the centre square crop, as a fraction of the shorter side
+    align_faces: bool = False  # find the largest face and warp it to the canonical framing (mlvae.faces)
     val_fraction: float = 0.1  # folder datasets: fraction of groups held out for validation
     test_fraction: float = 0.1  # folder datasets: fraction of groups held out for test
     split_seed: int = 0
@@ -83,6 +96,12 @@ class TrainConfig:
     max_val_images: int | None = None
     max_steps: int | None = None
     num_threads: int | None = None
+    max_images_per_group: int | None = None  # images of one group drawn per epoch (caps very large groups)
+    flip: bool = False  # random horizontal flips of training images
+    # A labelled departure from the paper, off by default: the style KL weighted by ``style_kl_weight`` at step
+    # 0, falling linearly to 1 (the ELBO) at ``style_kl_anneal_steps`` (0: the weight stays constant).
+    style_kl_weight: float = 1.0
+    style_kl_anneal_steps: int = 0
 
 
 @dataclass

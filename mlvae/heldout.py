@@ -14,7 +14,7 @@ from pathlib import Path
 from .checkpoint import SPLIT_NAME
 from .config import DataConfig
 from .data.grouped import GroupedImages
-from .data.loading import list_groups, load_mnist, read_groups
+from .data.loading import data_folders, grouped_files, load_mnist, read_groups
 from .errors import DataError
 
 log = logging.getLogger(__name__)
@@ -33,28 +33,33 @@ def find_split(checkpoint_folder: Path) -> dict | None:
 
 
 def load_test_images(
-    checkpoint_folder: Path, data: DataConfig, data_dir: str | Path | None = None, all_groups: bool = False
+    checkpoint_folder: Path, data: DataConfig, data_dir: str | Path | list | None = None, all_groups: bool = False
 ) -> GroupedImages:
     """Test images (uint8 (N, C, H, W)) with their group labels, prepared as the checkpoint was trained."""
     if data_dir is not None:
-        data = dataclasses.replace(data, data_dir=str(data_dir))
+        dirs = [str(d) for d in data_dir] if isinstance(data_dir, (list, tuple)) else str(data_dir)
+        data = dataclasses.replace(data, data_dir=dirs)
     if data.dataset == "mnist":
         if all_groups:
             log.info("--all-groups has no effect on mnist: its standard test set is used")
         return load_mnist(data).test
-    if not data.data_dir:
+    folders = data_folders(data)
+    if not folders:
         raise DataError("this checkpoint was trained on a folder dataset: give --data-dir, the folder of group subfolders")
-    folder = Path(data.data_dir)
-    if not folder.exists():
-        where = "given by --data-dir" if data_dir is not None else "from the checkpoint's config"
-        raise DataError(
-            f"data folder {folder} ({where}) does not exist here: give --data-dir, the folder of group "
-            "subfolders to evaluate on"
-        )
-    groups = list_groups(folder)
+    for folder in folders:
+        if not folder.exists():
+            where = "given by --data-dir" if data_dir is not None else "from the checkpoint's config"
+            raise DataError(
+                f"data folder {folder} ({where}) does not exist here: give --data-dir, the folder of group "
+                "subfolders to evaluate on (once per folder the model was trained on)"
+            )
+    groups = {n: files for found in grouped_files(folders).values() for n, files in found.items()}
+    folder = folders[0] if len(folders) == 1 else ", ".join(map(str, folders))
     split = find_split(checkpoint_folder)
     if all_groups:
-        if split is not None and Path(split.get("data_dir", "")).resolve() == folder.resolve():
+        trained_on = split.get("data_dir", []) if split is not None else []
+        trained_on = [trained_on] if isinstance(trained_on, str) else trained_on
+        if {Path(d).resolve() for d in trained_on} == {f.resolve() for f in folders}:
             seen = set(split["groups"].get("train", [])) & set(groups)
             if seen:
                 log.warning("--all-groups on the training folder: %d of its groups were seen in training", len(seen))

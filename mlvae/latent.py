@@ -191,5 +191,5 @@ def generate(model: MLVAE, group_images: torch.Tensor, count: int, seed: int | N
     """Figure 5a: the group's pooled content mean with ``count`` styles from the prior: (count, C, H, W)."""
     content = pool_content(encode(model, group_images)).mean
     gen = _generator(seed, _device(model))
-    style = torch.randn((count, model.latent_dim), generator=gen, device=content.device)
+    style = torch.randn((count, model.style_dim), generator=gen, device=content.device)
     return decode(model, content.expand(count, -1), style)

@@ -14,7 +14,7 @@ from .posterior import DiagonalNormal
 
 @dataclass
 class Encoding:
-    """Per-observation posteriors: style q(S_i|x_i) and content evidence q(C_G|x_i), each (B, d)."""
+    """Per-observation posteriors: style q(S_i|x_i) (B, d_s) and content evidence q(C_G|x_i) (B, d)."""
 
     style: DiagonalNormal
     content: DiagonalNormal
@@ -34,8 +34,13 @@ class MLVAE(nn.Module):
 
     @property
     def latent_dim(self) -> int:
-        """d, the size of style and of content."""
+        """d, the size of the content."""
         return self.config.latent_dim
+
+    @property
+    def style_dim(self) -> int:
+        """d_s, the size of the style (d unless the config says otherwise)."""
+        return self.config.style_size
 
     @property
     def is_grouped(self) -> bool:
@@ -49,7 +54,7 @@ class MLVAE(nn.Module):
         return Encoding(DiagonalNormal(s_mean, s_logvar), DiagonalNormal(c_mean, c_logvar))
 
     def decode_params(self, content: torch.Tensor, style: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """Likelihood parameters of p(x | c, s) for latents (B, d) each."""
+        """Likelihood parameters of p(x | c, s) for latents c (B, d) and s (B, d_s)."""
         location, logvar = self.decoder(torch.cat([content, style], dim=-1))
         return location.float(), None if logvar is None else logvar.float()
 
@@ -60,5 +65,5 @@ class MLVAE(nn.Module):
         return group_elbo(self, x, group_ids, num_groups)
 
     def decode(self, content: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
-        """Decoded images (the likelihood mean) in [0, 1]: (B, d), (B, d) -> (B, C, H, W)."""
+        """Decoded images (the likelihood mean) in [0, 1]: (B, d), (B, d_s) -> (B, C, H, W)."""
         return decoded_mean(self.decode_params(content, style)).clamp(0.0, 1.0)

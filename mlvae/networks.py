@@ -1,10 +1,13 @@
 """Encoder and decoder networks of supplement §2.1.
 
-Encoders return four heads: style mean/log-variance and content mean/log-variance, each (B, d).
-Decoders map (B, 2d) latents (content first, then style) to likelihood parameters.
+Encoders return four heads: style mean/log-variance (B, d_s) and content mean/log-variance (B, d), where
+d_s = d unless ``style_dim`` says otherwise. Decoders map (B, d + d_s) latents (content first, then style) to
+likelihood parameters.
 Every log-variance is squashed by 5*tanh (supplement §2.1), which bounds it to (-5, 5).
 """
 from __future__ import annotations
+
+import math
 
 import torch
 from torch import nn
@@ -20,14 +23,14 @@ def bounded_logvar(raw: torch.Tensor) -> torch.Tensor:
 class EncoderHeads(nn.Module):
     """The four linear heads e_{m,s}, e_{v,s}, e_{m,c}, e_{v,c} as one matmul."""
 
-    def __init__(self, in_features: int, latent_dim: int) -> None:
+    def __init__(self, in_features: int, config: ModelConfig) -> None:
         super().__init__()
-        self.latent_dim = latent_dim
-        self.linear = nn.Linear(in_features, 4 * latent_dim)
+        self.sizes = [config.style_size, config.style_size, config.latent_dim, config.latent_dim]
+        self.linear = nn.Linear(in_features, sum(self.sizes))
 
     def forward(self, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-        """(B, F) -> style mean, style logvar, content mean, content logvar, each (B, d)."""
-        s_mean, s_raw, c_mean, c_raw = self.linear(h).chunk(4, dim=-1)
+        """(B, F) -> style mean, style logvar (B, d_s), content mean, content logvar (B, d)."""
+        s_mean, s_raw, c_mean, c_raw = self.linear(h).split(self.sizes, dim=-1)
         return s_mean, bounded_logvar(s_raw), c_mean, bounded_logvar(c_raw)
 
 
@@ -38,7 +41,7 @@ class MLPEncoder(nn.Module):
         super().__init__()
         in_features = config.image_channels * config.image_size**2
         self.body = nn.Sequential(nn.Flatten(), nn.Linear(in_features, config.hidden_dim), nn.Tanh())
-        self.heads = EncoderHeads(config.hidden_dim, config.latent_dim)
+        self.heads = EncoderHeads(config.hidden_dim, config)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
         """(B, C, H, W) -> four (B, d) heads."""
@@ -54,18 +57,18 @@ class MLPDecoder(nn.Module):
         pixels = config.image_channels * config.image_size**2
         outputs = 2 * pixels if config.likelihood == "normal" else pixels  # mean (+ log-variance) or logits
         self.net = nn.Sequential(
-            nn.Linear(2 * config.latent_dim, config.hidden_dim), nn.Tanh(), nn.Linear(config.hidden_dim, outputs)
+            nn.Linear(latent_size(config), config.hidden_dim), nn.Tanh(), nn.Linear(config.hidden_dim, outputs)
         )
-        self.likelihood = config.likelihood
+        self.likelihood, self.fixed_logvar = config.likelihood, fixed_logvar(config)
 
     def forward(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """(B, 2d) -> (mean in [0,1] or logits, logvar or None), each (B, C, H, W)."""
+        """(B, d + d_s) -> (mean in [0,1] or logits, logvar or None), each (B, C, H, W)."""
         out = self.net(z)
         if self.likelihood == "bernoulli":
             return out.view(-1, *self.shape), None
-        if self.likelihood == "normal-unit":
+        if self.fixed_logvar is not None:
             mean = torch.sigmoid(out).view(-1, *self.shape)
-            return mean, torch.zeros_like(mean)
+            return mean, torch.full_like(mean, self.fixed_logvar)
         mean, raw = out.chunk(2, dim=-1)
         return torch.sigmoid(mean).view(-1, *self.shape), bounded_logvar(raw).view(-1, *self.shape)
 
@@ -75,6 +78,20 @@ class CReLU(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.cat([torch.relu(x), torch.relu(-x)], dim=-1)
+
+
+def latent_size(config: ModelConfig) -> int:
+    """Decoder input size: content d plus style d_s."""
+    return config.latent_dim + config.style_size
+
+
+def fixed_logvar(config: ModelConfig) -> float | None:
+    """The constant log-variance of a fixed-variance Normal decoder (unit: 0; fixed: log sigma^2), else None."""
+    if config.likelihood == "normal-unit":
+        return 0.0
+    if config.likelihood == "normal-fixed":
+        return 2.0 * math.log(config.sigma)
+    return None
 
 
 def _channels(base: int, width: float) -> int:
@@ -95,7 +112,7 @@ class ConvEncoder(nn.Module):
             nn.Linear(chans[-1] * 4 * 4, 256, bias=False), nn.BatchNorm1d(256), CReLU(),
             nn.Linear(512, 256, bias=False), nn.BatchNorm1d(256), CReLU(),
         )
-        self.heads = EncoderHeads(512, config.latent_dim)
+        self.heads = EncoderHeads(512, config)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
         """(B, 3, 64, 64) -> four (B, d) heads."""
@@ -115,23 +132,23 @@ class ConvDecoder(nn.Module):
         c0 = _channels(256, config.width)
         chans = [c0] + [_channels(c, config.width) for c in (256, 128, 64)]
         self.c0 = c0
-        self.project = nn.Sequential(nn.Linear(2 * config.latent_dim, c0 * 8 * 8, bias=False), nn.BatchNorm1d(c0 * 64), nn.ReLU())
+        self.project = nn.Sequential(nn.Linear(latent_size(config), c0 * 8 * 8, bias=False), nn.BatchNorm1d(c0 * 64), nn.ReLU())
         layers: list[nn.Module] = []
         for cin, cout in zip(chans[:-1], chans[1:]):
             layers += [nn.ConvTranspose2d(cin, cout, 4, stride=2, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU()]
         self.deconvs = nn.Sequential(*layers)
-        self.likelihood = config.likelihood
+        self.likelihood, self.fixed_logvar = config.likelihood, fixed_logvar(config)
         self.mean_head = nn.Conv2d(chans[-1], config.image_channels, 3, padding=1)
         self.logvar_head = nn.Conv2d(chans[-1], config.image_channels, 3, padding=1) if config.likelihood == "normal" else None
 
     def forward(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """(B, 2d) -> (mean in [0,1] or logits, logvar or None), each (B, 3, 64, 64)."""
+        """(B, d + d_s) -> (mean in [0,1] or logits, logvar or None), each (B, 3, 64, 64)."""
         h = self.deconvs(self.project(z).view(-1, self.c0, 8, 8))
         if self.likelihood == "bernoulli":
             return self.mean_head(h), None
-        if self.logvar_head is None:  # normal-unit
+        if self.logvar_head is None:  # a fixed variance
             mean = torch.sigmoid(self.mean_head(h))
-            return mean, torch.zeros_like(mean)
+            return mean, torch.full_like(mean, self.fixed_logvar)
         return torch.sigmoid(self.mean_head(h)), bounded_logvar(self.logvar_head(h))
 
 

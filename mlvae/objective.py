@@ -127,5 +127,20 @@ def elbo_terms(
     )
 
 
+def style_weighted_loss(terms: ObjectiveTerms, style_kl_weight: float) -> torch.Tensor:
+    """The loss with the style KL weighted by ``style_kl_weight``: a labelled departure from eq. 3, used only
+    in training (weight 1 is the ELBO's loss; held-out figures always use the ELBO)."""
+    if style_kl_weight == 1.0:
+        return terms.loss
+    return terms.loss + (style_kl_weight - 1.0) * terms.kl_style.sum() / terms.num_groups
+
+
+def annealed_weight(start: float, anneal_steps: int, step: int) -> float:
+    """A weight that falls linearly from ``start`` at step 0 to 1 at ``anneal_steps`` (0: always ``start``)."""
+    if anneal_steps <= 0:
+        return start
+    return start + (1.0 - start) * min(1.0, step / anneal_steps)
+
+
 def _shift_scale(q: DiagonalNormal, eps: torch.Tensor) -> torch.Tensor:
     return q.mean + torch.exp(0.5 * q.logvar) * eps

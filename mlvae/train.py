@@ -48,9 +48,14 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--dataset", choices=["mnist", "folder"], default="mnist",
                    help="mnist: digits grouped by label (paper split). folder: one subfolder of images per group. "
                    "(default: mnist)")
-    d.add_argument("--data-dir", default=None,
-                   help="folder dataset: the folder of group subfolders; mnist: the torchvision root "
+    d.add_argument("--data-dir", action="append", default=None,
+                   help="folder dataset: the folder of group subfolders; repeat it to train on several folders "
+                   "together (each split by the same fractions); mnist: the torchvision root "
                    "(default: $MLVAE_DATA_DIR/mnist, else download)")
+    d.add_argument("--align-faces", action="store_true",
+                   help="folder: find the largest face in each photo and warp it to the canonical framing "
+                   "(dlib landmarks, mlvae.faces); photos without a face are skipped. Crops are cached on disk "
+                   "($MLVAE_CACHE_DIR or ~/.cache/mlvae), keyed by file content")
     d.add_argument("--crop-fraction", type=float, default=None,
                    help="centre square crop as a fraction of the shorter side before resizing "
                    "(default: 1.0 for mnist, 0.8 for folder)")
@@ -77,18 +82,36 @@ def build_parser() -> argparse.ArgumentParser:
                    help="group content posterior: product of Normals (paper) or mixture (supplement §1)")
     m.add_argument("--arch", choices=["mlp", "conv"], default=None,
                    help="networks of supplement §2.1 (default: mlp for mnist, conv for folder)")
-    m.add_argument("--latent-dim", type=int, default=None, help="d, size of style and of content (default: 10 mnist, 50 folder)")
+    m.add_argument("--latent-dim", type=int, default=None, help="d, size of the content, and of the style unless "
+                   "--style-dim is given (default: 10 mnist, 50 folder)")
+    m.add_argument("--style-dim", type=int, default=None,
+                   help="size of the style latent, if not d: a style smaller than the content has less room to "
+                   "copy a photo's identity (a departure from the paper, which uses d for both; default: d)")
     m.add_argument("--width", type=float, default=1.0, help="conv channel multiplier; 0.25-0.5 for CPUs (default: 1.0)")
-    m.add_argument("--likelihood", choices=["normal", "normal-unit", "bernoulli"], default=None,
+    m.add_argument("--likelihood", choices=["normal", "normal-unit", "normal-fixed", "bernoulli"], default=None,
                    help="decoder likelihood: Normal with learned 5*tanh-bounded log-variance (the paper's faces "
                    "decoder), Normal with unit variance (a mean-only decoder, as the paper's 784-output MNIST "
-                   "decoder reads), or Bernoulli (default: normal-unit for mnist, normal for folder)")
+                   "decoder reads), Normal with the fixed standard deviation --sigma, or Bernoulli "
+                   "(default: normal-unit for mnist, normal for folder)")
+    m.add_argument("--sigma", type=float, default=ModelConfig.sigma,
+                   help=f"normal-fixed: the decoder's standard deviation per pixel, in [0, 1] units (default: {ModelConfig.sigma})")
     t = p.add_argument_group("training")
     t.add_argument("--epochs", type=int, default=None, help="epochs (default: 20)")
     t.add_argument("--groups-per-batch", type=int, default=64,
                    help="groups in a minibatch; per rank under torchrun (default: 64)")
-    t.add_argument("--min-group-size", type=int, default=1, help="smallest group drawn; 1 keeps single photos served (default: 1)")
+    t.add_argument("--min-group-size", type=int, default=1,
+                   help="smallest group drawn; groups with fewer images are not trained on (default: 1)")
     t.add_argument("--max-group-size", type=int, default=10, help="larger groups are subsampled to this (default: 10)")
+    t.add_argument("--max-images-per-group", type=int, default=None,
+                   help="images of one group drawn per epoch, so that a group with hundreds of photos does not "
+                   "dominate (default: all)")
+    t.add_argument("--flip", action="store_true", help="mirror a random half of the training images left-right")
+    t.add_argument("--style-kl-weight", type=float, default=1.0,
+                   help="weight of the style KL in the training loss at step 0, falling linearly to 1 at "
+                   "--style-kl-anneal-steps: a departure from the paper that delays the style so that the "
+                   "shared content is learnt first; validation always reports the true ELBO (default: 1, the paper)")
+    t.add_argument("--style-kl-anneal-steps", type=int, default=0,
+                   help="steps over which --style-kl-weight falls to 1 (default: 0, the weight stays constant)")
     t.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default: 1e-3, as the paper)")
     t.add_argument("--seed", type=int, default=0, help="makes a run reproducible (default: 0)")
     t.add_argument("--device", default="auto", help="auto (CUDA, then Apple MPS, then CPU), cpu, cuda, cuda:1, mps")
@@ -114,22 +137,27 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
     return RunConfig(
         model=ModelConfig(
             model_type=args.model, posterior=args.posterior, architecture=arch,
-            latent_dim=args.latent_dim or latent, image_channels=channels, image_size=size,
-            width=args.width, likelihood=args.likelihood or likelihood, reg_lambda=args.reg_lambda,
+            latent_dim=args.latent_dim or latent, style_dim=args.style_dim, image_channels=channels, image_size=size,
+            width=args.width, likelihood=args.likelihood or likelihood, sigma=args.sigma, reg_lambda=args.reg_lambda,
             inference_steps=args.inference_steps, inference_lr=args.inference_lr, svi_checkpoint=args.svi_checkpoint,
         ),
         data=DataConfig(
-            dataset=args.dataset, data_dir=args.data_dir, image_size=size, image_channels=channels,
-            crop_fraction=crop, val_fraction=args.val_fraction, test_fraction=args.test_fraction,
+            dataset=args.dataset, data_dir=_one_or_list(args.data_dir), image_size=size, image_channels=channels,
+            crop_fraction=crop, align_faces=args.align_faces, val_fraction=args.val_fraction, test_fraction=args.test_fraction,
             split_seed=args.split_seed,
         ),
         train=TrainConfig(
             epochs=args.epochs or 20, groups_per_batch=args.groups_per_batch, min_group_size=args.min_group_size,
             max_group_size=args.max_group_size, lr=args.lr, seed=args.seed, device=args.device,
             max_train_images=args.max_train_images, max_val_images=args.max_val_images, max_steps=args.max_steps,
-            num_threads=args.threads,
+            num_threads=args.threads, max_images_per_group=args.max_images_per_group, flip=args.flip,
+            style_kl_weight=args.style_kl_weight, style_kl_anneal_steps=args.style_kl_anneal_steps,
         ),
     )
+
+
+def _one_or_list(dirs: list[str] | None) -> str | list[str] | None:
+    return dirs[0] if dirs and len(dirs) == 1 else dirs
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -23,7 +23,7 @@ from .device import pick_device
 from .elbo import accumulate_elbo, fixed_batches, summarise
 from .errors import MLVAEError
 from .images import to_float
-from .objective import ObjectiveTerms, group_elbo
+from .objective import ObjectiveTerms, annealed_weight, group_elbo, style_weighted_loss
 from .registry import build_model
 from safetensors.torch import save_file
 
@@ -124,8 +124,13 @@ class Trainer:
             raise TrainingError("the training and validation splits both need images; add groups or change fractions")
         self.sampler = GroupBatchSampler(
             self.train_data.groups, tc.groups_per_batch, tc.min_group_size, tc.max_group_size, tc.seed,
-            rank=rank, world_size=world_size,
+            rank=rank, world_size=world_size, max_per_group=tc.max_images_per_group,
         )
+        if self.sampler.too_small and self.is_main:
+            log.warning("%d training group(s) have fewer than --min-group-size %d images and are never drawn",
+                        self.sampler.too_small, tc.min_group_size)
+        if not self.sampler.members:
+            raise TrainingError(f"no training group has --min-group-size {tc.min_group_size} images; lower it")
         self.progress = Progress()
         self.autocast = (
             torch.autocast("cuda", dtype=torch.bfloat16) if self.device.type == "cuda" else nullcontext()
@@ -281,11 +286,16 @@ class Trainer:
 
     def train_step(self, batch) -> float:
         """One gradient step on one minibatch of groups; returns the loss (over all ranks' groups)."""
+        tc = self.config.train
         x = self._inputs(batch, self.train_data)
+        if tc.flip:  # a random half of the images mirrored left-right
+            mirror = torch.rand(x.shape[0], device=x.device) < 0.5
+            x = torch.where(mirror[:, None, None, None], x.flip(-1), x).contiguous(memory_format=self.memory_format)
         with self.autocast:
             terms = self.batch_objective(x, batch)
+        weight = annealed_weight(tc.style_kl_weight, tc.style_kl_anneal_steps, self.progress.step)
         # under torchrun: weighted so DDP's gradient is that of the mean over all ranks' groups (see there)
-        loss, global_loss = distributed.loss_for_group_mean(terms.loss, terms.num_groups)
+        loss, global_loss = distributed.loss_for_group_mean(style_weighted_loss(terms, weight), terms.num_groups)
         if not torch.isfinite(global_loss):  # the same on every rank, so all ranks stop together
             raise TrainingError(
                 f"the loss became {global_loss.item()} at step {self.progress.step + 1} (epoch {self.progress.epoch + 1}); "

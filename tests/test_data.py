@@ -16,17 +16,66 @@ def labels(counts):
 
 
 def test_sampler_covers_each_image_once_with_group_sizes_in_range():
-    groups = labels([30, 1, 7, 55, 12])
+    groups = labels([30, 2, 7, 55, 12])
     sampler = GroupBatchSampler(groups, groups_per_batch=4, min_size=2, max_size=6, seed=3)
     seen = []
     for batch in sampler:
         assert batch.group_ids.max().item() + 1 == batch.num_groups <= 4
         for g in range(batch.num_groups):
             members = batch.indices[batch.group_ids == g]
-            assert len(members) <= 6
+            assert 2 <= len(members) <= 6
             assert len(set(groups[members].tolist())) == 1  # a group never mixes dataset groups
         seen.extend(batch.indices.tolist())
     assert sorted(seen) == list(range(len(groups)))
+
+
+@pytest.mark.parametrize("min_size,max_size", [(2, 2), (2, 3), (3, 4), (4, 10), (5, 5), (1, 10)])
+def test_sampler_group_sizes_hold_both_bounds_every_epoch(min_size, max_size):
+    counts = [1, 2, 3, 4, 5, 7, 9, 11, 13, 30, 31, 57]
+    groups = labels(counts)
+    sampler = GroupBatchSampler(groups, groups_per_batch=5, min_size=min_size, max_size=max_size, seed=7)
+    for epoch in range(10):
+        sampler.set_epoch(epoch)
+        seen = []
+        for batch in sampler:
+            sizes = torch.bincount(batch.group_ids, minlength=batch.num_groups)
+            assert sizes.min().item() >= min_size and sizes.max().item() <= max_size
+            seen.extend(batch.indices.tolist())
+        assert len(seen) == len(set(seen))  # no image twice in an epoch
+        per_group = torch.bincount(groups[torch.tensor(seen)], minlength=len(counts))
+        for count, drawn in zip(counts, per_group.tolist()):
+            if count < min_size:
+                assert drawn == 0  # too small to form a group of the minimum size: never drawn
+            else:  # at most a remainder smaller than the minimum waits for a later epoch
+                assert count - min_size < drawn <= count
+
+
+def test_no_minibatch_holds_a_single_image():
+    # 9 groups of one image, 4 groups a batch: the old sampler's last batch was one image, and BatchNorm
+    # cannot train on one ("Expected more than 1 value per channel when training")
+    groups = labels([1] * 9)
+    batches = list(GroupBatchSampler(groups, groups_per_batch=4, min_size=1, max_size=1, seed=0))
+    assert min(b.indices.numel() for b in batches) >= 2
+    assert sum(b.indices.numel() for b in batches) == 9
+    mnist_like = labels([5421, 6742, 5958, 6131, 5842, 5918, 6265, 5949, 6851, 5923])
+    sampler = GroupBatchSampler(mnist_like, groups_per_batch=64, min_size=2, max_size=10, seed=0)
+    for epoch in range(10):
+        sampler.set_epoch(epoch)
+        for batch in sampler:
+            assert batch.indices.numel() >= 2
+            assert torch.bincount(batch.group_ids).min().item() >= 2
+
+
+def test_sampler_caps_the_images_one_group_gives_an_epoch():
+    groups = labels([100, 8])
+    sampler = GroupBatchSampler(groups, groups_per_batch=4, min_size=2, max_size=5, seed=0, max_per_group=30)
+    drawn = []
+    for epoch in range(2):
+        sampler.set_epoch(epoch)
+        indices = torch.cat([b.indices for b in sampler])
+        assert torch.bincount(groups[indices]).tolist() == [30, 8]
+        drawn.append(set(indices.tolist()))
+    assert drawn[0] != drawn[1]  # a different 30 of the 100 each epoch
 
 
 def test_sampler_draws_groups_of_one_when_allowed_and_is_seeded_per_epoch():

@@ -61,7 +61,7 @@ class SVI(MLVAE):
     def __init__(self, config: ModelConfig) -> None:
         super().__init__(config)  # the encoder is built and dropped so the decoder's init matches the ML-VAE's
         del self.encoder
-        self.style = PosteriorTable(config.svi_observations, config.latent_dim)
+        self.style = PosteriorTable(config.svi_observations, config.style_size)
         self.content = PosteriorTable(config.svi_groups, config.latent_dim)
 
     @property
@@ -118,7 +118,7 @@ class SVI(MLVAE):
         try:
             with torch.inference_mode(False), torch.enable_grad():  # callers may run under no_grad/inference_mode
                 x, group_ids = x.clone(), group_ids.clone()  # tensors made in inference mode cannot enter autograd
-                style = PosteriorTable(x.shape[0], self.latent_dim, init).to(x.device)
+                style = PosteriorTable(x.shape[0], self.style_dim, init).to(x.device)
                 content = PosteriorTable(num_groups, self.latent_dim, init).to(x.device)
                 optimizer = torch.optim.Adam([*style.parameters(), *content.parameters()], lr=lr)
                 bar = tqdm(range(steps), desc=f"SVI inference on {x.shape[0]} images", leave=False,

@@ -64,11 +64,10 @@ def generate_observations(
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Eq. 17's data: latents from the prior and observations drawn from p(x | c, s).
 
-    Returns images (count, C, H, W), content (count, d), style (count, d)."""
+    Returns images (count, C, H, W), content (count, d), style (count, d_s)."""
     device = next(model.parameters()).device
-    shape = (count, model.latent_dim)
-    content = torch.randn(shape, generator=generator, device=device)
-    style = torch.randn(shape, generator=generator, device=device)
+    content = torch.randn((count, model.latent_dim), generator=generator, device=device)
+    style = torch.randn((count, model.style_dim), generator=generator, device=device)
     location, logvar = model.decode_params(content, style)
     if logvar is None:  # Bernoulli likelihood: location holds logits
         images = torch.bernoulli(torch.sigmoid(location), generator=generator)

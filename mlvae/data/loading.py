@@ -8,10 +8,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from tqdm import tqdm
 
 from ..config import DataConfig
 from ..errors import DataError, MLVAEError
-from ..images import open_image, prepare_image
+from ..faces import AlignmentCache
+from ..images import image_to_tensor, open_image, prepare_image, to_model_mode
 from .grouped import GroupedImages, Splits
 
 log = logging.getLogger(__name__)
@@ -115,8 +117,11 @@ def split_groups(names: list[str], val_fraction: float, test_fraction: float, se
     }
 
 
-def _decode(path: Path, config: DataConfig) -> torch.Tensor | None:
+def _decode(path: Path, config: DataConfig, cache: AlignmentCache | None) -> torch.Tensor | None:
     try:
+        if cache is not None:
+            face = cache.get(path, lambda p: to_model_mode(open_image(p), 3))
+            return image_to_tensor(to_model_mode(face, config.image_channels))
         return prepare_image(open_image(path), config.image_size, config.image_channels, config.crop_fraction)
     except MLVAEError as exc:
         log.warning("skipping %s", exc)
@@ -127,12 +132,15 @@ def read_groups(groups: dict[str, list[Path]], config: DataConfig, threads: int 
     """Decode every image of ``groups``; unreadable files are skipped and counted in the log."""
     names = list(groups)
     paths = [(gi, p) for gi, name in enumerate(names) for p in groups[name]]
+    cache = AlignmentCache(config.image_size) if config.align_faces else None
     with ThreadPoolExecutor(max_workers=threads) as pool:
-        tensors = list(pool.map(lambda item: _decode(item[1], config), paths))
+        tensors = list(tqdm(pool.map(lambda item: _decode(item[1], config, cache), paths), total=len(paths),
+                            desc="aligning faces" if cache else "reading images", unit="img",
+                            mininterval=2.0, disable=len(paths) < 2000, leave=False))
     kept = [(gi, t) for (gi, _), t in zip(paths, tensors) if t is not None]
     skipped = len(paths) - len(kept)
     if skipped:
-        log.warning("skipped %d unreadable image file(s) of %d", skipped, len(paths))
+        log.warning("skipped %d unreadable%s image file(s) of %d", skipped, " or faceless" if cache else "", len(paths))
     if not kept:
         raise DataError("no readable images found: every file failed to decode; check the data folder")
     images = torch.stack([t for _, t in kept])
@@ -140,22 +148,48 @@ def read_groups(groups: dict[str, list[Path]], config: DataConfig, threads: int 
     return GroupedImages(images, labels, names)
 
 
+def data_folders(config: DataConfig) -> list[Path]:
+    """The folder(s) a folder dataset reads: ``data_dir`` as one path or a list of paths."""
+    dirs = [config.data_dir] if isinstance(config.data_dir, str) else list(config.data_dir or [])
+    return [Path(d) for d in dirs]
+
+
+def grouped_files(folders: list[Path]) -> dict[str, dict[str, list[Path]]]:
+    """Each folder's groups (``list_groups``), keyed by folder name; with several folders a group is named
+    ``<folder name>/<subfolder>``, so that groups of different sources never merge."""
+    if len({f.name for f in folders}) < len(folders):
+        raise DataError("two data folders share a name; their groups would be confused: rename one of them")
+    sources = {}
+    for folder in folders:
+        found = list_groups(folder)
+        sources[folder.name] = {f"{folder.name}/{n}": files for n, files in found.items()} if len(folders) > 1 else found
+    return sources
+
+
 def load_folder(config: DataConfig) -> Splits:
-    """A folder of group subfolders, split disjointly by group into train/val/test."""
-    folder = Path(config.data_dir)
-    groups = list_groups(folder)
-    singles = [name for name, files in groups.items() if len(files) == 1]
-    if singles:
-        log.warning(
-            "%d group folder(s) hold a single image (e.g. %s): they train as groups of one, with no shared "
-            "content evidence; add more images of each group or remove those folders",
-            len(singles), ", ".join(str(folder / n) for n in singles[:3]),
-        )
-    split = split_groups(list(groups), config.val_fraction, config.test_fraction, config.split_seed)
+    """Folder(s) of group subfolders, split disjointly by group into train/val/test.
+
+    With several folders each is split by the same fractions, so that every source has test groups."""
+    folders = data_folders(config)
+    groups: dict[str, list[Path]] = {}
+    split: dict[str, list[str]] = {"test": [], "val": [], "train": []}
+    for folder, found in zip(folders, grouped_files(folders).values()):
+        singles = [name for name, files in found.items() if len(files) == 1]
+        if singles:
+            log.warning(
+                "%d group folder(s) hold a single image (e.g. %s): they train as groups of one, with no shared "
+                "content evidence; add more images of each group or remove those folders",
+                len(singles), ", ".join(str(folder / n.split("/")[-1]) for n in singles[:3]),
+            )
+        for part, names in split_groups(list(found), config.val_fraction, config.test_fraction,
+                                        config.split_seed).items():
+            split[part] = sorted(split[part] + names)
+        groups.update(found)
     parts = {part: read_groups({n: groups[n] for n in names}, config) for part, names in split.items() if names}
     empty = GroupedImages(
         torch.zeros((0, config.image_channels, config.image_size, config.image_size), dtype=torch.uint8),
         torch.zeros(0, dtype=torch.long), [],
     )
-    record = {"dataset": "folder", "data_dir": str(folder), "split_seed": config.split_seed, "groups": split}
+    record = {"dataset": "folder", "data_dir": [str(f) for f in folders] if len(folders) > 1 else str(folders[0]),
+              "split_seed": config.split_seed, "groups": split}
     return Splits(parts.get("train", empty), parts.get("val", empty), parts.get("test", empty), record)
