@@ -16,6 +16,7 @@ from .likelihood import log_likelihood
 from .model import MLVAE
 from .posterior import (
     DiagonalNormal,
+    check_group_ids,
     kl_to_standard_normal,
     mixture_kl_monte_carlo,
     mixture_sample,
@@ -55,15 +56,17 @@ def group_elbo(
 ) -> ObjectiveTerms:
     """Vectorised group ELBO of a batch holding many groups of different sizes.
 
-    ``x``: (B, C, H, W) in [0, 1]; ``group_ids``: (B,) ints in [0, num_groups), every id present.
+    ``x``: (B, C, H, W) in [0, 1]; ``group_ids``: (B,) ints in [0, num_groups), every id present (else ValueError).
     ``noise``: optional fixed (content_eps, style_eps), each (B, d) standard normal (for tests and the
     per-group reference); otherwise drawn with ``generator``.
     """
     if not model.is_grouped:  # plain VAE: every observation is its own group
         group_ids = torch.arange(x.shape[0], device=x.device)
         num_groups = x.shape[0]
-    elif num_groups is None:
-        num_groups = int(group_ids.max().item()) + 1
+    else:
+        if num_groups is None:
+            num_groups = int(group_ids.max().item()) + 1 if group_ids.numel() else 0
+        check_group_ids(group_ids, num_groups, x.shape[0])  # before any work: gaps would give a NaN loss
     enc = model.encode(x)
     if model.config.posterior == "mixture" and model.is_grouped:
         if noise is not None:

@@ -50,6 +50,24 @@ def kl_to_standard_normal(q: DiagonalNormal) -> torch.Tensor:
     return 0.5 * (q.mean**2 + torch.exp(q.logvar) - 1.0 - q.logvar).sum(-1)
 
 
+def check_group_ids(group_ids: torch.Tensor, num_groups: int, batch: int | None = None) -> None:
+    """Refuse group ids (B,) that are not integers in [0, num_groups) with every id present (ValueError).
+
+    A missing id is an empty group whose pooled precision is 0: the objective would silently be NaN."""
+    if group_ids.dim() != 1 or group_ids.dtype.is_floating_point or group_ids.dtype == torch.bool:
+        raise ValueError(f"group_ids must be a 1-d integer tensor, got shape {tuple(group_ids.shape)} {group_ids.dtype}")
+    if batch is not None and group_ids.shape[0] != batch:
+        raise ValueError(f"group_ids has {group_ids.shape[0]} entries for a batch of {batch} observations")
+    fix = "compact raw labels first: group_ids = torch.unique(labels, return_inverse=True)[1]"
+    if group_ids.numel() and (int(group_ids.min()) < 0 or int(group_ids.max()) >= num_groups):
+        raise ValueError(f"group ids must lie in 0..{num_groups - 1} (num_groups = {num_groups}), got "
+                         f"{int(group_ids.min())}..{int(group_ids.max())}: {fix}")
+    missing = (torch.bincount(group_ids, minlength=num_groups) == 0).nonzero().flatten()
+    if missing.numel():
+        raise ValueError(f"group ids must use every id 0..{num_groups - 1}, but no observation has id "
+                         f"{missing[:5].tolist()}: an empty group would make the objective NaN; {fix}")
+
+
 def segment_logsumexp(values: torch.Tensor, group_ids: torch.Tensor, num_groups: int) -> torch.Tensor:
     """log sum_{i in g} exp(values_i) for each group g: (B, d) -> (num_groups, d)."""
     index = group_ids.unsqueeze(-1).expand_as(values)
@@ -67,6 +85,7 @@ def product_of_normals(evidence: DiagonalNormal, group_ids: torch.Tensor, num_gr
     log precision_G = logsumexp_i(-logvar_i), weights w_i = exp(-logvar_i - log precision_G).
     ``evidence`` is (B, d); returns (num_groups, d).
     """
+    check_group_ids(group_ids, num_groups, evidence.mean.shape[0])
     log_precision = segment_logsumexp(-evidence.logvar, group_ids, num_groups)
     weights = torch.exp(-evidence.logvar - log_precision[group_ids])
     mean = torch.zeros_like(log_precision).index_add(0, group_ids, weights * evidence.mean)
@@ -113,6 +132,7 @@ def mixture_kl_monte_carlo(
     samples: torch.Tensor, evidence: DiagonalNormal, group_ids: torch.Tensor, num_groups: int
 ) -> torch.Tensor:
     """Monte Carlo KL(q(C_G|X_G) || N(0, I)) per group from its L = |G| samples (supplement eq. 3): (num_groups,)."""
+    check_group_ids(group_ids, num_groups, samples.shape[0])
     prior = normal_log_prob(samples, torch.zeros_like(samples), torch.zeros_like(samples)).sum(-1)
     per_sample = mixture_log_density(samples, evidence, group_ids) - prior
     total = torch.zeros(num_groups, dtype=samples.dtype, device=samples.device).index_add(0, group_ids, per_sample)

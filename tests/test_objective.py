@@ -4,7 +4,7 @@ import torch
 
 from mlvae import MLVAE, ModelConfig, group_elbo
 from mlvae.likelihood import bernoulli_log_likelihood, normal_log_likelihood
-from mlvae.posterior import DiagonalNormal, kl_to_standard_normal, product_of_normals
+from mlvae.posterior import DiagonalNormal, kl_to_standard_normal, mixture_kl_monte_carlo, product_of_normals
 from mlvae.reference import group_elbo_loop
 
 SIZES = [3, 1, 5, 2]
@@ -171,3 +171,41 @@ def test_unit_variance_decoder_outputs_only_a_mean_and_scores_a_unit_normal(arch
     expected = torch.distributions.Normal(mean.new_zeros(()), 1.0)
     mean_used, _ = unit.decode_params(terms.content_sample, terms.style_sample)
     torch.testing.assert_close(terms.log_likelihood, expected.log_prob(x - mean_used).flatten(1).sum(-1))
+
+
+# ---- group ids that skip a number (raw class labels): refused, never a silent NaN ------------------------------
+GAPPED = torch.tensor([0, 0, 2, 2])  # id 1 has no observation
+
+
+@pytest.mark.parametrize("posterior", ["product", "mixture"])
+@pytest.mark.parametrize("num_groups", [None, 3])
+def test_group_elbo_refuses_group_ids_that_skip_a_number(posterior, num_groups):
+    torch.manual_seed(0)
+    model = MLVAE(ModelConfig(latent_dim=4, hidden_dim=32, posterior=posterior))
+    x = torch.rand(4, 1, 28, 28)
+    with pytest.raises(ValueError, match=r"no observation has id \[1\].*torch.unique"):
+        group_elbo(model, x, GAPPED, num_groups)
+    with pytest.raises(ValueError, match=r"no observation has id \[1\]"):
+        model(x, GAPPED, num_groups)  # the module's forward, which DDP calls
+    compact = torch.unique(GAPPED, return_inverse=True)[1]
+    assert torch.isfinite(group_elbo(model, x, compact).loss)
+
+
+def test_group_elbo_refuses_ids_out_of_range_or_of_the_wrong_length(mlp_model):
+    x = torch.rand(4, 1, 28, 28)
+    with pytest.raises(ValueError, match="lie in 0..1"):
+        group_elbo(mlp_model, x, torch.tensor([0, 0, 1, 2]), 2)
+    with pytest.raises(ValueError, match="lie in"):
+        group_elbo(mlp_model, x, torch.tensor([-1, 0, 1, 1]), 2)
+    with pytest.raises(ValueError, match="3 entries for a batch of 4"):
+        group_elbo(mlp_model, x, torch.tensor([0, 0, 1]), 2)
+
+
+def test_pooling_and_mixture_kl_refuse_group_ids_that_skip_a_number():
+    evidence = DiagonalNormal(torch.zeros(4, 3), torch.zeros(4, 3))
+    with pytest.raises(ValueError, match=r"no observation has id \[1\]"):
+        product_of_normals(evidence, GAPPED, 3)
+    with pytest.raises(ValueError, match=r"no observation has id \[1\]"):
+        mixture_kl_monte_carlo(torch.zeros(4, 3), evidence, GAPPED, 3)
+    pooled = product_of_normals(evidence, torch.tensor([0, 0, 1, 1]), 2)
+    torch.testing.assert_close(pooled.variance, torch.full((2, 3), 0.5))
