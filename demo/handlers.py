@@ -30,7 +30,7 @@ class Handlers:
         """The model and the prepared photos of a gallery value (at most ``limit``); problems are warned."""
         m = self.registry.get(model_name)
         photos = read_photos(gallery_paths(value), Preparation.of(m.config.data), limit, self.allowed)
-        for message in first_problems(photos.problems):
+        for message in first_problems(photos.problems + photos.notes):
             self.warn(message)
         return m, photos
 

@@ -1,5 +1,8 @@
 """Uploaded photos and drawings -> model inputs, prepared exactly as the checkpoint's training data was
-(``RunConfig.data``: image size, channels, centre-crop fraction), through ``mlvae.images``.
+(``RunConfig.data``: image size, channels, centre-crop fraction or face alignment), through ``mlvae.images``
+and ``mlvae.faces``. A faces model trained on aligned faces gets each photo's largest face, found and aligned
+the same way; a photo without a face is refused with a message, several faces or a small one are noted. An
+image already at the model's input size (the demo's examples, a crop saved from the demo) is taken as aligned.
 
 Digit models get one extra step, because MNIST digits are white ink on black, centred in a 20-pixel box of the
 28-pixel frame: a light-background image (a drawing, a scan of ink on paper) is inverted and its ink is framed
@@ -19,7 +22,8 @@ import torch
 from PIL import Image, ImageOps
 
 from mlvae import DataConfig, DataError, MLVAEError
-from mlvae.images import open_image, prepare_image, to_model_mode
+from mlvae.faces import DETECT_MAX_SIDE, align_face
+from mlvae.images import image_to_tensor, open_image, prepare_image, to_model_mode
 
 MAX_PIXELS = 24_000_000  # decoded size limit per upload (JPEGs are decoded reduced, so this is met by other formats)
 MNIST_INK_BOX = 20 / 28  # MNIST digits fit a 20 x 20 box centred in the 28 x 28 frame
@@ -33,11 +37,12 @@ class Preparation:
     size: int
     channels: int
     crop_fraction: float
+    align_faces: bool = False
 
     @classmethod
     def of(cls, data: DataConfig) -> "Preparation":
         """The preparation recorded in a checkpoint's data config."""
-        return cls(data.image_size, data.image_channels, data.crop_fraction)
+        return cls(data.image_size, data.image_channels, data.crop_fraction, data.align_faces)
 
     @property
     def digits(self) -> bool:
@@ -47,11 +52,13 @@ class Preparation:
 
 @dataclass
 class Photos:
-    """Prepared inputs ``images`` uint8 (B, C, H, W), their file ``names``, and a message per refused file."""
+    """Prepared inputs ``images`` uint8 (B, C, H, W), their file ``names``, a message per refused file, and
+    ``notes`` on files that were used with a caveat (several faces, a small face)."""
 
     images: torch.Tensor
     names: list[str]
     problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     def __len__(self) -> int:
         return self.images.shape[0]
@@ -88,31 +95,40 @@ def frame_digit(image: Image.Image) -> Image.Image:
 
 def prepare_file(path: str | Path, prep: Preparation) -> torch.Tensor:
     """One image file -> uint8 (C, size, size) as the model was trained, or DataError naming the problem."""
+    return prepare_photo(path, prep)[0]
+
+
+def prepare_photo(path: str | Path, prep: Preparation) -> tuple[torch.Tensor, list[str]]:
+    """``prepare_file`` with notes for the user on the photo (several faces, a small face)."""
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path.name}: the upload is missing on the server; upload it again")
-    # decode JPEGs reduced, but never below 2x the crop the model sees, so the final resize stays antialiased
-    min_side = int(np.ceil(2 * prep.size / prep.crop_fraction))
+    # decode JPEGs reduced, but never below 2x the crop the model sees, so the final resize stays antialiased;
+    # faces are searched for in photos of up to DETECT_MAX_SIDE pixels
+    min_side = DETECT_MAX_SIDE if prep.align_faces else int(np.ceil(2 * prep.size / prep.crop_fraction))
     image = open_image(path, min_side=min_side, max_pixels=MAX_PIXELS)
+    if prep.align_faces and image.size != (prep.size, prep.size):
+        face = align_face(to_model_mode(image, 3), prep.size, path.name)
+        return image_to_tensor(to_model_mode(face.image, prep.channels)), face.warnings(path.name)
     if prep.digits:
         image = to_model_mode(image, 1)
         if has_light_background(image):
             image = frame_digit(ImageOps.invert(image))
-    return prepare_image(image, prep.size, prep.channels, prep.crop_fraction)
+    return prepare_image(image, prep.size, prep.channels, prep.crop_fraction), []
 
 
 @lru_cache(maxsize=512)
-def _prepare_cached(path: str, size_bytes: int, mtime_ns: int, prep: Preparation) -> torch.Tensor | str:
+def _prepare_cached(path: str, size_bytes: int, mtime_ns: int, prep: Preparation) -> tuple[torch.Tensor, list[str]] | str:
     try:
-        return prepare_file(path, prep)
+        return prepare_photo(path, prep)
     except MLVAEError as exc:
         return str(exc)
     except (OSError, ValueError, MemoryError) as exc:  # anything PIL lets through: still one file's problem
         return f"{Path(path).name}: could not be read as an image ({type(exc).__name__}: {exc}); try another file"
 
 
-def prepare_cached(path: str | Path, prep: Preparation) -> torch.Tensor | str:
-    """``prepare_file`` remembered per file (slider moves re-use uploads): a tensor, or the problem as text."""
+def prepare_cached(path: str | Path, prep: Preparation) -> tuple[torch.Tensor, list[str]] | str:
+    """``prepare_file`` remembered per file (slider moves re-use uploads): (tensor, notes), or the problem as text."""
     try:
         stat = os.stat(path)
     except (OSError, ValueError):  # ValueError: a NUL byte in the name
@@ -155,7 +171,7 @@ def read_photos(
     if limit is not None and len(paths) > limit:
         problems.append(f"{len(paths)} photos given: this part of the demo uses the first {limit}")
         paths = paths[:limit]
-    kept, names = [], []
+    kept, names, notes = [], [], []
     for path in paths:
         if allowed is not None and not is_inside(path, allowed):
             problems.append(f"{Path(path).name}: not a file uploaded to this demo; upload the image itself")
@@ -164,10 +180,11 @@ def read_photos(
         if isinstance(result, str):
             problems.append(result)
         else:
-            kept.append(result)
+            kept.append(result[0])
+            notes.extend(result[1])
             names.append(Path(path).name)
     images = torch.stack(kept) if kept else torch.zeros((0, prep.channels, prep.size, prep.size), dtype=torch.uint8)
-    return Photos(images, names, problems)
+    return Photos(images, names, problems, notes)
 
 
 def gallery_paths(value: Any) -> list[str]:

@@ -17,7 +17,7 @@ from .data.grouped import GroupedImages
 from .errors import DataError
 from .faces import models_folder
 from .model import MLVAE
-from .swap_trials import TrialResult, choose_groups, run_trials
+from .swap_trials import FIGURES, TrialResult, choose_groups, run_trials
 
 CHIP_SIZE = 150  # the recogniser's input size
 
@@ -100,3 +100,26 @@ def identity_trials(
         refs = references(embed_faces(images), person, len(chosen))
         results[source] = run_trials(model, images, person, lambda x: -distances(embed_faces(x), refs), k, trials, seed)
     return results
+
+
+GOALS = {"recon": ">= 40", "pooled": ">= 40", "swap->C": ">= 30", "swap->S": "<= 10", "pairwise": ">= 80", "gen": ">= 25"}
+SOURCE_NAMES = {"faces-celeba200": "CelebA", "faces-lfw": "LFW"}
+
+
+def identity_markdown(results: dict[str, TrialResult]) -> str:
+    """The identity judge's figures as a Markdown table: a row per test source, then the goals."""
+    figures = list(FIGURES)
+    head = "| test people | judged among | " + " | ".join(f.replace("->", "→") for f in figures) + " |"
+    lines = [head, "|" + " --- |" * (len(figures) + 2)]
+    for source, r in results.items():
+        cells = " | ".join(f"{r.figures[f]:.1f}" for f in figures)
+        lines.append(f"| {SOURCE_NAMES.get(source, source)} | {r.groups} (chance {r.chance:.1f}%) | {cells} |")
+    lines.append("| goal | | " + " | ".join(GOALS.get(f, "ceiling") for f in figures) + " |")
+    k = next(iter(results.values())).k if results else 0
+    trials = next(iter(results.values())).trials if results else 0
+    return "\n".join(lines) + f"\n\n% of {trials} trials per row; content pooled from k = {k} photos.\n"
+
+
+def identity_json(results: dict[str, TrialResult]) -> dict:
+    """Plain-JSON form of the identity figures."""
+    return {s: {"groups": r.groups, "trials": r.trials, "k": r.k, **r.figures} for s, r in results.items()}

@@ -39,12 +39,13 @@ def mlp_model() -> MLVAE:
     return MLVAE(ModelConfig(latent_dim=4, hidden_dim=32))
 
 
-def run_cli(module: str, *args: str, cwd: Path | None = None, timeout: int = 600):
-    """Run ``python -m module args`` in a subprocess; returns CompletedProcess with text output."""
+def run_cli(module: str, *args: str, cwd: Path | None = None, timeout: int = 600, env: dict | None = None):
+    """Run ``python -m module args`` in a subprocess (``env``: extra variables); returns CompletedProcess with
+    text output."""
     import subprocess
     import sys
 
-    env = dict(os.environ, PYTHONPATH=str(REPO), HF_HUB_OFFLINE="1")
+    env = dict(os.environ, PYTHONPATH=str(REPO), HF_HUB_OFFLINE="1", **(env or {}))
     return subprocess.run(
         [sys.executable, "-m", module, *args], cwd=cwd or REPO, env=env, capture_output=True, text=True, timeout=timeout
     )

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from pathlib import Path
 
@@ -12,6 +13,8 @@ from PIL import Image
 
 from mlvae import DataError, MLVAE, MLVAEError, ModelConfig, RunConfig, save_model
 from mlvae.config import DataConfig
+from mlvae.faces import align_face
+from mlvae.images import image_to_tensor, open_image, to_model_mode
 
 from demo.example_sets import example_set
 from demo.inputs import MAX_PIXELS, Preparation, labels_to_groups, prepare_file, read_photos
@@ -188,3 +191,16 @@ def test_grid_sheet_layout():
     assert (sheet[:8 * scale, :8 * scale] == 255).all()  # the blank corner
     assert (sheet[2 * step * scale, 3 * step * scale] == 255).all()  # grid[1, 2], below and right of headers
     assert (sheet[step * scale, 0] == 128).all()  # a row header
+
+
+def test_aligned_faces_model_gets_the_face_and_faceless_photos_are_refused_by_name(face_dir, tmp_path):
+    aligned = Preparation(64, 3, 0.8, align_faces=True)
+    person = sorted(p for p in face_dir.iterdir() if p.is_dir())[0]
+    photo = sorted(person.glob("*.jpg"))[0]
+    shutil.copy(photo, tmp_path / "me.jpg")
+    Image.new("RGB", (300, 200), (40, 120, 200)).save(tmp_path / "sky.png")
+    photos = read_photos([str(tmp_path / "me.jpg"), str(tmp_path / "sky.png")], aligned)
+    assert photos.names == ["me.jpg"] and len(photos.problems) == 1
+    assert photos.problems[0].startswith("sky.png: no face found")
+    want = image_to_tensor(align_face(to_model_mode(open_image(photo), 3), 64).image)
+    assert torch.equal(photos.images[0], want)  # what the model sees is the aligned face, not a centre crop
