@@ -35,6 +35,7 @@ class ProtocolConfig:
     seed: int = 0
     feature_mode: str = "sample"  # "sample" (supplement eq. 4) or "mean" of the (pooled) posterior
     hidden_units: int = 256
+    hidden_layers: int = 1  # tanh layers of hidden_units: 1 is supplement §3.1; 0 is a linear (softmax) probe
     lr: float = 1e-3
     batch_size: int = 64
     max_epochs: int = 300
@@ -59,11 +60,17 @@ class TrialSplit:
 
 
 class LatentClassifier(nn.Module):
-    """Supplement §3.1: linear (d -> 256), tanh, linear (256 -> classes); softmax lives in the loss."""
+    """Supplement §3.1: linear (d -> 256), tanh, linear (256 -> classes); softmax lives in the loss.
 
-    def __init__(self, in_features: int, num_classes: int, hidden_units: int = 256) -> None:
+    ``hidden_layers`` tanh layers (1: the supplement's; 0: a linear softmax probe; 2: a deeper MLP probe)."""
+
+    def __init__(self, in_features: int, num_classes: int, hidden_units: int = 256, hidden_layers: int = 1) -> None:
         super().__init__()
-        self.net = nn.Sequential(nn.Linear(in_features, hidden_units), nn.Tanh(), nn.Linear(hidden_units, num_classes))
+        layers: list[nn.Module] = []
+        for i in range(hidden_layers):
+            layers += [nn.Linear(in_features if i == 0 else hidden_units, hidden_units), nn.Tanh()]
+        layers.append(nn.Linear(hidden_units if hidden_layers else in_features, num_classes))
+        self.net = nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Features (B, d) -> class logits (B, num_classes)."""
@@ -161,7 +168,7 @@ def train_classifier(
     stopping on the validation cross-entropy; returns the best classifier and the epochs run."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(int(torch.randint(0, 2**31 - 1, (1,), generator=generator)))
-        model = LatentClassifier(train_q.mean.shape[1], num_classes, config.hidden_units)
+        model = LatentClassifier(train_q.mean.shape[1], num_classes, config.hidden_units, config.hidden_layers)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, betas=(0.9, 0.999), eps=1e-8)
     best, best_state, since_best, epoch = math.inf, None, 0, 0
     for epoch in range(1, config.max_epochs + 1):

@@ -93,10 +93,10 @@ def protocol_text(results: dict, baselines: list[str]) -> str:
     )
 
 
-def render_report(context: ReportContext, results: dict, files: dict[str, str]) -> str:
-    """``report.md``: model, test set, every figure with its caption, the table and how it was measured."""
+def report_header(context: ReportContext) -> list[str]:
+    """The report's title and the run's facts: model, test set, figure settings, run time, notes."""
     mode = "posterior means" if context.figure_mode == "mean" else "one posterior sample per image"
-    lines = [
+    return [
         f"# Evaluation of `{context.checkpoint}`",
         "",
         f"- model: {context.model_description}",
@@ -105,6 +105,12 @@ def render_report(context: ReportContext, results: dict, files: dict[str, str]) 
         f"- run time: {context.seconds:.0f} s",
         *[f"- {note}" for note in context.notes],
         "",
+    ]
+
+
+def figures_markdown(context: ReportContext, files: dict[str, str]) -> list[str]:
+    """The qualitative figures (paper figures 4, 5a, 5b, 6a/6b) with their captions."""
+    return [
         "Borders: green = test inputs, blue = reconstructions, red = images made from mixed, pooled or sampled latents.",
         "",
         "## Swapping (paper figure 4)",
@@ -141,16 +147,98 @@ def render_report(context: ReportContext, results: dict, files: dict[str, str]) 
         "",
         f"![pooled vs unpooled reconstructions]({files['pooling']})",
         "",
-        "## Quantitative evaluation (supplement §3, paper figure 6c)",
+    ]
+
+
+def classifier_markdown(results: dict, baselines: list[str], files: dict[str, str]) -> list[str]:
+    """Probe (a): the supplement §3 table, its plot and how it was measured."""
+    return [
+        "## Probe (a): the supplement §3 classifier (paper figure 6c)",
         "",
         *classifier_summary(results),
         "",
         classifier_table(results),
         f"![accuracy and bits against k]({files['classifier_plot']})",
         "",
-        protocol_text(results, context.baselines),
+        protocol_text(results, baselines),
         "",
         f"All values for every k: [`{files['classifier_json']}`]({files['classifier_json']}).",
         "",
     ]
-    return "\n".join(lines)
+
+
+def _feature_label(row: dict) -> str:
+    return f"{row['features']} (own image)" if row["k"] is None else f"{row['features']}, k = {row['k']}"
+
+
+def probe_table(results: dict) -> str:
+    """Markdown table: per feature kind and pooling level, each probe's test accuracy (%) and bits."""
+    probes = list(results["probes"])
+    header = ["features"] + [f"{p} acc. (%)" for p in probes] + [f"{p} bits" for p in probes]
+    lines = ["| " + " | ".join(header) + " |", "|---|" + "---:|" * (len(header) - 1)]
+    for row in results["rows"]:
+        cells = [_feature_label(row)] + [f"{100 * row['accuracy'][p]:.1f}" for p in probes]
+        cells += [f"{row['bits'][p]:.2f}" for p in probes]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+PROBE_TEXT = """Each probe is trained and tested at the same pooling level k on posterior **means**: per class, {fit}
+images to fit and {val} for early stopping (together {train} training images), and {test} other test images
+to test on ({test_total} in all), image-disjoint; the images pooled into a feature come from the same part.
+**linear**: softmax regression on the code; **MLP**: two tanh layers of {hidden} units. Chance: {chance:.1f}%
+({classes} classes, balanced). **S** is each image's own style; **C, k** its content pooled (product of Normals)
+with k - 1 other images of its class{baseline_text}. What it measures: how much of the class the code of one
+image (or of k pooled images) holds, as far as a read-out of this size finds it (a lower bound). Probe (a) differs
+on purpose: it trains on posterior samples of only K images per class pooled over all K and tests at k = 1..K,
+so it measures how a classifier of tightly pooled content carries over to wider posteriors; its sampling noise
+and small training set make it read less of the class than these probes, from S and from C at small k."""
+
+
+def probe_markdown(results: dict, baselines: list[str], files: dict[str, str] | None = None) -> list[str]:
+    """Probe (b): linear and MLP probes on posterior means, with what they measure."""
+    c = results["config"]
+    baseline_text = (f"; **{', '.join(baselines)}, k**: the baseline's whole latent pooled the same way"
+                     if baselines else "")
+    text = PROBE_TEXT.format(
+        fit=results["fit_images"] // results["num_classes"], val=results["val_images"] // results["num_classes"],
+        train=results["fit_images"] + results["val_images"], test=results["test_images"] // results["num_classes"],
+        test_total=results["test_images"], hidden=c["hidden_units"], chance=100 * results["chance_accuracy"],
+        classes=results["num_classes"], baseline_text=baseline_text,
+    )
+    link = [f"All values: [`{files['probe_json']}`]({files['probe_json']}).", ""] if files else []
+    return ["## Probe (b): linear and MLP probes on posterior means", "", probe_table(results), text, "", *link]
+
+
+JUDGE_ROWS = {
+    "input": "the real test image x_a (the judge's ceiling)", "recon": "x_a's own style and content, judged a",
+    "pooled": "x_a's style, content pooled from k other images of a, judged a",
+    "swap->C": "x_a's style, content pooled from k images of b, judged b",
+    "swap->S": "the same swap judged a (low is good: the style does not carry the class)",
+    "pairwise": "the same swap scores higher for b than for a (chance 50%)",
+    "gen": "b's pooled content with styles from the prior N(0, I), judged b",
+}
+
+
+def judge_markdown(judge: dict, files: dict[str, str] | None = None) -> list[str]:
+    """The class judge's figures: % of trials per figure, with the judge's own accuracy on real test images."""
+    lines = ["| figure | % of trials | decoded image |", "|---|---:|---|"]
+    lines += [f"| {name} | {value:.1f} | {JUDGE_ROWS[name]} |" for name, value in judge["figures"].items()]
+    return [
+        "## Swap judge: a classifier trained on real images reads the decoded images",
+        "",
+        f"A small CNN (`mlvae.class_judge`) trained on the {judge['train_images']} real **training** images (never on "
+        f"model outputs, {judge['epochs']} epochs) classifies decoded images; on the real test images it is right "
+        f"**{judge['test_accuracy']:.1f}%** of the time. Each of {judge['trials']} trials draws two classes a != b, a "
+        f"test image x_a, k = {judge['k']} other test images of a and k of b, and decodes posterior means; the judge "
+        f"chooses among the {judge['groups']} classes (chance {100 / judge['groups']:.1f}%).",
+        "",
+        "\n".join(lines),
+        "",
+        *([f"All values: [`{files['judge_json']}`]({files['judge_json']}).", ""] if files else []),
+    ]
+
+
+def render_report(context: ReportContext, sections: list[list[str]]) -> str:
+    """``report.md``: the run's facts, then each section's Markdown lines in order."""
+    return "\n".join(report_header(context) + [line for section in sections for line in section])

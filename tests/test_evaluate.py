@@ -131,9 +131,20 @@ def test_evaluation_of_a_real_mnist_model_writes_every_file(tiny_mnist_runs, tmp
         assert all(0.0 <= a <= 1.0 for a in feature["accuracy"]["mean"])
     report = (out / FILES["report"]).read_text()
     for key, name in FILES.items():
-        if key not in ("report", "classifier_table"):
+        if key not in ("report", "classifier_table", "probe_table"):
             assert f"({name})" in report, name
     assert "| k |" in report and "VAE acc." in report
+    assert "the standard MNIST test set" in report
+    probes = json.loads((out / FILES["probe_json"]).read_text())
+    assert [(r["features"], r["k"]) for r in probes["rows"]] == [
+        ("S", None), ("C", 1), ("C", 5), ("C", 10), ("VAE", 1), ("VAE", 5), ("VAE", 10)]
+    assert probes["fit_images"] + probes["val_images"] == probes["test_images"] == 600
+    assert all(0.0 <= a <= 1.0 for r in probes["rows"] for a in r["accuracy"].values())
+    assert "Probe (a)" in report and "Probe (b)" in report and "| C, k = 5 |" in report
+    judge = json.loads((out / FILES["judge_json"]).read_text())
+    assert set(judge["figures"]) == {"input", "recon", "pooled", "swap->C", "swap->S", "pairwise", "gen"}
+    assert judge["train_images"] == 5000 and judge["test_accuracy"] > 80  # a real CNN on real training digits
+    assert "Swap judge" in report and "| swap->C |" in report
 
 
 def test_evaluation_of_a_missing_checkpoint_says_what_to_give(tmp_path):
@@ -153,3 +164,50 @@ def test_decoded_only_figures_show_reconstructions_instead_of_inputs(tiny_mnist_
     for key in plain:  # every figure shows inputs, so every figure changes
         assert plain[key].size == decoded[key].size
         assert plain[key].tobytes() != decoded[key].tobytes(), key
+
+
+# ---- which data the report names ----------------------------------------------------------------------------
+def write_idx(path, array) -> None:
+    """A torchvision idx file (ubyte) of a uint8 array: images (N, 28, 28) or labels (N,)."""
+    import numpy as np
+
+    magic = 2051 if array.ndim == 3 else 2049
+    header = np.array([magic, *array.shape], dtype=">i4").tobytes()
+    path.write_bytes(header + np.ascontiguousarray(array, dtype=np.uint8).tobytes())
+
+
+def test_report_names_the_test_data_actually_read(shared_data, tmp_path):
+    """A torchvision-layout folder that is not MNIST (here MNIST's test digits inverted, as a stand-in for
+    Fashion-MNIST, which has the same layout) is named by its folder, never "the standard MNIST test set"."""
+    from argparse import Namespace
+
+    from mlvae.config import RunConfig
+    from mlvae.evaluate import describe_test_set
+
+    source = shared_data / "mnist" / "MNIST" / "raw"
+    raw = tmp_path / "fashion-mnist" / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    for name in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-labels-idx1-ubyte"):
+        (raw / name).symlink_to(source / name)
+    real = load_test_images(tmp_path, DataConfig(dataset="mnist"))
+    write_idx(raw / "t10k-images-idx3-ubyte", 255 - real.images[:, 0].numpy())
+    config = RunConfig()
+    assert describe_test_set(config, real, Namespace(data_dir=None, all_groups=False)).startswith(
+        "the standard MNIST test set (10000 images")
+    other_dir = str(tmp_path / "fashion-mnist")
+    other = load_test_images(tmp_path, DataConfig(dataset="mnist"), other_dir)
+    text = describe_test_set(config, other, Namespace(data_dir=other_dir, all_groups=False))
+    assert not text.startswith("the standard MNIST") and "not the standard MNIST test set" in text
+    assert other_dir in text and "10000 test images" in text
+
+
+def test_probe_a_uses_the_supplements_K_of_100_for_mnist_by_default(mnist_splits):
+    from types import SimpleNamespace
+
+    from mlvae.config import RunConfig
+    from mlvae.evaluate import build_parser, classifier_protocol
+
+    run = SimpleNamespace(config=RunConfig(), test=mnist_splits.test, args=build_parser().parse_args(["mnist"]))
+    assert classifier_protocol(run).max_k == 100
+    run.args = build_parser().parse_args(["mnist", "--K", "20"])
+    assert classifier_protocol(run).max_k == 20

@@ -1,0 +1,54 @@
+"""Probe (b): linear and MLP probes on posterior means, image-disjoint splits, on real MNIST labels."""
+from __future__ import annotations
+
+import math
+
+import torch
+
+from mlvae.classifier import FeatureSource, LatentClassifier
+from mlvae.posterior import DiagonalNormal
+from mlvae.probe import PROBES, ProbeConfig, probe_accuracy, probe_ks, probe_split, run_probes
+
+
+def test_probe_split_is_balanced_and_image_disjoint_on_mnist_test_labels(mnist_splits):
+    labels = mnist_splits.test.groups
+    split = probe_split(labels, ProbeConfig())
+    assert split.train.shape == (10, 300) and split.val.shape == (10, 100) and split.test.shape == (10, 400)
+    every = torch.cat([split.train.flatten(), split.val.flatten(), split.test.flatten()])
+    assert every.unique().numel() == every.numel() == 8000  # 4,000 to train on, 4,000 other images to test on
+    for part in (split.train, split.val, split.test):
+        assert (labels[part] == torch.arange(10).unsqueeze(1)).all()  # row c holds class c only
+    few = labels[labels < 3][:60]
+    small = probe_split(few, ProbeConfig())  # the smallest class decides the sizes: half of it to test on
+    smallest = int(torch.bincount(few).min())
+    assert small.test.shape[1] == smallest // 2 and small.train.shape[1] + small.val.shape[1] == smallest - smallest // 2
+    assert probe_ks(small, (1, 5, 10, 1000)) == [k for k in (1, 5, 10) if k <= smallest // 2]
+
+
+def test_probes_read_the_class_from_informative_means_and_not_from_unrelated_ones():
+    """Means centred on the class (noisy per image) vs means independent of it: the first are read better
+    as k images are pooled, the second stay near chance for both probes."""
+    gen = torch.Generator().manual_seed(0)
+    labels = torch.arange(5).repeat_interleave(120)
+    centres = torch.randn((5, 4), generator=gen) * 1.5
+    informative = DiagonalNormal(centres[labels] + torch.randn((600, 4), generator=gen) * 2.0, torch.zeros(600, 4))
+    unrelated = DiagonalNormal(torch.randn((600, 4), generator=gen), torch.zeros(600, 4))
+    config = ProbeConfig(train_per_class=60, test_per_class=60, ks=(1, 10), batch_size=16, max_epochs=100, patience=10)
+    results = run_probes(labels, {"C": FeatureSource(informative, True), "S": FeatureSource(unrelated, False)}, config)
+    assert [(r["features"], r["k"]) for r in results["rows"]] == [("C", 1), ("C", 10), ("S", None)]
+    assert results["fit_images"] + results["val_images"] == 300 and results["test_images"] == 300
+    assert results["chance_accuracy"] == 0.2 and math.isclose(results["chance_bits"], math.log2(5))
+    for probe in PROBES:
+        assert probe_accuracy(results, "C", 10, probe) > 0.9
+        assert probe_accuracy(results, "C", 10, probe) > probe_accuracy(results, "C", 1, probe) + 0.1
+        assert probe_accuracy(results, "S", None, probe) < 0.35
+
+
+def test_probe_networks_are_a_softmax_regression_and_a_two_layer_tanh_mlp():
+    linear = LatentClassifier(10, 4, 256, PROBES["linear"])
+    mlp = LatentClassifier(10, 4, 256, PROBES["MLP"])
+    assert [type(m).__name__ for m in linear.net] == ["Linear"]
+    assert [type(m).__name__ for m in mlp.net] == ["Linear", "Tanh", "Linear", "Tanh", "Linear"]
+    assert mlp(torch.zeros(3, 10)).shape == linear(torch.zeros(3, 10)).shape == (3, 4)
+    supplement = LatentClassifier(10, 4)  # supplement §3.1, unchanged: linear 256, tanh, linear
+    assert [type(m).__name__ for m in supplement.net] == ["Linear", "Tanh", "Linear"]
