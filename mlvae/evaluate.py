@@ -40,6 +40,7 @@ from .data.loading import data_root
 from .device import pick_device
 from .errors import DataError, MLVAEError
 from .heldout import find_split, load_test_images
+from .identity import identity_json, identity_markdown, identity_report, identity_trials
 from .model import MLVAE, Encoding
 from .probe import ProbeConfig, run_probes
 from .qualitative import QUICK_SIZES, FigureSizes, make_figures
@@ -62,6 +63,8 @@ FILES = {
     "probe_json": "probe.json",
     "probe_table": "probe.md",
     "judge_json": "judge.json",
+    "identity_json": "identity.json",
+    "identity_table": "identity.md",
     "report": "report.md",
 }
 ENCODE_BATCH = 256
@@ -87,8 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a baseline (e.g. the plain VAE, --model vae) whose whole latent, pooled like the content, "
                    "is a line of the table; repeat for several")
     d = p.add_argument_group("test data")
-    d.add_argument("--data-dir", default=None,
-                   help="where the test images are (default: the checkpoint's data_dir; mnist: $MLVAE_DATA_DIR/mnist)")
+    d.add_argument("--data-dir", action="append", default=None,
+                   help="where the test images are; repeat it for a checkpoint trained on several folders, in the "
+                   "same order (default: the checkpoint's data_dir; mnist: $MLVAE_DATA_DIR/mnist)")
     d.add_argument("--all-groups", action="store_true",
                    help="folder data: every group of --data-dir is a test group (e.g. another face collection); "
                    "default: the test groups of the checkpoint's split.json")
@@ -115,6 +119,14 @@ def build_parser() -> argparse.ArgumentParser:
     j.add_argument("--judge-trials", type=int, default=None, help="swap trials (default: 1000; --quick: 200)")
     j.add_argument("--judge-k", type=int, default=5, help="images pooled into each trial's content (default: 5)")
     j.add_argument("--no-judge", action="store_true", help="skip the swap judge")
+    i = p.add_argument_group("identity judge (faces): a face recogniser says whose face a decoded image shows")
+    i.add_argument("--identity", action="store_true",
+                   help="run the identity judge (dlib's face-recognition ResNet, never trained on this model) on "
+                   "recon, pooled, swap and generated faces of unseen test people, per source folder")
+    i.add_argument("--identity-people", type=int, default=20,
+                   help="test people judged among per source; chance is 1 / this (default: 20)")
+    i.add_argument("--identity-k", type=int, default=5, help="photos pooled into each trial's content (default: 5)")
+    i.add_argument("--identity-trials", type=int, default=None, help="trials per source (default: 400; --quick: 40)")
     f = p.add_argument_group("figures")
     f.add_argument("--figure-mode", choices=["mean", "sample"], default="mean",
                    help="figures decode posterior means or one sample per image (the paper's figures sample) (default: mean)")
@@ -274,7 +286,7 @@ def judge_section(run: EvalRun) -> list[str] | None:
                              "class judge trained on the training images cannot name them (faces: the identity judge)")
             return None
     if a.data_dir is not None:
-        data = dataclasses.replace(data, data_dir=a.data_dir)
+        data = dataclasses.replace(data, data_dir=a.data_dir[0] if len(a.data_dir) == 1 else a.data_dir)
     train = load_splits(data).train
     epochs = a.judge_epochs or (1 if a.quick else 3)
     if a.quick:
@@ -292,7 +304,24 @@ def judge_section(run: EvalRun) -> list[str] | None:
     return judge_markdown(record, FILES)
 
 
-SECTIONS: list[Section] = [figures_section, classifier_section, probe_section, judge_section]
+def identity_section(run: EvalRun) -> list[str] | None:
+    """The identity judge's trials on faces (``--identity``): table, JSON and report lines."""
+    a = run.args
+    if not a.identity:
+        return None
+    trials = a.identity_trials or (40 if a.quick else 400)
+    results = identity_trials(run.model, run.test, a.identity_people, a.identity_k, trials, a.seed)
+    if not results:
+        run.notes.append(f"no identity judge: no test source has 2 people with k + 1 = {a.identity_k + 1} photos")
+        return None
+    write_json(run.out / FILES["identity_json"], identity_json(results))
+    table = identity_markdown(results)
+    atomic_write(run.out / FILES["identity_table"], lambda tmp: tmp.write_text(table))
+    print(table)
+    return identity_report(table, FILES)
+
+
+SECTIONS: list[Section] = [figures_section, classifier_section, probe_section, judge_section, identity_section]
 
 
 # ---- the whole evaluation ------------------------------------------------------------------------------------
@@ -331,7 +360,11 @@ def evaluate(args: argparse.Namespace, sections: Sequence[Section] = SECTIONS) -
     start = time.perf_counter()
     run = prepare(args)
     run.out.mkdir(parents=True, exist_ok=True)
-    parts = [lines for section in sections if (lines := section(run)) is not None]
+    parts = []
+    for section in sections:
+        log.info("%s", section.__doc__.split(":")[0].rstrip("."))
+        if (lines := section(run)) is not None:
+            parts.append(lines)
     text = render_report(report_context(run, time.perf_counter() - start), parts)
     atomic_write(run.out / FILES["report"], lambda tmp: tmp.write_text(text))
     return run.out
@@ -356,6 +389,7 @@ def describe_test_set(config: RunConfig, test: GroupedImages, args: argparse.Nam
         return (f"{len(test)} test images (the t10k files) of the torchvision-layout data set in {where}, grouped by "
                 f"their {groups} labels; not the standard MNIST test set (its images differ)")
     source = args.data_dir or config.data.data_dir
+    source = ", ".join(source) if isinstance(source, list) else source
     which = "every group of the folder (--all-groups)" if args.all_groups else "the test groups of the checkpoint's split"
     return f"{len(test)} images of {groups} groups from {source}: {which}, unseen in training"
 
@@ -368,7 +402,9 @@ def main(argv: list[str] | None = None) -> int:
         torch.set_num_threads(args.threads)
     for flag, value in (("--K", args.K), ("--trials", args.trials), ("--max-epochs", args.max_epochs),
                         ("--patience", args.patience), ("--judge-epochs", args.judge_epochs),
-                        ("--judge-trials", args.judge_trials), ("--judge-k", args.judge_k)):
+                        ("--judge-trials", args.judge_trials), ("--judge-k", args.judge_k),
+                        ("--identity-people", args.identity_people), ("--identity-k", args.identity_k),
+                        ("--identity-trials", args.identity_trials)):
         if value is not None and value < 1:
             log.error("%s must be at least 1, got %d", flag, value)
             return 2

@@ -37,8 +37,8 @@ def load_test_images(
 ) -> GroupedImages:
     """Test images (uint8 (N, C, H, W)) with their group labels, prepared as the checkpoint was trained."""
     if data_dir is not None:
-        dirs = [str(d) for d in data_dir] if isinstance(data_dir, (list, tuple)) else str(data_dir)
-        data = dataclasses.replace(data, data_dir=dirs)
+        dirs = [str(d) for d in data_dir] if isinstance(data_dir, (list, tuple)) else [str(data_dir)]
+        data = dataclasses.replace(data, data_dir=dirs[0] if len(dirs) == 1 else dirs)
     if data.dataset == "mnist":
         if all_groups:
             log.info("--all-groups has no effect on mnist: its standard test set is used")

@@ -123,3 +123,21 @@ def identity_markdown(results: dict[str, TrialResult]) -> str:
 def identity_json(results: dict[str, TrialResult]) -> dict:
     """Plain-JSON form of the identity figures."""
     return {s: {"groups": r.groups, "trials": r.trials, "k": r.k, **r.figures} for s, r in results.items()}
+
+
+def identity_report(table: str, files: dict[str, str] | None = None) -> list[str]:
+    """The report's section on the identity judge: what it measures, then ``identity_markdown``'s table."""
+    return [
+        "## Identity judge: a face recogniser reads the decoded faces",
+        "",
+        "dlib's face-recognition ResNet (never trained on this model) embeds each image; a person's reference is "
+        "the mean embedding of their real test photos, and an image is judged as the person whose reference is "
+        "nearest. Each trial draws two test people A != B, a photo x_a of A, k other photos of A and k photos of B "
+        "(posterior means throughout): `input` is x_a itself (the ceiling); `recon` x_a's own style and content; "
+        "`pooled` x_a's style with the content pooled from A's k other photos; `swap→C` x_a's style with B's "
+        "pooled content, judged B, and `swap→S` the same image judged A (low is good); `pairwise` that image "
+        "nearer B than A (chance 50%); `gen` B's pooled content with styles from the prior, judged B.",
+        "",
+        table,
+        *([f"All values: [`{files['identity_json']}`]({files['identity_json']}).", ""] if files else []),
+    ]
