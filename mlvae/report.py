@@ -3,12 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-TABLE_KS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 15, 20, 30, 50, 75, 100)
-
-
-def table_ks(max_k: int) -> list[int]:
-    """The k shown in the Markdown table: 1..10, then a few larger, always K itself."""
-    return sorted({k for k in TABLE_KS if k <= max_k} | {max_k})
+from .classifier import checkpoint_ks as table_ks  # the table shows the k the classifier is validated at
 
 
 def _cell(summary: dict, k: int, digits: int, percent: bool = False) -> str:
@@ -72,7 +67,7 @@ class, k = 1..K, by the product of Normals (paper eq. 7). The features are the p
 **{mode}**{mode_note}. **S** is the style of the image itself at every k: the style is per image, so
 pooling does not apply and its line is flat by construction (up to fresh feature draws). **C** is the pooled content.
 {baseline_text}Early stopping (patience {patience} epochs, at most {max_epochs}) uses the validation
-cross-entropy averaged over every k = 1..K. Cross-entropy is in bits: an upper bound on H(class | features)
+cross-entropy averaged over the k of the table. Cross-entropy is in bits: an upper bound on H(class | features)
 (supplement eq. 6). Values are the mean ± standard deviation over trials."""
 
 

@@ -25,6 +25,7 @@ from mlvae.checkpoint import SHIPPED_DIR, SPLIT_NAME, resolve_checkpoint, write_
 from mlvae.heldout import load_test_images  # noqa: E402
 from mlvae.images import to_float  # noqa: E402
 from mlvae.model_card import card_metrics, front_matter  # noqa: E402
+from mlvae.report import judge_markdown, probe_markdown, protocol_text  # noqa: E402
 
 DATA = {
     "mnist": (
@@ -62,6 +63,7 @@ def main() -> None:
     p.add_argument("--eval-command", required=True, help="the exact evaluation command(s)")
     p.add_argument("--hardware", required=True, help="where it trained")
     p.add_argument("--limits", default="", help="known limits (Markdown)")
+    p.add_argument("--variants", default=None, help="a Markdown file: the training variants tried and what each measured")
     p.add_argument("--half", action="store_true", help="store float16 weights")
     p.add_argument("--data-dir", default=None, help="where the test images are (default: the run's config)")
     args = p.parse_args()
@@ -89,6 +91,15 @@ def main() -> None:
             figure.convert("RGB").quantize(256, method=Image.Quantize.FASTOCTREE).save(
                 dest / "figures" / f"{key}.png", optimize=True)
     table = (eval_dir / "classifier.md").read_text().strip()
+    protocol = json.loads((eval_dir / "classifier.json").read_text())
+    baselines = list(protocol.get("baselines", {}))
+    measured = [protocol_text(protocol, baselines), ""]
+    if (eval_dir / "probe.json").exists():
+        measured += probe_markdown(json.loads((eval_dir / "probe.json").read_text()), baselines)
+    if (eval_dir / "judge.json").exists():
+        measured += judge_markdown(json.loads((eval_dir / "judge.json").read_text()))
+    if args.variants:
+        measured += ["## Training variants tried", "", Path(args.variants).read_text().strip(), ""]
     cross = ""
     if args.cross_eval:
         cross_dir = Path(args.cross_eval)
@@ -139,13 +150,14 @@ Best validation ELBO {best['val_elbo']:.1f} nats per group ({best['val_elbo_per_
 image; reconstruction error (posterior means, no pooling) {metrics['test_reconstruction_mse']:.4f} per pixel against
 {metrics['mean_image_mse']:.4f} for the mean test image.
 
-## Disentanglement (supplement §3)
+## Probe (a): the supplement §3 classifier
 
-A classifier (2 x 256 tanh units) is trained on the style S and on the content C of test images, with k images
-pooled into C; accuracy (%) and cross-entropy (bits), mean ± spread over trials:
+Accuracy (%) and cross-entropy (bits), mean ± spread over trials, against the number k of test images pooled
+into the content:
 
 {table}
 
+""" + "\n".join(measured) + f"""
 ```bash
 {args.eval_command}
 ```

@@ -52,3 +52,21 @@ def test_probe_networks_are_a_softmax_regression_and_a_two_layer_tanh_mlp():
     assert mlp(torch.zeros(3, 10)).shape == linear(torch.zeros(3, 10)).shape == (3, 4)
     supplement = LatentClassifier(10, 4)  # supplement §3.1, unchanged: linear 256, tanh, linear
     assert [type(m).__name__ for m in supplement.net] == ["Linear", "Tanh", "Linear"]
+
+
+def test_probes_run_on_the_shipped_faces_checkpoint(shared_data):
+    """Unseen CelebA identities (20 x 30 photos): the split shrinks to what the classes hold, and pooling
+    photos of a person into the content makes the identity easier to read."""
+    from mlvae import latent, load_model
+    from mlvae.checkpoint import resolve_checkpoint
+    from mlvae.heldout import load_test_images
+
+    model, config = load_model("faces")
+    test = load_test_images(resolve_checkpoint("faces"), config.data, shared_data / "faces-celeba200")
+    enc = latent.encode(model, test.images, 128)
+    results = run_probes(test.groups, {"S": FeatureSource(enc.style, False), "C": FeatureSource(enc.content, True)},
+                         ProbeConfig(max_epochs=100))
+    per_class = len(test) // results["num_classes"]
+    assert results["test_images"] == results["num_classes"] * (per_class // 2)
+    assert results["ks"] == [1, 5, 10]
+    assert probe_accuracy(results, "C", 10, "MLP") > probe_accuracy(results, "C", 1, "MLP") + 0.2
