@@ -110,6 +110,13 @@ def generation(m: DemoModel, photos: Photos, count: int, seed: int) -> Image.Ima
     return strip_sheet(latent.generate(m.model, x, count, seed=int(seed)))
 
 
+def shortfall_note(m: DemoModel | None) -> str:
+    """One line under the model picker when the selected model's card says it misses a goal; else empty."""
+    if m is None or not m.shortfall:
+        return ""
+    return f"**This model falls short of its goals:** {m.shortfall} The About tab has its model card."
+
+
 def about(m: DemoModel | None) -> str:
     """Markdown: what the model is, what pooling means, the model card's numbers, the limits."""
     if m is None:
@@ -122,13 +129,16 @@ def about(m: DemoModel | None) -> str:
     model_type = names.get(c.model.model_type, c.model.model_type)
     lines = [
         f"## {m.label}",
-        f"- **Model**: {model_type}, {params / 1e6:.2f} M parameters, {arch}; style and content each "
-        f"d = {c.model.latent_dim}; group posterior: {c.model.posterior} of Normals; {c.model.likelihood} likelihood.",
+        f"- **Model**: {model_type}, {params / 1e6:.2f} M parameters, {arch}; content d = {c.model.latent_dim}, "
+        f"style d = {c.model.style_size}; group posterior: {c.model.posterior} of Normals; {c.model.likelihood} likelihood.",
         f"- **Inputs**: {c.data.image_size} x {c.data.image_size}, {'greyscale' if m.is_digits else 'colour'}, "
-        f"centre crop of {c.data.crop_fraction:g} of the shorter side, as in training"
+        + ("the largest face in each photo found and aligned (eyes level, at a fixed place and distance), as in "
+           "training; a photo without a face is left out with a message" if c.data.align_faces
+           else f"centre crop of {c.data.crop_fraction:g} of the shorter side, as in training")
         + ("; light-background drawings are inverted to MNIST's white on black." if m.is_digits else "."),
         f"- **Checkpoint**: `{m.source}` ({m.folder}); trained on `{c.data.dataset}`"
         + (f" for {c.train.epochs} epochs." if c.train.epochs else "."),
+        *([f"- **Below its goals**: {m.shortfall} (details in the model card below)."] if m.shortfall else []),
         "",
         "### The model card",
         m.card or "_This checkpoint has no model card (README.md), so there are no evaluation numbers to show._",

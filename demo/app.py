@@ -156,6 +156,7 @@ def build_app(registry: ModelRegistry) -> gr.Blocks:
             choices=registry.choices(), value=default, label="Model", interactive=bool(registry.models),
             info="Shipped checkpoints, plus any given with --model or $MLVAE_MODELS", elem_id="model",
         )
+        shortfall = gr.Markdown(handlers.shortfall(default), elem_id="shortfall")
         inputs: list[PhotoInput] = []
         with gr.Tabs():
             with gr.Tab("Pool evidence", id="pool"):
@@ -238,6 +239,7 @@ def build_app(registry: ModelRegistry) -> gr.Blocks:
         gen_args = [model, gen_in.gallery, gen_count, gen_seed]
         gen_btn.click(guarded(generate), gen_args, gen_image, api_name="generate", **MODEL_QUEUE)
         model.change(guarded(about), model, about_model, api_name="about")
+        model.change(handlers.shortfall, model, shortfall, api_visibility="private")
 
         updates = {  # per tab: (live function, inputs, outputs)
             "pool": (live(pool, 4, 1), pool_args, pool_out),

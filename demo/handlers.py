@@ -66,3 +66,7 @@ class Handlers:
     def about(self, model_name: str | None) -> str:
         """The About tab's description of the model."""
         return actions.about(self.registry.models.get(model_name))
+
+    def shortfall(self, model_name: str | None) -> str:
+        """The line under the model picker on the goals the selected model misses (empty when none)."""
+        return actions.shortfall_note(self.registry.models.get(model_name))

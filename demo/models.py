@@ -12,6 +12,7 @@ import torch
 
 from mlvae import MLVAE, MLVAEError, RunConfig, load_model
 from mlvae.checkpoint import CONFIG_NAME, SHIPPED_DIR, resolve_checkpoint
+from mlvae.model_card import card_shortfall
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,7 @@ class DemoModel:
     model: MLVAE
     config: RunConfig
     card: str | None  # the model card (README.md) without its front matter, if the checkpoint has one
+    shortfall: str | None = None  # the card's one line on the goals this model misses, if it misses any
 
     @property
     def is_digits(self) -> bool:
@@ -116,7 +118,8 @@ def load_one(source: str, name: str | None = None, label: str | None = None, tak
     if config.model.architecture == "conv":  # same numbers; oneDNN's CPU convolutions run ~1.6x faster
         model = model.to(memory_format=torch.channels_last)
     name = name or _name_for(source, folder, set(taken))
-    return DemoModel(name, label or name, source, folder, model, config, read_model_card(folder))
+    return DemoModel(name, label or name, source, folder, model, config, read_model_card(folder),
+                     card_shortfall(folder / CARD_NAME))
 
 
 def load_registry(

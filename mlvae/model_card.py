@@ -52,3 +52,15 @@ def read_card_metrics(card: Path) -> dict[str, float]:
     if not text.startswith("---\n"):
         raise ValueError(f"{card} has no YAML front matter")
     return yaml.safe_load(text.split("---\n", 2)[1])["mlvae"]
+
+
+def card_shortfall(card: Path) -> str | None:
+    """The one line a card's front matter gives under ``mlvae: shortfall:`` when the model misses its goals."""
+    try:
+        text = card.read_text(encoding="utf-8", errors="replace")
+        if not text.startswith("---\n"):
+            return None
+        value = (yaml.safe_load(text.split("---\n", 2)[1]) or {}).get("mlvae", {}).get("shortfall")
+    except (OSError, yaml.YAMLError, AttributeError, IndexError):
+        return None
+    return value.strip() if isinstance(value, str) and value.strip() else None

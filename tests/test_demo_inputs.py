@@ -19,6 +19,7 @@ from mlvae.images import image_to_tensor, open_image, to_model_mode
 from demo.example_sets import example_set
 from demo.inputs import MAX_PIXELS, Preparation, labels_to_groups, prepare_file, read_photos
 from demo.models import ModelRegistry, load_registry, read_model_card, sources_from_env
+from demo.actions import about, shortfall_note
 from demo.results import ResultStore
 from demo.sheets import GAP, grid_sheet
 
@@ -143,6 +144,18 @@ def test_registry_names_run_folders_and_reads_model_cards(tmp_path):
     m = registry.get("my-run")
     assert m.is_digits and m.card == "# Card\nval ELBO 123.4"
     assert read_model_card(tmp_path) is None
+    assert m.shortfall is None and shortfall_note(m) == "" and "Below its goals" not in about(m)
+
+
+def test_a_model_whose_card_says_it_misses_its_goals_says_so_in_the_demo(tmp_path):
+    config = RunConfig(model=ModelConfig(hidden_dim=16, latent_dim=3))
+    save_model(tmp_path / "weak", MLVAE(config.model), config)
+    (tmp_path / "weak" / "README.md").write_text(
+        "---\nmlvae:\n  test_images: 10\n  shortfall: swaps move the person 20% of the time (goal 30%).\n---\n# Card\n")
+    m = load_registry([str(tmp_path / "weak")], include_shipped=False).get("weak")
+    assert m.shortfall == "swaps move the person 20% of the time (goal 30%)."
+    assert "falls short" in shortfall_note(m) and "20% of the time" in shortfall_note(m)
+    assert "**Below its goals**: swaps move the person 20%" in about(m)
 
 
 def test_app_without_models_builds_and_says_what_to_do():
