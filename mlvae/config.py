@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,7 +49,7 @@ class ModelConfig:
             raise ValueError(f"latent_dim must be >= 1, got {self.latent_dim}")
         if self.style_dim is not None and self.style_dim < 1:
             raise ValueError(f"style_dim must be >= 1 (or None for latent_dim), got {self.style_dim}")
-        if not self.sigma > 0:
+        if not (math.isfinite(self.sigma) and self.sigma > 0):
             raise ValueError(f"sigma must be > 0, got {self.sigma}")
         if self.posterior == "mixture" and self.model_type in ("svi", "svi-encode", "reg-vae"):
             raise ValueError(f"the mixture posterior is an ML-VAE option; {self.model_type} has no pooled posterior")
@@ -80,6 +81,10 @@ class DataConfig:
     split_seed: int = 0
     val_size: int = 10000  # mnist: the paper's 50k/10k train/validation split
 
+    def __post_init__(self) -> None:
+        if not 0 < self.crop_fraction <= 1:
+            raise ValueError(f"--crop-fraction must be in (0, 1], got {self.crop_fraction}")
+
 
 @dataclass
 class TrainConfig:
@@ -102,6 +107,26 @@ class TrainConfig:
     # 0, falling linearly to 1 (the ELBO) at ``style_kl_anneal_steps`` (0: the weight stays constant).
     style_kl_weight: float = 1.0
     style_kl_anneal_steps: int = 0
+
+    def __post_init__(self) -> None:
+        _at_least("--epochs", self.epochs, 1)
+        _at_least("--groups-per-batch", self.groups_per_batch, 1)
+        _at_least("--min-group-size", self.min_group_size, 1)
+        if self.max_group_size < self.min_group_size:
+            raise ValueError(f"--max-group-size ({self.max_group_size}) must be at least --min-group-size "
+                             f"({self.min_group_size})")
+        for flag, value in (("--max-steps", self.max_steps), ("--threads", self.num_threads),
+                            ("--max-train-images", self.max_train_images), ("--max-val-images", self.max_val_images)):
+            if value is not None:
+                _at_least(flag, value, 1)
+        if self.max_images_per_group is not None and self.max_images_per_group < self.min_group_size:
+            raise ValueError(f"--max-images-per-group ({self.max_images_per_group}) must be at least "
+                             f"--min-group-size ({self.min_group_size})")
+        if not (math.isfinite(self.lr) and self.lr > 0):
+            raise ValueError(f"--lr must be a positive number, got {self.lr}")
+        if not (math.isfinite(self.style_kl_weight) and self.style_kl_weight >= 0):
+            raise ValueError(f"--style-kl-weight must be a number >= 0, got {self.style_kl_weight}")
+        _at_least("--style-kl-anneal-steps", self.style_kl_anneal_steps, 0)
 
 
 @dataclass
@@ -136,6 +161,11 @@ def _build(kind: type, raw: dict[str, Any]) -> Any:
     if unknown:
         raise ValueError(f"unknown {kind.__name__} field(s) in config: {', '.join(unknown)}")
     return kind(**raw)
+
+
+def _at_least(flag: str, value: int, low: int) -> None:
+    if value < low:
+        raise ValueError(f"{flag} must be at least {low}, got {value}")
 
 
 def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:

@@ -131,6 +131,8 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
     """A RunConfig from parsed flags, with per-dataset defaults."""
     arch, latent, size, channels, likelihood = DATASET_DEFAULTS[args.dataset]
     arch = args.arch or arch
+    if args.dataset == "mnist" and arch == "conv":
+        raise ValueError("--arch conv takes 64x64 colour images and mnist is 28x28 greyscale: use --arch mlp")
     if arch == "conv":
         size, channels = 64, 3
     crop = args.crop_fraction if args.crop_fraction is not None else (1.0 if args.dataset == "mnist" else 0.8)
@@ -147,13 +149,51 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
             split_seed=args.split_seed,
         ),
         train=TrainConfig(
-            epochs=args.epochs or 20, groups_per_batch=args.groups_per_batch, min_group_size=args.min_group_size,
+            epochs=20 if args.epochs is None else args.epochs, groups_per_batch=args.groups_per_batch, min_group_size=args.min_group_size,
             max_group_size=args.max_group_size, lr=args.lr, seed=args.seed, device=args.device,
             max_train_images=args.max_train_images, max_val_images=args.max_val_images, max_steps=args.max_steps,
             num_threads=args.threads, max_images_per_group=args.max_images_per_group, flip=args.flip,
             style_kl_weight=args.style_kl_weight, style_kl_anneal_steps=args.style_kl_anneal_steps,
         ),
     )
+
+
+# flags that may change when a run is resumed; every other flag is fixed by the run's config.json
+RESUME_FLAGS = {"epochs": "epochs", "max_steps": "max_steps", "lr": "lr", "threads": "num_threads", "device": "device"}
+ALWAYS_ALLOWED = {"out", "resume", "push_to_hub"}
+
+
+def given_flags(argv: list[str] | None) -> set[str]:
+    """The destinations of the flags actually typed on the command line (not their defaults)."""
+    parser = build_parser()
+    for action in parser._actions:
+        action.default = argparse.SUPPRESS
+    return set(vars(parser.parse_args(argv)))
+
+
+def apply_resume_flags(config: RunConfig, args: argparse.Namespace, given: set[str]) -> None:
+    """Apply the flags that may change on resume (--epochs, --max-steps, --lr, --threads, --device) and refuse the
+    others, which the run's config.json fixes."""
+    fixed = sorted(given - set(RESUME_FLAGS) - ALWAYS_ALLOWED)
+    if fixed:
+        names = ", ".join("--" + f.replace("_", "-") for f in fixed)
+        raise MLVAEError(
+            f"--resume continues the run as its config.json sets it up; {names} cannot change on resume. Drop "
+            f"{'it' if len(fixed) == 1 else 'them'}, or start a new run with another --out (flags that may change: "
+            "--epochs, --max-steps, --lr, --threads, --device)"
+        )
+    for flag, field_name in RESUME_FLAGS.items():
+        if flag in given:
+            old = getattr(config.train, field_name)
+            setattr(config.train, field_name, getattr(args, flag))
+            if flag != "max_steps" and old != getattr(args, flag):
+                log.info("resuming with --%s %s (the run had %s)", flag.replace("_", "-"), getattr(args, flag), old)
+    if "max_steps" not in given:
+        config.train.max_steps = None  # a step limit applies to the invocation that gave it only
+    try:
+        config.train.__post_init__()
+    except ValueError as exc:
+        raise MLVAEError(f"{exc}: change the flags (see --help)") from exc
 
 
 def _one_or_list(dirs: list[str] | None) -> str | list[str] | None:
@@ -171,10 +211,12 @@ def main(argv: list[str] | None = None) -> int:
             saved = out / "config.json"
             if not saved.exists():
                 raise MLVAEError(f"--resume: {saved} not found; start the run without --resume first")
-            config = RunConfig.from_dict(json.loads(saved.read_text()))
-            if args.epochs:
-                config.train.epochs = args.epochs
-            config.train.max_steps = args.max_steps  # a step limit applies to this invocation only
+            try:
+                config = RunConfig.from_dict(json.loads(saved.read_text()))
+            except (ValueError, TypeError, AttributeError, RecursionError) as exc:
+                raise MLVAEError(f"--resume: {saved} is not a readable run config ({exc}); restore it or start a "
+                                 "new run with another --out") from exc
+            apply_resume_flags(config, args, given_flags(argv))
         else:
             try:
                 config = config_from_args(args)
@@ -195,6 +237,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         if resumed:
             log.info("resumed %s at epoch %d, step %d", out, trainer.progress.epoch + 1, trainer.progress.step)
+            for group in trainer.optimizer.param_groups:  # the saved optimiser state holds the old rate
+                group["lr"] = config.train.lr
         log.info("training %s on %s (%d train / %d val images) on %s", config.model.model_type,
                  config.data.dataset, len(trainer.train_data), len(trainer.val_data), trainer.device)
         trainer.fit()

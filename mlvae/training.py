@@ -167,17 +167,23 @@ class Trainer:
         folder = self.out / "last"
         if not (folder / TRAINER_NAME).exists():
             return False
-        weights = read_tensors(folder / "model.safetensors")
-        self.module.load_state_dict(weights)
-        tensors = read_tensors(folder / STATE_NAME)
-        meta = json.loads((folder / TRAINER_NAME).read_text())
-        restore_optimizer(self.optimizer, {k: v.to(self.device) for k, v in tensors.items()}, meta["optimizer"])
+        try:
+            self.module.load_state_dict(read_tensors(folder / "model.safetensors"))
+            tensors = read_tensors(folder / STATE_NAME)
+            meta = json.loads((folder / TRAINER_NAME).read_text())
+            restore_optimizer(self.optimizer, {k: v.to(self.device) for k, v in tensors.items()}, meta["optimizer"])
+            progress = Progress(**meta["progress"])
+        except (RuntimeError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise TrainingError(
+                f"{folder} does not fit this run's config.json ({str(exc).splitlines()[0][:200]}): it was written by "
+                "another run or edited. Restore the run's own last/, or start a new run with another --out"
+            ) from exc
         suffix = _rank_suffix(self.rank)  # a run resumed on more ranks than it had keeps fresh noise on the new ones
         if f"rng.torch{suffix}" in tensors:
             torch.set_rng_state(tensors[f"rng.torch{suffix}"])
         if f"rng.cuda{suffix}" in tensors and self.device.type == "cuda":
             torch.cuda.set_rng_state(tensors[f"rng.cuda{suffix}"], self.device)
-        self.progress = Progress(**meta["progress"])
+        self.progress = progress
         return True
 
     # ---- loop --------------------------------------------------------------------------------------

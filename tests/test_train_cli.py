@@ -77,3 +77,49 @@ def test_bad_invocations_get_one_clear_message(tmp_path, problem):
         expected = "start the run without --resume"
     assert done.returncode == 2
     assert expected in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("flags,expected", [
+    (["--dataset", "mnist", "--arch", "conv"], "--arch conv takes 64x64 colour images"),
+    (["--groups-per-batch", "0"], "--groups-per-batch must be at least 1, got 0"),
+    (["--min-group-size", "5", "--max-group-size", "2"], "--max-group-size (2) must be at least --min-group-size (5)"),
+    (["--lr", "nan"], "--lr must be a positive number, got nan"),
+    (["--epochs", "-3"], "--epochs must be at least 1, got -3"),
+    (["--epochs", "0"], "--epochs must be at least 1, got 0"),
+    (["--crop-fraction", "-1"], "--crop-fraction must be in (0, 1], got -1"),
+    (["--style-kl-weight", "-1"], "--style-kl-weight must be a number >= 0"),
+])
+def test_bad_flag_values_get_one_line_naming_the_flag(tmp_path, flags, expected):
+    done = run_cli("mlvae.train", *flags, "--out", str(tmp_path / "run"))
+    assert done.returncode == 2, done.stderr
+    assert expected in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "run" / "best").exists()
+
+
+def test_resume_applies_lr_and_refuses_flags_the_run_fixes(shared_data, tmp_path):
+    run = tmp_path / "run"
+    assert run_cli("mlvae.train", *QUICK, "--epochs", "1", "--max-steps", "3", "--out", str(run)).returncode == 0
+    refused = run_cli("mlvae.train", "--out", str(run), "--resume", "--groups-per-batch", "8")
+    assert refused.returncode == 2 and "--groups-per-batch cannot change on resume" in refused.stderr
+    done = run_cli("mlvae.train", "--out", str(run), "--resume", "--lr", "0.0005", "--max-steps", "5")
+    assert done.returncode == 0, done.stderr
+    assert "resuming with --lr 0.0005 (the run had 0.001)" in done.stderr
+    state = json.loads((run / "last" / "trainer_state.json").read_text())
+    assert {g["lr"] for g in state["optimizer"]["param_groups"]} == {0.0005}
+    assert json.loads((run / "config.json").read_text())["train"]["lr"] == 0.0005
+
+
+@pytest.mark.parametrize("damage", ["other-latent-size", "truncated-state"])
+def test_resume_onto_a_foreign_or_damaged_last_checkpoint_says_what_to_do(shared_data, tmp_path, damage):
+    run, other = tmp_path / "run", tmp_path / "other"
+    assert run_cli("mlvae.train", *QUICK, "--epochs", "1", "--max-steps", "2", "--out", str(run)).returncode == 0
+    if damage == "other-latent-size":
+        assert run_cli("mlvae.train", *QUICK, "--latent-dim", "4", "--epochs", "1", "--max-steps", "2",
+                       "--out", str(other)).returncode == 0
+        (run / "last" / "model.safetensors").write_bytes((other / "last" / "model.safetensors").read_bytes())
+    else:
+        state = run / "last" / "trainer_state.json"
+        state.write_text(state.read_text()[: len(state.read_text()) // 2])
+    done = run_cli("mlvae.train", "--out", str(run), "--resume")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "does not fit this run's config.json" in done.stderr or "not a readable" in done.stderr
