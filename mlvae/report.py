@@ -168,7 +168,7 @@ def _feature_label(row: dict) -> str:
 
 def probe_table(results: dict) -> str:
     """Markdown table: per feature kind and pooling level, each probe's test accuracy (%) and bits."""
-    probes = list(results["probes"])
+    probes = sorted(results["probes"], key=lambda p: results["probes"][p]["hidden_layers"])  # linear first
     header = ["features"] + [f"{p} acc. (%)" for p in probes] + [f"{p} bits" for p in probes]
     lines = ["| " + " | ".join(header) + " |", "|---|" + "---:|" * (len(header) - 1)]
     for row in results["rows"]:
@@ -218,7 +218,8 @@ JUDGE_ROWS = {
 def judge_markdown(judge: dict, files: dict[str, str] | None = None) -> list[str]:
     """The class judge's figures: % of trials per figure, with the judge's own accuracy on real test images."""
     lines = ["| figure | % of trials | decoded image |", "|---|---:|---|"]
-    lines += [f"| {name} | {value:.1f} | {JUDGE_ROWS[name]} |" for name, value in judge["figures"].items()]
+    lines += [f"| {name} | {judge['figures'][name]:.1f} | {text} |" for name, text in JUDGE_ROWS.items()
+              if name in judge["figures"]]
     return [
         "## Swap judge: a classifier trained on real images reads the decoded images",
         "",

@@ -117,8 +117,9 @@ def test_evaluation_of_a_real_mnist_model_writes_every_file(tiny_mnist_runs, tmp
         "--quick", "--out", str(out), "--threads", "1",
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    for name in FILES.values():
-        assert (out / name).stat().st_size > 0, name
+    for key, name in FILES.items():
+        if not key.startswith("identity"):  # the identity judge runs with --identity, on faces
+            assert (out / name).stat().st_size > 0, name
     for key in ("swap_strategy1", "swap_strategy2", "interpolation", "generation", "pooling", "classifier_plot"):
         with Image.open(out / FILES[key]) as image:
             assert image.format == "PNG" and min(image.size) >= 56
@@ -131,7 +132,7 @@ def test_evaluation_of_a_real_mnist_model_writes_every_file(tiny_mnist_runs, tmp
         assert all(0.0 <= a <= 1.0 for a in feature["accuracy"]["mean"])
     report = (out / FILES["report"]).read_text()
     for key, name in FILES.items():
-        if key not in ("report", "classifier_table", "probe_table"):
+        if key not in ("report", "classifier_table", "probe_table") and not key.startswith("identity"):
             assert f"({name})" in report, name
     assert "| k |" in report and "VAE acc." in report
     assert "the standard MNIST test set" in report
