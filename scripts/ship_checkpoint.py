@@ -70,6 +70,8 @@ def main() -> None:
     p.add_argument("--eval-command", required=True, help="the exact evaluation command(s)")
     p.add_argument("--hardware", required=True, help="where it trained")
     p.add_argument("--limits", default="", help="known limits (Markdown)")
+    p.add_argument("--shortfall", default=None,
+                   help="one line on the goals the model misses (front matter mlvae.shortfall; the demo shows it)")
     p.add_argument("--variants", default=None, help="a Markdown file: the training variants tried and what each measured")
     p.add_argument("--half", action="store_true", help="store float16 weights")
     p.add_argument("--data-dir", action="append", default=None,
@@ -128,6 +130,8 @@ def main() -> None:
         "datasets": DATA[args.name][1],
         "mlvae": {k: (round(v, 6) if isinstance(v, float) else v) for k, v in metrics.items()},
     }
+    if args.shortfall:
+        metadata["mlvae"]["shortfall"] = args.shortfall
     if identity is not None:
         metadata["mlvae"]["identity"] = identity
         missed = missed_goals({s: TrialResult({f: v[f] for f in FIGURES}, v["groups"], v["trials"], v["k"])
