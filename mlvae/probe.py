@@ -30,6 +30,7 @@ class ProbeConfig:
 
     train_per_class: int = 400  # fit + early-stopping images per class
     test_per_class: int = 400
+    min_class_images: int = 20  # classes with fewer images are left out (e.g. people with a few photos)
     val_fraction: float = 0.25  # of the training images, for early stopping
     ks: tuple[int, ...] = (1, 5, 10)  # pooling levels of pooled features (content, a baseline's latent)
     hidden_units: int = 256
@@ -43,14 +44,18 @@ class ProbeConfig:
 def probe_split(labels: torch.Tensor, config: ProbeConfig) -> TrialSplit:
     """Per class, disjoint fit / validation / test images: (num_classes, n) indices into ``labels`` each.
 
-    Every class gets the same n (the smallest class decides), so the probe's chance is 1 / classes."""
+    Every class gets the same n (the smallest class kept decides), so the probe's chance is 1 / classes; classes
+    of fewer than ``min_class_images`` images are left out."""
     classes, counts = torch.unique(labels, return_counts=True)
+    keep = counts >= config.min_class_images
+    classes, counts = classes[keep], counts[keep]
     smallest = int(counts.min()) if len(classes) else 0
     test = min(config.test_per_class, smallest // 2)
     train = min(config.train_per_class, smallest - test)
     val = max(1, round(train * config.val_fraction))
     if len(classes) < 2 or train - val < 1 or test < 1:
-        raise DataError(f"the probes need at least 2 classes of at least 3 images (smallest class: {smallest})")
+        raise DataError(f"the probes need at least 2 classes of at least max(3, min_class_images = "
+                        f"{config.min_class_images}) images (smallest kept: {smallest})")
     rng = np.random.default_rng(config.seed)
     rows = [rng.permutation((labels == c).nonzero().flatten().numpy())[: train + test] for c in classes.tolist()]
     block = torch.from_numpy(np.stack(rows)).long()  # (num_classes, train + test)

@@ -18,9 +18,10 @@ def test_probe_split_is_balanced_and_image_disjoint_on_mnist_test_labels(mnist_s
     assert every.unique().numel() == every.numel() == 8000  # 4,000 to train on, 4,000 other images to test on
     for part in (split.train, split.val, split.test):
         assert (labels[part] == torch.arange(10).unsqueeze(1)).all()  # row c holds class c only
-    few = labels[labels < 3][:60]
-    small = probe_split(few, ProbeConfig())  # the smallest class decides the sizes: half of it to test on
-    smallest = int(torch.bincount(few).min())
+    few = torch.cat([labels[labels == c][:n] for c, n in ((0, 31), (1, 25), (2, 28), (3, 5))])  # class 3 is left out
+    small = probe_split(few, ProbeConfig())  # the smallest class kept decides the sizes: half of it to test on
+    assert small.test.shape[0] == 3 and (few[small.test] != 3).all()
+    smallest = 25
     assert small.test.shape[1] == smallest // 2 and small.train.shape[1] + small.val.shape[1] == smallest - smallest // 2
     assert probe_ks(small, (1, 5, 10, 1000)) == [k for k in (1, 5, 10) if k <= smallest // 2]
 
