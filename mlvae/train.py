@@ -158,9 +158,10 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
     )
 
 
-# flags that may change when a run is resumed; every other flag is fixed by the run's config.json
+# flags that may change when a run is resumed; every other flag must agree with the run's config.json
 RESUME_FLAGS = {"epochs": "epochs", "max_steps": "max_steps", "lr": "lr", "threads": "num_threads", "device": "device"}
 ALWAYS_ALLOWED = {"out", "resume", "push_to_hub"}
+RENAMED = {"arch": ("model", "architecture"), "model": ("model", "model_type")}  # flag dest -> config field
 
 
 def given_flags(argv: list[str] | None) -> set[str]:
@@ -171,17 +172,37 @@ def given_flags(argv: list[str] | None) -> set[str]:
     return set(vars(parser.parse_args(argv)))
 
 
+def config_field(config: RunConfig, dest: str):
+    """The value in ``config`` that the flag with destination ``dest`` sets."""
+    if dest in RENAMED:
+        section, name = RENAMED[dest]
+        return getattr(getattr(config, section), name)
+    for section in (config.model, config.data, config.train):
+        if hasattr(section, dest):
+            value = getattr(section, dest)
+            if dest == "data_dir" and value:  # the same folders, however they are spelt
+                return sorted(str(Path(d).resolve()) for d in ([value] if isinstance(value, str) else value))
+            return value
+    raise KeyError(dest)
+
+
 def apply_resume_flags(config: RunConfig, args: argparse.Namespace, given: set[str]) -> None:
-    """Apply the flags that may change on resume (--epochs, --max-steps, --lr, --threads, --device) and refuse the
-    others, which the run's config.json fixes."""
-    fixed = sorted(given - set(RESUME_FLAGS) - ALWAYS_ALLOWED)
+    """Apply the flags that may change on resume (--epochs, --max-steps, --lr, --threads, --device); any other
+    flag may be repeated (e.g. the whole command again, with --resume) but not changed."""
+    fixed = given - set(RESUME_FLAGS) - ALWAYS_ALLOWED
     if fixed:
-        names = ", ".join("--" + f.replace("_", "-") for f in fixed)
-        raise MLVAEError(
-            f"--resume continues the run as its config.json sets it up; {names} cannot change on resume. Drop "
-            f"{'it' if len(fixed) == 1 else 'them'}, or start a new run with another --out (flags that may change: "
-            "--epochs, --max-steps, --lr, --threads, --device)"
-        )
+        try:
+            wanted = config_from_args(args)
+        except ValueError as exc:
+            raise MLVAEError(f"{exc}: change the flags (see --help)") from exc
+        changed = sorted(d for d in fixed if config_field(wanted, d) != config_field(config, d))
+        if changed:
+            names = ", ".join(f"--{d.replace('_', '-')} (the run has {config_field(config, d)!r})" for d in changed)
+            raise MLVAEError(
+                f"--resume continues the run as its config.json sets it up, and {names} cannot change on resume: "
+                "drop the flag or give the run's value, or start a new run with another --out (flags that may "
+                "change: --epochs, --max-steps, --lr, --threads, --device)"
+            )
     for flag, field_name in RESUME_FLAGS.items():
         if flag in given:
             old = getattr(config.train, field_name)

@@ -100,7 +100,9 @@ def test_resume_applies_lr_and_refuses_flags_the_run_fixes(shared_data, tmp_path
     run = tmp_path / "run"
     assert run_cli("mlvae.train", *QUICK, "--epochs", "1", "--max-steps", "3", "--out", str(run)).returncode == 0
     refused = run_cli("mlvae.train", "--out", str(run), "--resume", "--groups-per-batch", "8")
-    assert refused.returncode == 2 and "--groups-per-batch cannot change on resume" in refused.stderr
+    assert refused.returncode == 2 and "--groups-per-batch (the run has 16) cannot change on resume" in refused.stderr
+    again = run_cli("mlvae.train", *QUICK, "--out", str(run), "--resume", "--max-steps", "4")  # the same flags again
+    assert again.returncode == 0, again.stderr
     done = run_cli("mlvae.train", "--out", str(run), "--resume", "--lr", "0.0005", "--max-steps", "5")
     assert done.returncode == 0, done.stderr
     assert "resuming with --lr 0.0005 (the run had 0.001)" in done.stderr
