@@ -506,7 +506,7 @@ def test_one_queue_limits_the_model_work_of_the_whole_app():
     from demo.models import ModelRegistry
 
     app = build_app(ModelRegistry())
-    cheap = {"about", "add_drawing", "fill_examples"}  # no model runs in these
+    cheap = {"about", "shortfall", "add_drawing", "fill_examples"}  # no model runs in these
     heavy = [fn for fn in app.fns.values() if fn.name not in cheap]
     assert {fn.name for fn in heavy} >= {"pool", "interpolate", "interpolate_image", "swap", "generate"}
     assert {fn.concurrency_id for fn in heavy} == {"model"}, "a listener with its own queue adds to CONCURRENCY"
