@@ -9,10 +9,12 @@ from mlvae import latent, load_model
 from mlvae.checkpoint import SHIPPED_DIR, resolve_checkpoint
 from mlvae.heldout import load_test_images
 from mlvae.hub import export_for_hub
+from mlvae.identity import identity_trials
+from mlvae.swap_trials import FIGURES
 from mlvae.images import to_float
 from mlvae.model_card import card_metrics, read_card_metrics
 
-SHIPPED = {"mnist": (6, None), "faces": (25, "faces-celeba200")}  # name: (MB at most, data folder)
+SHIPPED = {"mnist": (6, None), "faces": (25, ["faces-celeba200", "faces-lfw"])}  # name: (MB at most, data folders)
 
 
 @pytest.fixture(scope="module", params=sorted(SHIPPED))
@@ -20,7 +22,7 @@ def shipped(request, shared_data):
     name = request.param
     model, config = load_model(name)
     folder = resolve_checkpoint(name)
-    data_dir = shared_data / SHIPPED[name][1] if SHIPPED[name][1] else None
+    data_dir = [shared_data / d for d in SHIPPED[name][1]] if SHIPPED[name][1] else None
     return name, model, config, folder, load_test_images(folder, config.data, data_dir)
 
 
@@ -58,3 +60,17 @@ def test_hub_upload_folder_loads_back_identically(shipped, tmp_path):
     again, _ = load_model(exported)
     x = to_float(test.images[:16])
     torch.testing.assert_close(latent.reconstruct(again, x), latent.reconstruct(model, x), rtol=0, atol=0)
+
+
+def test_identity_judge_figures_match_the_faces_card(shipped):
+    name, model, config, _, test = shipped
+    stated = read_card_metrics(SHIPPED_DIR / name / "README.md").get("identity")
+    if name != "faces":
+        assert stated is None  # the identity judge is for faces
+        return
+    assert config.data.align_faces and set(stated) == {"faces-celeba200", "faces-lfw"}
+    first = next(iter(stated.values()))
+    measured = identity_trials(model, test, first["groups"], first["k"], first["trials"], seed=0)
+    for source, figures in stated.items():
+        for figure in FIGURES:
+            assert measured[source].figures[figure] == pytest.approx(figures[figure], abs=1.0), (source, figure)
