@@ -203,8 +203,10 @@ def test_unusual_colour_modes_and_orientation_are_prepared(client, bad_files, fa
     assert np.abs(seen[1][..., 0] - seen[1][..., 1]).max() == 0  # 16-bit greyscale: grey, not black or white
     assert abs(seen[1].mean() - seen[0].mean()) < 12
     for k in (2, 3, 4):  # CMYK, palette, and the rotated copy turned upright by its EXIF tag
-        assert np.abs(seen[k] - seen[0]).mean() < 12
-    assert np.abs(np.rot90(seen[4]) - seen[0]).mean() > 20  # (the check would see a wrong orientation)
+        # (aligned faces: a re-encoded copy moves the landmarks by a pixel or two, hence more than a crop's tolerance)
+        assert np.abs(seen[k] - seen[0]).mean() < 20, k
+    upright_gap = np.abs(seen[4] - seen[0]).mean()
+    assert np.abs(np.rot90(seen[4]) - seen[0]).mean() > upright_gap + 10  # (the check would see a wrong orientation)
 
 
 def test_one_photo_and_fifty_photos(client, face_dir, digit_files):
