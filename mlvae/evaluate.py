@@ -5,13 +5,14 @@ vs unpooled reconstructions (6a/6b), two probes side by side (a: the classifier 
 linear and MLP probes on posterior means), the class judge's swap trials (class-grouped data) and a
 ``report.md`` that shows them all. Every latent operation comes from ``mlvae.latent``.
 
-Each part is a section function ``(EvalRun) -> Markdown lines | None`` listed in ``SECTIONS``; a new part
-(e.g. the faces identity judge) is one more such function and one more entry.
+Each part is a section function ``(EvalRun) -> Markdown lines | None`` listed in ``SECTIONS`` (``--identity``
+adds the faces identity judge).
 
 Examples:
   python -m mlvae.evaluate runs/mnist --baseline runs/mnist-vae --out runs/mnist/eval
   python -m mlvae.evaluate runs/faces --out runs/faces/eval
-  python -m mlvae.evaluate faces --data-dir $MLVAE_DATA_DIR/faces-lfw150 --all-groups --out eval-lfw
+  python -m mlvae.evaluate faces --identity --data-dir $MLVAE_DATA_DIR/faces-celeba200 --data-dir $MLVAE_DATA_DIR/faces-lfw
+  python -m mlvae.evaluate faces --data-dir my_people/ --all-groups --out eval-mine   # other people, all unseen
   python -m mlvae.evaluate runs/mnist --quick --out /tmp/eval     # seconds: a smoke run
 """
 from __future__ import annotations
