@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 import torch
@@ -136,7 +137,8 @@ def about(m: DemoModel | None) -> str:
            "training; a photo without a face is left out with a message" if c.data.align_faces
            else f"centre crop of {c.data.crop_fraction:g} of the shorter side, as in training")
         + ("; light-background drawings are inverted to MNIST's white on black." if m.is_digits else "."),
-        f"- **Checkpoint**: `{m.source}` ({m.folder}); trained on `{c.data.dataset}`"
+        f"- **Checkpoint**: `{m.name}`" + ("" if Path(m.source).expanduser().exists() else f" (Hub repo `{m.source}`)")
+        + f"; trained on `{c.data.dataset}`"
         + (f" for {c.train.epochs} epochs." if c.train.epochs else "."),
         *([f"- **Below its goals**: {m.shortfall} (details in the model card below)."] if m.shortfall else []),
         "",

@@ -217,3 +217,11 @@ def test_aligned_faces_model_gets_the_face_and_faceless_photos_are_refused_by_na
     assert photos.problems[0].startswith("sky.png: no face found")
     want = image_to_tensor(align_face(to_model_mode(open_image(photo), 3), 64).image)
     assert torch.equal(photos.images[0], want)  # what the model sees is the aligned face, not a centre crop
+
+
+def test_about_shows_no_server_path(tmp_path):
+    config = RunConfig(model=ModelConfig(hidden_dim=16, latent_dim=3))
+    save_model(tmp_path / "deep" / "inside" / "mine", MLVAE(config.model), config)
+    m = load_registry([str(tmp_path / "deep" / "inside" / "mine")], include_shipped=False).get("mine")
+    text = about(m)
+    assert "`mine`" in text and str(tmp_path) not in text and "/inside/" not in text
