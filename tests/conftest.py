@@ -62,30 +62,47 @@ def face_dir(shared_data) -> Path:
     return folder
 
 
+def tiny_run(kind: str, face_dir: Path, mnist_splits, tmp_path_factory) -> Path:
+    """A tiny ``faces`` (centre-cropped, not aligned) or ``mnist`` run folder trained on real data in seconds."""
+    from mlvae.data import load_splits
+    from tests.demo_server import train_tiny
+
+    out = tmp_path_factory.mktemp("runs") / kind
+    if kind == "mnist":
+        splits = mnist_splits
+    else:
+        subset = tmp_path_factory.mktemp("faces-subset")  # 24 identities, linked, not copied
+        for folder in sorted(p for p in face_dir.iterdir() if p.is_dir())[:24]:
+            (subset / folder.name).symlink_to(folder, target_is_directory=True)
+        splits = load_splits(DataConfig(dataset="folder", data_dir=str(subset), image_size=64,
+                                        image_channels=3, crop_fraction=0.8))
+    torch.manual_seed(0)
+    return train_tiny(kind, splits, out)
+
+
 @pytest.fixture(scope="session")
 def model_args(shared_data, face_dir, mnist_splits, tmp_path_factory) -> list[str]:
     """``--model`` arguments for the demo app: none for shipped checkpoints, tiny run folders (named ``faces``
     and ``mnist``, trained on real data in seconds) for missing ones."""
     from mlvae.checkpoint import CONFIG_NAME, SHIPPED_DIR
-    from mlvae.data import load_splits
-    from tests.demo_server import train_tiny
 
     args: list[str] = []
     for kind in ("faces", "mnist"):  # faces first: the default model, as when both are shipped
-        if (SHIPPED_DIR / kind / CONFIG_NAME).exists():
-            continue
-        out = tmp_path_factory.mktemp("runs") / kind
-        if kind == "mnist":
-            splits = mnist_splits
-        else:
-            subset = tmp_path_factory.mktemp("faces-subset")  # 24 identities, linked, not copied
-            for folder in sorted(p for p in face_dir.iterdir() if p.is_dir())[:24]:
-                (subset / folder.name).symlink_to(folder, target_is_directory=True)
-            splits = load_splits(DataConfig(dataset="folder", data_dir=str(subset), image_size=64,
-                                            image_channels=3, crop_fraction=0.8))
-        torch.manual_seed(0)
-        args += ["--model", str(train_tiny(kind, splits, out))]
+        if not (SHIPPED_DIR / kind / CONFIG_NAME).exists():
+            args += ["--model", str(tiny_run(kind, face_dir, mnist_splits, tmp_path_factory))]
     return args
+
+
+@pytest.fixture(scope="session")
+def cropping_model_args(shared_data, face_dir, mnist_splits, tmp_path_factory) -> list[str]:
+    """App arguments for a ``faces`` model that centre-crops instead of aligning faces (a tiny one) and the digits
+    model: for tests of image decoding, whose synthetic pictures hold no face for an aligning model to find."""
+    from mlvae.checkpoint import CONFIG_NAME, SHIPPED_DIR
+
+    digits = SHIPPED_DIR / "mnist"
+    digits = digits if (digits / CONFIG_NAME).exists() else tiny_run("mnist", face_dir, mnist_splits, tmp_path_factory)
+    return ["--no-shipped", "--model", str(tiny_run("faces", face_dir, mnist_splits, tmp_path_factory)),
+            "--model", str(digits)]
 
 
 @pytest.fixture(scope="session")

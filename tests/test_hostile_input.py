@@ -219,13 +219,15 @@ def assert_close(got: np.ndarray, want: np.ndarray, what: str) -> None:
 
 # ---- the app ----------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def app(model_args, tmp_path_factory):
-    """The real app, started once for this module, with its own upload folder; yields (url, uploads, log)."""
+def app(cropping_model_args, tmp_path_factory):
+    """The real app, started once for this module, with its own upload folder; yields (url, uploads, log).
+
+    Its faces model centre-crops (the corpus tests decoding; the aligning path is tested in test_faces.py)."""
     folder = tmp_path_factory.mktemp("hostile-app")
     uploads, log = folder / "uploads", folder / "app.log"
     uploads.mkdir()
     try:
-        with running_app(model_args, log, env={"GRADIO_TEMP_DIR": str(uploads)}) as url:
+        with running_app(cropping_model_args, log, env={"GRADIO_TEMP_DIR": str(uploads)}) as url:
             yield url, uploads.resolve(), log
     except RuntimeError as exc:
         pytest.fail(str(exc))

@@ -56,18 +56,20 @@ def test_probe_networks_are_a_softmax_regression_and_a_two_layer_tanh_mlp():
 
 
 def test_probes_run_on_the_shipped_faces_checkpoint(shared_data):
-    """Unseen CelebA identities (20 x 30 photos): the split shrinks to what the classes hold, and pooling
-    photos of a person into the content makes the identity easier to read."""
+    """Unseen CelebA and LFW people (a few to 30 photos each): the split keeps the people with enough photos, balanced,
+    and pooling photos of a person into the content makes the identity easier to read."""
     from mlvae import latent, load_model
     from mlvae.checkpoint import resolve_checkpoint
     from mlvae.heldout import load_test_images
 
     model, config = load_model("faces")
-    test = load_test_images(resolve_checkpoint("faces"), config.data, shared_data / "faces-celeba200")
+    test = load_test_images(resolve_checkpoint("faces"), config.data,
+                            [shared_data / "faces-celeba200", shared_data / "faces-lfw"])
     enc = latent.encode(model, test.images, 128)
     results = run_probes(test.groups, {"S": FeatureSource(enc.style, False), "C": FeatureSource(enc.content, True)},
                          ProbeConfig(max_epochs=100))
-    per_class = len(test) // results["num_classes"]
-    assert results["test_images"] == results["num_classes"] * (per_class // 2)
+    sizes = torch.bincount(test.groups)
+    assert results["num_classes"] == int((sizes >= ProbeConfig().min_class_images).sum())
+    assert results["test_images"] % results["num_classes"] == 0  # balanced: chance is 1 / classes
     assert results["ks"] == [1, 5, 10]
     assert probe_accuracy(results, "C", 10, "MLP") > probe_accuracy(results, "C", 1, "MLP") + 0.2
