@@ -1,0 +1,152 @@
+"""Limits on a request's body, checked before Gradio reads it: Gradio parses the JSON and does per-file work in
+its event loop, so one oversized request would stall every other client (page loads included) while it runs.
+
+``RequestLimits`` is an ASGI middleware (``launch_options`` installs it): a body larger than ``MAX_BODY_BYTES``
+(uploads excepted: Gradio streams those to disk under its own per-file limit), JSON nested deeper than
+``MAX_DEPTH`` or holding a list longer than ``MAX_LIST_ITEMS`` (the most photos a gallery is used for) is
+refused with a message, as are the routes of Gradio features the demo does not use.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any, Awaitable, Callable
+
+from .actions import MAX_GROUP
+
+MAX_BODY_BYTES = 1 << 20  # an event's JSON is a few kB per photo; a drawing pad's blob is a 280 x 280 PNG
+MAX_LIST_ITEMS = MAX_GROUP  # the most photos any gallery is used for
+MAX_DEPTH = 16  # a gallery entry is 4 levels deep inside an event's data
+DRAIN_BYTES = 64 << 20  # a refused body is read to its end (and dropped) up to this size, then the connection closed
+UPLOAD_ROUTE = "/gradio_api/upload"
+# Gradio features the demo does not use; the screen recording route would run ffmpeg on a client's video
+UNUSED_ROUTES = ("/gradio_api/process_recording", "/gradio_api/vibe-", "/gradio_api/undo-vibe-edit")
+
+DEEP = f"the request's JSON nests deeper than {MAX_DEPTH} levels; send the values the API page (?view=api) shows"
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict]]
+Send = Callable[[dict], Awaitable[None]]
+
+
+class RequestRefused(Exception):
+    """A request over the limits: the HTTP status, a message for the client, and whether some of the body is
+    still unread."""
+
+    def __init__(self, status: int, message: str, unread: bool = False) -> None:
+        super().__init__(message)
+        self.status, self.message, self.unread = status, message, unread
+
+
+def check_json(body: bytes) -> None:
+    """Raise RequestRefused when a JSON body nests deeper than MAX_DEPTH or holds a long list (a body that is
+    not JSON is left to the app, which refuses it)."""
+    try:
+        value = json.loads(body)
+    except RecursionError:
+        raise RequestRefused(413, DEEP) from None
+    except ValueError:
+        return
+    check_value(value)
+
+
+def check_value(value: Any) -> None:
+    """Raise RequestRefused for a list longer than MAX_LIST_ITEMS or nesting deeper than MAX_DEPTH."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise RequestRefused(413, DEEP)
+        if isinstance(item, list):
+            if len(item) > MAX_LIST_ITEMS:
+                raise RequestRefused(
+                    413, f"the request holds a list of {len(item)} values: this demo uses at most {MAX_LIST_ITEMS} "
+                    "photos per gallery; send fewer")
+            stack.extend((v, depth + 1) for v in item)
+        elif isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+
+
+class RequestLimits:
+    """ASGI middleware: refuse oversized or over-long request bodies before the app reads them."""
+
+    def __init__(self, app: Callable) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass the request on, with its body replayed, or answer with the reason it is refused."""
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        path = scope.get("path", "")
+        if any(path.startswith(route) for route in UNUSED_ROUTES):
+            return await respond(send, 404, "this demo does not offer that route")
+        if scope["method"] not in ("POST", "PUT", "PATCH") or path.rstrip("/").endswith(UPLOAD_ROUTE):
+            return await self.app(scope, receive, send)
+        try:
+            body = await read_body(scope, receive)
+            if not header(scope, b"content-type").startswith(b"multipart/"):  # FastAPI reads any other body as JSON
+                check_json(body)
+        except RequestRefused as refused:
+            if refused.unread:
+                await drain(receive)
+            return await respond(send, refused.status, refused.message)
+        await self.app(scope, replay(body, receive), send)
+
+
+def header(scope: Scope, name: bytes) -> bytes:
+    """A request header's value (lower-case name), b"" when absent."""
+    return next((value for key, value in scope.get("headers", ()) if key.lower() == name), b"")
+
+
+async def read_body(scope: Scope, receive: Receive) -> bytes:
+    """The whole body, or RequestRefused as soon as it is known to exceed MAX_BODY_BYTES."""
+    too_large = RequestRefused(413, f"the request body is larger than {MAX_BODY_BYTES >> 10} kB: upload images "
+                                    "through gradio_api/upload and send their paths, at most "
+                                    f"{MAX_LIST_ITEMS} per gallery", unread=True)
+    declared = header(scope, b"content-length")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise too_large
+    chunks, size = [], 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunks.append(message.get("body", b""))
+        size += len(chunks[-1])
+        if size > MAX_BODY_BYTES:
+            raise too_large
+        if not message.get("more_body"):
+            break
+    return b"".join(chunks)
+
+
+async def drain(receive: Receive, limit: int = DRAIN_BYTES) -> None:
+    """Read and drop the rest of a refused body (up to ``limit``), so that the client reads the answer instead of
+    a connection reset."""
+    dropped = 0
+    while dropped <= limit:
+        message = await receive()
+        dropped += len(message.get("body", b""))
+        if message["type"] == "http.disconnect" or not message.get("more_body"):
+            return
+
+
+def replay(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that gives the app the body already read, then passes on what the client sends next."""
+    sent = False
+
+    async def again() -> dict:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return again
+
+
+async def respond(send: Send, status: int, message: str) -> None:
+    """A JSON error response; Gradio's page shows its ``detail``."""
+    body = json.dumps({"detail": message, "error": message}).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                            (b"connection", b"close")]})
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,447 @@
+"""Hostile requests against the real app (the second round of the hostile-input corpus): drawing-pad payloads
+that Gradio would decode itself, progressive JPEG bombs, one upload named many ways, join-then-cancel floods,
+oversized and over-long bodies, non-finite numbers, values of the wrong shape, file entries that are URLs.
+
+Every attack is measured on the server process: its peak RSS above what it held before (the kernel's high-water
+mark, reset for the case), the time to the answer, and the slowest page request made while it was in flight;
+each must stay within the limits SECURITY.md states (``EXTRA_RSS_MB``, ``REQUEST_S``, ``PAGE_S``).
+"""
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import stat
+import struct
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+import zlib
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.demo_server import running_app
+
+EXTRA_RSS_MB = 1024  # no single request may take the server more than this above what it held
+REQUEST_S = 10.0  # nor compute for longer
+PAGE_S = 1.0  # and a page request is answered within this while an attack is in flight
+GENERIC = "Something went wrong"
+pytestmark = pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
+
+
+# ---- the server and its measurements ----------------------------------------------------------------------
+@dataclass
+class Server:
+    url: str
+    pid: int
+    log: Path
+
+    def fn_index(self, test: Callable[[dict, list[str]], bool]) -> int:
+        """The index of the first event whose config and input component types pass ``test``."""
+        config = json.load(urllib.request.urlopen(f"{self.url}config", timeout=10))
+        types = {c["id"]: c["type"] for c in config["components"]}
+        return next(i for i, d in enumerate(config["dependencies"]) if test(d, [types[x] for x in d["inputs"]]))
+
+
+def listening_pid(port: int) -> int:
+    """The process that listens on a loopback TCP port (found through /proc: the app runs as a subprocess)."""
+    inodes = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if int(fields[1].split(":")[1], 16) == port and fields[3] == "0A":  # 0A: LISTEN
+            inodes.add(fields[9])
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                if any(os.readlink(fd).strip("socket:[]") in inodes for fd in (proc / "fd").iterdir()):
+                    return int(proc.name)
+            except OSError:
+                continue
+    raise RuntimeError(f"no process listens on port {port}")
+
+
+@pytest.fixture(scope="module")
+def server(cropping_model_args, tmp_path_factory) -> Server:
+    folder = tmp_path_factory.mktemp("hostile-requests")
+    log = folder / "app.log"
+    (folder / "uploads").mkdir()
+    try:
+        with running_app(cropping_model_args, log, env={"GRADIO_TEMP_DIR": str(folder / "uploads")}) as url:
+            yield Server(url, listening_pid(int(url.rsplit(":", 1)[1].strip("/"))), log)
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+
+
+def memory_mb(pid: int) -> dict[str, int]:
+    """VmRSS (now) and VmHWM (peak since the last reset) of a process, in MiB."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    return {key: int(re.search(rf"{key}:\s+(\d+)", status).group(1)) // 1024 for key in ("VmRSS", "VmHWM")}
+
+
+@dataclass
+class Measured:
+    result: Any
+    seconds: float
+    extra_rss_mb: int
+    slowest_page_s: float
+
+    def within_limits(self, what: str) -> None:
+        assert self.extra_rss_mb <= EXTRA_RSS_MB, f"{what}: the server took {self.extra_rss_mb} MB more"
+        assert self.seconds <= REQUEST_S, f"{what}: {self.seconds:.1f} s"
+        assert self.slowest_page_s <= PAGE_S, f"{what}: a page request took {self.slowest_page_s:.1f} s meanwhile"
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_idle(pid: int, quiet_s: float = 0.5, timeout_s: float = 30) -> None:
+    """Return once the process has used under a fifth of a core for ``quiet_s``: work left behind has ended."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        before = cpu_seconds(pid)
+        time.sleep(quiet_s)
+        if cpu_seconds(pid) - before < 0.2 * quiet_s:
+            return
+
+
+def measure(server: Server, attack: Callable[[], Any]) -> Measured:
+    """Run ``attack`` while timing page requests; the server's peak RSS over the case above its RSS before."""
+    Path(f"/proc/{server.pid}/clear_refs").write_text("5")  # reset the high-water mark (VmHWM) to the RSS now
+    before = memory_mb(server.pid)["VmRSS"]
+    done, pages = threading.Event(), []
+
+    def probe() -> None:
+        while True:
+            started = time.perf_counter()
+            urllib.request.urlopen(server.url, timeout=30).read()
+            pages.append(time.perf_counter() - started)
+            if done.wait(0.05):
+                return
+
+    prober = threading.Thread(target=probe)
+    prober.start()
+    started = time.perf_counter()
+    try:
+        result = attack()
+    finally:
+        seconds = time.perf_counter() - started
+        done.set()
+        prober.join()
+    return Measured(result, seconds, memory_mb(server.pid)["VmHWM"] - before, max(pages))
+
+
+# ---- raw requests, as any HTTP client can send them --------------------------------------------------------
+def post(url: str, body: bytes, content_type: str = "application/json") -> tuple[int, str]:
+    request = urllib.request.Request(url, data=body, headers={"Content-Type": content_type})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+def upload(server: Server, name: str, data: bytes) -> str:
+    """Upload one file; its path on the server."""
+    boundary = uuid.uuid4().hex
+    body = (f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="{name}"\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
+    status, text = post(f"{server.url}gradio_api/upload", body, f"multipart/form-data; boundary={boundary}")
+    assert status == 200, text
+    return json.loads(text)[0]
+
+
+def file_data(path: str, meta: bool = True) -> dict:
+    return {"path": path, "orig_name": Path(path).name, **({"meta": {"_type": "gradio.FileData"}} if meta else {})}
+
+
+def photos(paths: list[str], meta: bool = True) -> list[dict]:
+    return [{"image": file_data(p, meta), "caption": None} for p in paths]
+
+
+def join(server: Server, fn_index: int, data: list, session: str) -> tuple[int, str]:
+    body = json.dumps({"data": data, "fn_index": fn_index, "session_hash": session, "event_data": None,
+                       "trigger_id": None}).encode()
+    return post(f"{server.url}gradio_api/queue/join", body)
+
+
+def outcome(server: Server, session: str) -> dict:
+    """The last message of a session's event stream (process_completed: success, output or error)."""
+    last = {}
+    with urllib.request.urlopen(f"{server.url}gradio_api/queue/data?session_hash={session}", timeout=60) as stream:
+        for line in stream:
+            if line.startswith(b"data:"):
+                message = json.loads(line[5:])
+                if message.get("msg") == "process_completed":
+                    last = message
+                if message.get("msg") == "close_stream":
+                    break
+    return last
+
+
+def run_event(server: Server, fn_index: int, data: list) -> tuple[Any, str | None]:
+    """(output data, None) or (None, error message) of one event sent through the queue."""
+    session = uuid.uuid4().hex
+    status, text = join(server, fn_index, data, session)
+    if status != 200:
+        return None, json.loads(text).get("detail", text)
+    message = outcome(server, session)
+    if message.get("success"):
+        return message["output"]["data"], None
+    return None, str(message.get("output", {}).get("error"))
+
+
+def call(server: Server, api: str, data: list) -> tuple[Any, str | None]:
+    """(output, None) or (None, error message) through the REST route /gradio_api/call/<api>."""
+    status, text = post(f"{server.url}gradio_api/call/{api}", json.dumps({"data": data}).encode())
+    if status != 200:
+        return None, json.loads(text).get("detail", text)
+    event_id = json.loads(text)["event_id"]
+    stream = urllib.request.urlopen(f"{server.url}gradio_api/call/{api}/{event_id}", timeout=60).read().decode()
+    event, payload = re.search(r"event: (\w+)\ndata: (.*)", stream).groups()
+    if event == "complete":
+        return json.loads(payload), None
+    return None, (json.loads(payload) or {}).get("error") if payload != "null" else "null"
+
+
+def assert_clear(message: str | None, words: str, what: str) -> None:
+    """A refusal that names the problem, with no server path, object address or generic text."""
+    assert message is not None, f"{what}: accepted"
+    assert re.search(words, message), f"{what}: unclear message {message!r}"
+    assert GENERIC not in message and "object at 0x" not in message, f"{what}: {message!r}"
+    assert os.getcwd() not in message and "/tmp/" not in message, f"{what}: a server path in {message!r}"
+
+
+# ---- generated hostile files ------------------------------------------------------------------------------
+def png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def blank_png(width: int, height: int, colour: int = 0, channels: int = 1) -> bytes:
+    """A PNG of zeros at any size, compressed row by row (15000 x 15000 greyscale: 219 kB)."""
+    deflate, row = zlib.compressobj(9), bytes(width * channels + 1)
+    idat = b"".join(deflate.compress(row) for _ in range(height)) + deflate.flush()
+    header = struct.pack(">IIBBBBB", width, height, 8, colour, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", header) + png_chunk(b"IDAT", idat) + png_chunk(b"IEND", b"")
+
+
+def progressive_bomb(side: int = 15400) -> bytes:
+    """A 764-byte progressive CMYK JPEG declaring ``side`` x ``side``: libjpeg buffers every coefficient
+    (side^2 x 4 x 2 bytes, 1.9 GB), whatever the reduced size it is decoded at (1925 x 1925 here)."""
+    buf = io.BytesIO()
+    Image.new("CMYK", (64, 64), (10, 20, 30, 40)).save(buf, "JPEG", progressive=True, quality=90)
+    data = bytearray(buf.getvalue())
+    sof = data.index(b"\xff\xc2") + 5
+    data[sof : sof + 4] = struct.pack(">HH", side, side)
+    return bytes(data)
+
+
+def heavy_png(seed: int) -> bytes:
+    """A legitimate photo at the demo's size limit: 4800 x 5000 RGB (24 megapixels) that decodes in ~0.5 s."""
+    row = (np.arange(4800 * 3, dtype=np.uint32) * (seed + 7) % 251).astype(np.uint8).tobytes()
+    deflate = zlib.compressobj(1)
+    idat = b"".join(deflate.compress(b"\x00" + row) for _ in range(5000)) + deflate.flush()
+    header = struct.pack(">IIBBBBB", 4800, 5000, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", header) + png_chunk(b"IDAT", idat) + png_chunk(b"IEND", b"")
+
+
+def small_png(seed: int = 0) -> bytes:
+    rng = np.random.default_rng(seed)
+    buf = io.BytesIO()
+    Image.fromarray(rng.integers(0, 255, (96, 80, 3), dtype=np.uint8)).save(buf, "PNG")
+    return buf.getvalue()
+
+
+EPS = b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 9 9\nshowpage\n%%EOF\n"
+
+
+# ---- 1. the drawing pad -----------------------------------------------------------------------------------
+def pad_event(server: Server) -> int:
+    return server.fn_index(lambda d, types: "imageeditor" in types)
+
+
+def test_drawing_pad_payloads_are_checked_like_uploads(server):
+    add = pad_event(server)
+    bomb = upload(server, "pad.png", blank_png(15000, 15000))  # 219 kB declaring 225 megapixels
+    eps = upload(server, "pad.eps", EPS)
+    layers = [file_data(upload(server, f"layer-{i}.png", blank_png(15000, 15000))) for i in range(4)]
+    cases = {
+        "a 15000 x 15000 composite": ({"composite": file_data(bomb)}, r"larger than the 4 megapixels allowed"),
+        "an EPS composite": ({"composite": file_data(eps)}, r"not a readable image"),
+        "bomb background and layers": ({"background": file_data(bomb), "layers": layers, "composite": None},
+                                       r"Draw a digit"),
+    }
+    for what, (value, words) in cases.items():
+        editor = {"background": None, "layers": [], "composite": None, "id": None, **value}
+        measured = measure(server, lambda: run_event(server, add, [editor, []]))
+        measured.within_limits(what)
+        assert_clear(measured.result[1], words, what)
+
+
+def test_drawing_pad_blobs_are_bounded(server):
+    def blob(kind: str, index: Any, data: bytes) -> tuple[int, str]:
+        boundary = uuid.uuid4().hex
+        fields = {"id": "x", "type": kind, "index": str(index)}
+        body = b"".join(f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+                        for k, v in fields.items())
+        body += (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="layer.png"\r\n'
+                 "Content-Type: image/png\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
+        config = json.load(urllib.request.urlopen(f"{server.url}config", timeout=10))
+        pad = next(c["id"] for c in config["components"] if c["type"] == "imageeditor")
+        form = f'--{boundary}\r\nContent-Disposition: form-data; name="session_hash"\r\n\r\ns\r\n'.encode()
+        form += f'--{boundary}\r\nContent-Disposition: form-data; name="component_id"\r\n\r\n{pad}\r\n'.encode()
+        form += f'--{boundary}\r\nContent-Disposition: form-data; name="fn_name"\r\n\r\naccept_blobs\r\n'.encode()
+        return post(f"{server.url}gradio_api/component_server", form + body,
+                    f"multipart/form-data; boundary={boundary}")
+
+    # a layer index of 150 million made Gradio extend its list of layers to it (1.2 GB of None)
+    measured = measure(server, lambda: blob("layer", 150_000_000, small_png()))
+    measured.within_limits("a layer blob at index 150,000,000")
+    measured = measure(server, lambda: blob("composite", "null", bytes(3 << 20)))
+    measured.within_limits("a 3 MB composite blob")
+    assert measured.result[0] != 200, "a blob larger than any drawing was kept"
+
+
+def test_drawings_folder_is_private_to_the_process_and_swept(tmp_path):
+    from demo.drawings import DRAWING_TTL_S, drawings_folder, save_drawing
+
+    folder = drawings_folder()  # made by mkdtemp: a random name, only its owner may enter
+    assert folder.name.startswith("mlvae-drawings-") and len(folder.name) > len("mlvae-drawings-")
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700 and folder.stat().st_uid == os.getuid()
+    old = Path(save_drawing(Image.new("RGBA", (28, 28))))
+    os.utime(old, (time.time() - DRAWING_TTL_S - 1,) * 2)
+    new = Path(save_drawing(Image.new("RGBA", (28, 28))))
+    assert new.is_file() and not old.exists()
+
+
+# ---- 2. progressive JPEG bombs, and one upload named many ways --------------------------------------------
+def test_progressive_jpeg_bombs_are_refused_from_their_header(server):
+    bombs = [upload(server, f"bomb-{i}.jpg", progressive_bomb()) for i in range(8)]
+    measured = measure(server, lambda: call(server, "swap", ["mnist", photos(bombs), False, ""]))
+    measured.within_limits("/swap with eight progressive bombs")
+    assert_clear(measured.result[1], r"bomb-0\.jpg: .*progressive JPEG of 15400 x 15400 pixels", "progressive bomb")
+
+
+def test_one_upload_named_many_ways_is_decoded_once(server):
+    path = upload(server, "heavy.png", heavy_png(seed=1))
+    folder, name = path.rsplit("/", 1)
+    spellings = [f"{folder}/{'./' * k}{name}" for k in range(8)]
+    once = measure(server, lambda: call(server, "swap", ["mnist", photos(spellings[:1], meta=False), False, ""]))
+    path = upload(server, "heavy-again.png", heavy_png(seed=2))  # a file not yet in the cache
+    folder, name = path.rsplit("/", 1)
+    spellings = [f"{folder}/{'./' * k}{name}" for k in range(8)]
+    eight = measure(server, lambda: call(server, "swap", ["mnist", photos(spellings, meta=False), False, ""]))
+    assert once.result[1] is None and eight.result[1] is None, (once.result[1], eight.result[1])
+    eight.within_limits("one upload named eight ways")
+    assert eight.seconds < 2 * once.seconds + 0.5, f"eight spellings {eight.seconds:.2f} s, one {once.seconds:.2f} s"
+
+
+# ---- 3. join, then cancel -------------------------------------------------------------------------------
+def test_cancelled_requests_keep_counting_until_their_work_ends(server):
+    swap = server.fn_index(lambda d, types: d.get("api_name") == "swap")
+    files = [upload(server, f"cancel-{i}.png", heavy_png(seed=10 + i)) for i in range(9)]
+    single = measure(server, lambda: call(server, "swap", ["mnist", photos(files[8:]), False, ""]))
+    assert single.result[1] is None, single.result[1]
+
+    def join_and_cancel(path: str) -> None:
+        session = uuid.uuid4().hex
+        status, text = join(server, swap, ["mnist", photos([path]), False, ""], session)
+        assert status == 200, text
+        threading.Thread(target=outcome, args=(server, session), daemon=True).start()
+        time.sleep(0.05)
+        body = json.dumps({"session_hash": session, "fn_index": swap, "event_id": json.loads(text)["event_id"]})
+        post(f"{server.url}gradio_api/cancel", body.encode())
+
+    def flood() -> None:
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(join_and_cancel, files[:8]))
+        wait_idle(server.pid)  # the cancelled requests' work, wherever it still runs
+
+    measured = measure(server, flood)
+    measured.within_limits("eight requests joined and cancelled")
+    # two at once (one lane of the digits model) cost about twice one; eight at once cost eight times
+    assert measured.extra_rss_mb <= 2.5 * max(single.extra_rss_mb, 40), (measured.extra_rss_mb, single.extra_rss_mb)
+
+
+# ---- 4. oversized and over-long bodies ------------------------------------------------------------------
+def test_oversized_and_over_long_bodies_are_refused_before_gradio_reads_them(server):
+    swap = server.fn_index(lambda d, types: d.get("api_name") == "swap")
+    path = upload(server, "one.png", small_png())
+    cases = {
+        "one upload listed 100,000 times (18 MB)": (photos([path]) * 100_000, r"larger than 1024 kB"),
+        "one upload listed 5,000 times": ([{"image": {"path": path}}] * 5_000, r"list of 5000 values.*at most 64"),
+        "JSON nested 50,000 deep": (json.loads("[" * 500 + "]" * 500), r"nests deeper than 16 levels"),
+    }
+    for what, (value, words) in cases.items():
+        measured = measure(server, lambda: join(server, swap, ["mnist", value, False, ""], uuid.uuid4().hex))
+        measured.within_limits(what)
+        status, text = measured.result
+        assert status == 413, f"{what}: {status} {text[:200]}"
+        assert_clear(json.loads(text)["detail"], words, what)
+    status, text = post(f"{server.url}gradio_api/queue/join", b"[" * 50_000 + b"]" * 50_000)
+    assert status == 413 and "nests deeper" in text, text[:200]
+
+
+# ---- 7. smaller ones ------------------------------------------------------------------------------------
+def test_odd_values_get_messages_that_name_the_input(server):
+    good = photos([upload(server, "good.png", small_png(1))])
+    nan = float("nan")
+    cases = [
+        ("interpolate_image", ["mnist", good, good, nan, 0.5], r"'[^']+' must be a finite number, got nan"),
+        ("generate", ["mnist", good, nan, 0], r"'[^']+' must be a finite number, got nan"),
+        ("generate", ["mnist", good, 3, float("inf")], r"'[^']+' must be a finite number, got inf"),
+        ("about", [["mnist"]], r"'Model' takes one of its choices"),
+        ("swap", ["mnist", good], r"/swap takes \d+ values \('Model', .*the request sent 2"),
+        ("swap", ["mnist", photos(["app.py"]), False, ""], r"not uploaded to this demo"),
+        ("swap", ["mnist", photos(["/etc/passwd"]), False, ""], r"not uploaded to this demo"),
+    ]
+    for api, data, words in cases:
+        result, message = call(server, api, data)
+        assert_clear(message, words, f"/{api} {str(data[1:])[:60]}")
+
+
+def test_file_entries_that_are_urls_are_refused_without_a_download(server):
+    import http.server
+
+    hits = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            hits.append(self.path)
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(bytes(1 << 20))
+
+        def log_message(self, *args):
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        for url in (f"http://127.0.0.1:{httpd.server_port}/big.png", "https://huggingface.co/big.png"):
+            result, message = call(server, "swap", ["mnist", photos([url]), False, ""])
+            assert_clear(message, r"is a URL: this demo does not download files", url)
+    finally:
+        httpd.shutdown()
+    assert not hits
+
+
+def test_group_labels_are_matched_to_the_photos_given(server):
+    good = [upload(server, f"label-{i}.png", small_png(i)) for i in range(3)]
+    broken = upload(server, "broken.png", b"not an image")
+    grid, message = call(server, "swap", ["mnist", photos([good[0], broken, good[1], good[2]]), True, "a a b b"])
+    assert message is None, message
+    assert "group labels" not in str(grid)
+    _, message = call(server, "swap", ["mnist", photos(good), True, "a a b b"])
+    assert_clear(message, r"4 group labels for 3 photos", "too many labels")
