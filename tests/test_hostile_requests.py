@@ -445,3 +445,85 @@ def test_group_labels_are_matched_to_the_photos_given(server):
     assert "group labels" not in str(grid)
     _, message = call(server, "swap", ["mnist", photos(good), True, "a a b b"])
     assert_clear(message, r"4 group labels for 3 photos", "too many labels")
+
+
+# ---- 5. bad checkpoints ---------------------------------------------------------------------------------
+LOAD_REGISTRY = """
+import json, resource, sys, time
+from demo.models import load_registry, not_loaded_note
+started = time.perf_counter()
+registry = load_registry(sys.argv[1:], include_shipped=False)
+print(json.dumps({"models": list(registry.models), "problems": registry.problems, "note": not_loaded_note(registry),
+                  "seconds": time.perf_counter() - started,
+                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024}))
+"""
+
+
+def bad_checkpoints(root: Path) -> dict[str, str]:
+    """Checkpoint folders that are each wrong in one way, by name -> the words their message must hold."""
+    from mlvae.checkpoint.folder import SHIPPED_DIR
+
+    good = json.loads((SHIPPED_DIR / "mnist" / "config.json").read_text())
+    weights = (SHIPPED_DIR / "mnist" / "model.safetensors").read_bytes()
+
+    def make(name: str, config: Any, weights_bytes: bytes = weights, raw: str | None = None) -> Path:
+        folder = root / name
+        folder.mkdir()
+        (folder / "config.json").write_text(raw if raw is not None else json.dumps(config))
+        (folder / "model.safetensors").write_bytes(weights_bytes)
+        return folder
+
+    def edited(section: str, **values: Any) -> dict:
+        config = json.loads(json.dumps(good))
+        config[section].update(values)
+        return config
+
+    million = json.dumps({f"t{i}": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]} for i in range(1_000_000)})
+    cases = {
+        "list": ([], r"must be a JSON object"),
+        "null": (None, r"must be a JSON object"),
+        "fractional": (edited("model", latent_dim=2.5), r"latent_dim must be a whole number, got 2.5"),
+        "negative": (edited("model", hidden_dim=-4), r"hidden_dim must be from 1 to"),
+        "huge-latent": (edited("model", latent_dim=250_000), r"latent_dim must be from 1 to 4096, got 250000"),
+        "mismatched-data": (edited("data", image_size=64, image_channels=3),
+                            r"prepares 64 x 64 x 3 images but its model takes 28 x 28 x 1"),
+        "other-latent": (edited("model", latent_dim=12), r"does not match model.safetensors \(shape mismatch"),
+    }
+    expected = {}
+    for name, (config, words) in cases.items():
+        make(name, config)
+        expected[name] = words
+    make("deep", None, raw="[" * 100_000 + "]" * 100_000)
+    expected["deep"] = r"nests too deeply"
+    header = million.encode()
+    make("million-tensors", good, struct.pack("<Q", len(header)) + header)
+    expected["million-tensors"] = r"header declares \d+ bytes"
+    return expected
+
+
+def test_a_bad_checkpoint_costs_only_itself(tmp_path):
+    import subprocess
+    import sys
+
+    from mlvae.checkpoint.folder import SHIPPED_DIR
+    from tests.conftest import REPO
+
+    expected = bad_checkpoints(tmp_path)
+    sources = [str(tmp_path / name) for name in expected] + [str(SHIPPED_DIR / "mnist")]
+    env = dict(os.environ, PYTHONPATH=str(REPO), HF_HUB_OFFLINE="1")
+
+    def load(args: list[str]) -> dict:
+        done = subprocess.run([sys.executable, "-c", LOAD_REGISTRY, *args], cwd=REPO, env=env, capture_output=True,
+                              text=True, timeout=300)
+        assert done.returncode == 0, done.stderr[-3000:]
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    alone, loaded = load(sources[-1:]), load(sources)
+    assert loaded["models"] == ["mnist"], loaded
+    assert len(loaded["problems"]) == len(expected), loaded["problems"]
+    for (name, words), problem in zip(expected.items(), loaded["problems"]):
+        assert re.search(words, problem), f"{name}: {problem}"
+        assert "Traceback" not in problem and len(problem) < 600, f"{name}: {problem[:600]}"
+    assert loaded["note"].count("\n- ") == len(expected)
+    assert loaded["seconds"] - alone["seconds"] <= REQUEST_S, loaded
+    assert loaded["peak_mb"] - alone["peak_mb"] <= EXTRA_RSS_MB, (loaded["peak_mb"], alone["peak_mb"])
