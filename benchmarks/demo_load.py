@@ -1,7 +1,7 @@
 """The demo under load: 16 concurrent gradio_client clients against the real app on loopback.
 
-    python benchmarks/demo_load.py                      # the shipped checkpoints (checkpoints/mnist, faces)
-    python benchmarks/demo_load.py --model runs/x/best  # other checkpoints (folders or Hub ids)
+    python -m benchmarks.demo_load                      # the shipped checkpoints (checkpoints/mnist, faces)
+    python -m benchmarks.demo_load --model runs/x/best  # other checkpoints (folders or Hub ids)
 
 Starts ``python app.py`` on a free loopback port, measures the swap grid alone (one client, nothing else
 running: the unloaded baseline), then lets ``--clients`` clients send ``--requests`` requests in all, mixed over
@@ -29,13 +29,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from demo_latency import digit_inputs, face_inputs, percentiles, start_app  # noqa: E402
-
-from demo.app import CONCURRENCY, QUEUE_SIZE  # noqa: E402
-from demo.example_sets import EXAMPLES_DIR  # noqa: E402
-from demo.models import load_registry  # noqa: E402
+from benchmarks.demo_latency import digit_inputs, face_inputs, percentiles, start_app
+from demo.app import CONCURRENCY, QUEUE_SIZE
+from demo.example_sets import EXAMPLES_DIR
+from demo.models import load_registry
 
 SWAP_RATIO_GOAL = 10
 REQUEST_TIMEOUT_S = 300  # a request still unanswered after this counts as an error

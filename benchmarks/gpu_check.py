@@ -1,7 +1,7 @@
 """GPU check: the CUDA, bf16-autocast and NCCL paths of training, run for real on a CUDA machine.
 
-    python benchmarks/gpu_check.py --data-dir $MLVAE_DATA_DIR/faces-celeba200        # on a CUDA machine, < 5 min
-    python benchmarks/gpu_check.py --dry-run                                           # anywhere: one CPU step
+    python -m benchmarks.gpu_check --data-dir $MLVAE_DATA_DIR/faces-celeba200        # on a CUDA machine, < 5 min
+    python -m benchmarks.gpu_check --dry-run                                           # anywhere: one CPU step
 
 On CUDA it trains the faces network at full width (1.0) with bf16 autocast for ``--steps`` optimiser steps on
 aligned face photos through the project's own Trainer, then prints images/s and peak GPU memory, checks that
@@ -23,12 +23,10 @@ from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from mlvae import latent, load_model  # noqa: E402
-from mlvae.config import DataConfig, ModelConfig, RunConfig, TrainConfig  # noqa: E402
-from mlvae.data import GroupBatchSampler, GroupedImages, Splits, load_splits  # noqa: E402
-from mlvae.training import Trainer  # noqa: E402
+from mlvae import latent, load_model
+from mlvae.config import DataConfig, ModelConfig, RunConfig, TrainConfig
+from mlvae.data import GroupBatchSampler, GroupedImages, Splits, load_splits
+from mlvae.training.trainer import Trainer
 
 BF16_TOLERANCE = 0.06  # max |difference| of decoded pixels in [0, 1], bf16 autocast on GPU vs float32 on CPU
 

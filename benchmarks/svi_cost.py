@@ -5,8 +5,8 @@ per training epoch and the validation ELBO per image after each epoch (SVI's aft
 Test time: the wall time to encode the same new test images, ML-VAE (one encoder pass) versus SVI
 (``--inference-steps`` Adam steps with the decoder frozen), and the ELBO per image each reaches.
 
-  python benchmarks/svi_cost.py                       # about 2 minutes on one CPU core
-  python benchmarks/svi_cost.py --epochs 20 --train-images 50000 --test-images 10000
+  python -m benchmarks.svi_cost                       # about 2 minutes on one CPU core
+  python -m benchmarks.svi_cost --epochs 20 --train-images 50000 --test-images 10000
 """
 from __future__ import annotations
 
@@ -14,22 +14,19 @@ import argparse
 import json
 import logging
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from mlvae.config import DataConfig, ModelConfig, RunConfig, TrainConfig  # noqa: E402
-from mlvae.data import load_splits  # noqa: E402
-from mlvae.images import to_float  # noqa: E402
-from mlvae.model import MLVAE  # noqa: E402
-from mlvae.objective import group_elbo_from_posteriors  # noqa: E402
-from mlvae.posterior import DiagonalNormal  # noqa: E402
-from mlvae.registry import trainer_class  # noqa: E402
+from mlvae.config import DataConfig, ModelConfig, RunConfig, TrainConfig
+from mlvae.data import load_splits
+from mlvae.data.images import to_float
+from mlvae.model.ml_vae import MLVAE
+from mlvae.model.objective import group_elbo_from_posteriors
+from mlvae.model.posterior import DiagonalNormal
+from mlvae.training.trainer_types import trainer_class
 
 LABELS = {"mlvae": "ML-VAE", "svi": "SVI"}
 

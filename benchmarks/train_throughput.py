@@ -1,8 +1,8 @@
 """Training throughput: the vectorised group ELBO against a literal per-group loop of the paper's Algorithm 1,
 for both networks, in the same run; and whole-epoch throughput of ``python -m mlvae.train`` on MNIST.
 
-    python benchmarks/train_throughput.py                # everything (needs MNIST for the end-to-end part)
-    python benchmarks/train_throughput.py --skip-epoch   # only the step benchmark
+    python -m benchmarks.train_throughput                # everything (needs MNIST for the end-to-end part)
+    python -m benchmarks.train_throughput --skip-epoch   # only the step benchmark
 
 Prints samples per second and the vectorised/loop ratio. Figures vary with machine load: compare ratios.
 """
@@ -20,10 +20,8 @@ from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from mlvae import MLVAE, ModelConfig, group_elbo  # noqa: E402
-from mlvae.reference import group_elbo_loop  # noqa: E402
+from mlvae import MLVAE, ModelConfig, group_elbo
+from mlvae.model.reference import group_elbo_loop
 
 
 def make_batch(config: ModelConfig, groups: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:

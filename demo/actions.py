@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import pandas as pd
 import torch
@@ -11,13 +10,16 @@ from PIL import Image
 
 from mlvae import DataError
 from mlvae import latent
-from mlvae.images import to_float
+from mlvae.data.images import to_float
 
+from .about import about, shortfall_note  # noqa: F401  (the About tab's text; imported from here by tests)
+from .axes import interpolation_axes, swap_axes
 from .inputs import Photos, labels_to_groups
 from .models import DemoModel
 from .sheets import grid_sheet, single_image, stacked_sheet, strip_sheet
 
 FRESH_STYLES = 8  # the pooled identity is shown with this many styles from the prior
+FRESH_PER_ROW = 4  # ... in two rows of four, so that they fill their box
 GRID_STEPS = 7  # interpolation grid: weights 0, 1/6, ..., 1 on each axis
 MAX_SWAP = 8
 MAX_GROUP = 64
@@ -66,7 +68,7 @@ def pool_evidence(m: DemoModel, photos: Photos, seed: int = 0) -> PoolResult:
         summary = (f"Pooling {len(variance)} photos shrank the mean content variance from {variance[0]:.3g} "
                    f"(one photo) to {variance[-1]:.3g}, {variance[0] / variance[-1]:.1f}x smaller: every photo "
                    "adds its precision (paper eq. 7).")
-    return PoolResult(stacked_sheet([photos.images, alone, pooled]), strip_sheet(fresh), chart, summary)
+    return PoolResult(stacked_sheet([photos.images, alone, pooled]), strip_sheet(fresh, FRESH_PER_ROW), chart, summary)
 
 
 def _pair(a: Photos, b: Photos) -> tuple[torch.Tensor, torch.Tensor, list[torch.Tensor]]:
@@ -86,7 +88,8 @@ def interpolation_grid(m: DemoModel, a: Photos, b: Photos, steps: int = GRID_STE
     """Paper Figure 5b: rows move the content from A to B, columns the style."""
     image_a, image_b, groups = _pair(a, b)
     weights = torch.linspace(0, 1, steps).tolist()
-    return grid_sheet(latent.interpolation_grid(m.model, image_a, image_b, weights, weights, content_groups=groups))
+    grid = latent.interpolation_grid(m.model, image_a, image_b, weights, weights, content_groups=groups)
+    return interpolation_axes(grid_sheet(grid))
 
 
 def swap_grid(m: DemoModel, photos: Photos, pooled: bool, labels: str = "") -> Image.Image:
@@ -95,9 +98,9 @@ def swap_grid(m: DemoModel, photos: Photos, pooled: bool, labels: str = "") -> I
     x = require(photos, 1, "The swap grid")
     groups = None
     if pooled:
-        groups = [x[others] for others in labels_to_groups(labels, x.shape[0])]
+        groups = [x[others] for others in labels_to_groups(labels, photos.given, photos.indices)]
     grid = latent.swap(m.model, x, x, content_groups=groups)
-    return grid_sheet(grid, row_headers=photos.images, col_headers=photos.images)
+    return swap_axes(grid_sheet(grid, row_headers=photos.images, col_headers=photos.images), x.shape[-1])
 
 
 def generation(m: DemoModel, photos: Photos, count: int, seed: int) -> Image.Image:
@@ -109,40 +112,3 @@ def generation(m: DemoModel, photos: Photos, count: int, seed: int) -> Image.Ima
     if not 0 <= int(seed) <= MAX_SEED:
         raise DataError(f"the seed must be a whole number from 0 to {MAX_SEED}, got {seed}")
     return strip_sheet(latent.generate(m.model, x, count, seed=int(seed)))
-
-
-def shortfall_note(m: DemoModel | None) -> str:
-    """One line under the model picker when the selected model's card says it misses a goal; else empty."""
-    if m is None or not m.shortfall:
-        return ""
-    return f"**This model falls short of its goals:** {m.shortfall} The About tab has its model card."
-
-
-def about(m: DemoModel | None) -> str:
-    """Markdown: what the model is, what pooling means, the model card's numbers, the limits."""
-    if m is None:
-        return "No model is loaded, so there is nothing to describe yet."
-    c = m.config
-    arch = ("MLP (supplement §2.1, MNIST)" if c.model.architecture == "mlp"
-            else f"convolutional (supplement §2.1), width x{c.model.width:g}")
-    params = sum(p.numel() for p in m.model.parameters())
-    names = {"mlvae": "Multi-Level VAE", "vae": "plain VAE baseline (no grouping)"}
-    model_type = names.get(c.model.model_type, c.model.model_type)
-    lines = [
-        f"## {m.label}",
-        f"- **Model**: {model_type}, {params / 1e6:.2f} M parameters, {arch}; content d = {c.model.latent_dim}, "
-        f"style d = {c.model.style_size}; group posterior: {c.model.posterior} of Normals; {c.model.likelihood} likelihood.",
-        f"- **Inputs**: {c.data.image_size} x {c.data.image_size}, {'greyscale' if m.is_digits else 'colour'}, "
-        + ("the largest face in each photo found and aligned (eyes level, at a fixed place and distance), as in "
-           "training; a photo without a face is left out with a message" if c.data.align_faces
-           else f"centre crop of {c.data.crop_fraction:g} of the shorter side, as in training")
-        + ("; light-background drawings are inverted to MNIST's white on black." if m.is_digits else "."),
-        f"- **Checkpoint**: `{m.name}`" + ("" if Path(m.source).expanduser().exists() else f" (Hub repo `{m.source}`)")
-        + f"; trained on `{c.data.dataset}`"
-        + (f" for {c.train.epochs} epochs." if c.train.epochs else "."),
-        *([f"- **Below its goals**: {m.shortfall} (details in the model card below)."] if m.shortfall else []),
-        "",
-        "### The model card",
-        m.card or "_This checkpoint has no model card (README.md), so there are no evaluation numbers to show._",
-    ]
-    return "\n".join(lines)

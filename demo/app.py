@@ -12,22 +12,29 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 from mlvae import MLVAEError
 
-from . import actions
-from .example_sets import EXAMPLES_DIR, ExampleSet, example_set
+from . import actions, notices, pad
+from .drawing_pad import drawing_pad
+from .example_sets import EXAMPLES_DIR
 from .handlers import Handlers
-from .inputs import gallery_paths, save_drawing, upload_folders
-from .models import ModelRegistry, no_model_message
+from .input_memory import labels_after_edit, switch
+from .inputs import upload_folders
+from .models import ModelRegistry, no_model_message, not_loaded_note
+from .request_errors import DemoBlocks
+from .request_guard import RequestLimits
+from .wording import wording
 
 log = logging.getLogger(__name__)
 
 MAX_FILE_SIZE = "16mb"  # per uploaded file
-CONCURRENCY = 2  # requests computed at once (a free Space has 2 vCPUs)
-# Gradio limits concurrency per event listener; every event that runs a model shares this one queue, so that
-# CONCURRENCY is the limit for the whole app, not for each of its dozen listeners.
-MODEL_QUEUE = dict(concurrency_id="model")
+CONCURRENCY = 2  # requests computed at once by the listeners that run no model (a free Space has 2 vCPUs)
+# Every event that runs a model shares one queue of up to MODEL_REQUESTS requests taken at once; of those, the
+# lanes of demo.lanes let PER_LANE of each kind of model compute, so a digits request never waits behind faces ones.
+MODEL_REQUESTS = 16
+MODEL_QUEUE = dict(concurrency_id="model", concurrency_limit=MODEL_REQUESTS)
 TORCH_THREADS = 1  # per process: one core per concurrent request; more threads oversubscribe a small CPU
 QUEUE_SIZE = 64  # waiting requests beyond this are turned away with a message
 LIVE = dict(trigger_mode="always_last", show_progress="minimal", **MODEL_QUEUE)
@@ -39,29 +46,18 @@ The **Multi-Level VAE** (Bouchacourt, Tomioka & Nowozin, AAAI 2018) splits each 
 own and a **content** shared by its group (a person's identity, a digit's class), and pools the content
 evidence of several images of one group. Pick a model, then drop in photos (or draw digits)."""
 
-ABOUT = """## What the model is
-An encoder maps each image *x* to two Normal posteriors: its **style** *S* and its **evidence** about the
-group's **content** *C*. A decoder draws an image from (*C*, *S*). Training uses groups of images that share
-a content (photos of one person, digits of one class) and no other labels.
-
-## What pooling means
-The content posterior of a group is the **product** of the evidence of its images (paper eq. 7): precisions
-add, so every photo of the same person makes the identity more certain (the chart in *Pool evidence*), and
-the reconstructions with the pooled content agree on one identity while each keeps its own style.
-
-## Limits
-- The networks are small and trained on low-resolution data (28 x 28 digits, 64 x 64 faces): outputs are
-  blurry, and faces that are far from the training photos (profile views, strong lighting, crops that are
-  not centred on the face) are reconstructed poorly.
-- Photos are centre-cropped the way the training photos were; put the face in the middle.
-- Pooling assumes that all photos of a group really show the same person (or digit); mixing people pools
-  their evidence anyway.
-- Nothing you upload is stored beyond the running server's temporary files.
-"""
-
 CSS = """
 .result img { width: 100%; height: 100%; object-fit: contain; }
-.problem { border-left: 4px solid #d97706; padding-left: 0.75em; }
+.problem, .notice { border-left: 4px solid #d97706; padding-left: 0.75em; }
+.shortfall-row { align-items: center; }
+.photos:has(video) { height: auto !important; min-height: 420px; }  /* the webcam view at a usable size */
+.photos video { max-height: 480px; object-fit: contain; }
+.shortfall-row button { flex-grow: 0; min-width: max-content; }
+/* a narrow screen: the shortfall line above its button; results as tall as they are, no blank box around them */
+@media (max-width: 560px) {
+  .shortfall-row { flex-direction: column; align-items: stretch; }
+  .result, .result .image-container, .result img { height: auto !important; max-height: none !important; }
+}
 """
 
 
@@ -70,7 +66,8 @@ def launch_options() -> dict[str, Any]:
     return dict(
         max_file_size=MAX_FILE_SIZE,
         ssr_mode=False,  # no Node server: starts fast and works offline
-        show_error=True,
+        show_error=False,  # an unexpected error's text stays in the log; the demo's own messages are gr.Error
+        app_kwargs=dict(middleware=[Middleware(RequestLimits)]),  # oversized requests refused before Gradio reads them
         allowed_paths=[str(EXAMPLES_DIR)],
         theme=gr.themes.Soft(
             font=["ui-sans-serif", "system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"]
@@ -114,40 +111,36 @@ def photo_input(label: str, key: str, digits: bool) -> PhotoInput:
     """Build one photo input: upload, webcam or paste into the gallery; draw into it for digit models."""
     gallery = gr.Gallery(
         label=label, type="filepath", interactive=True, sources=["upload", "webcam", "clipboard"],
-        columns=8, fit_columns=False, height=150, object_fit="contain", elem_id=f"{key}-photos",
+        columns=8, fit_columns=False, height=200, object_fit="contain", elem_id=f"{key}-photos",
+        elem_classes="photos",
     )
     with gr.Accordion("Draw a digit", open=False, visible=digits) as drawing:
-        gr.Markdown("Pick the brush on the pad's left, draw one digit, then add it to the photos.")
-        pad = gr.Sketchpad(
-            type="pil", canvas_size=(280, 280), fixed_canvas=True, layers=False, transforms=(),
+        gr.Markdown("Draw one digit with the brush, then add it to the photos; the pad is then ready for the next.")
+        sketch = drawing_pad(
+            value=pad.blank(), type="pil", canvas_size=pad.CANVAS, fixed_canvas=True, layers=False, transforms=(),
             brush=gr.Brush(default_size=12, colors=["#000000"], color_mode="fixed"), label="Drawing pad",
             elem_id=f"{key}-pad",
         )
         add = gr.Button("Add the drawing to the photos", size="sm")
-    return PhotoInput(gallery, drawing, pad, add)
+    return PhotoInput(gallery, drawing, sketch, add)
+
+
+def notice_box(key: str) -> gr.Markdown:
+    """A tab's notice: what its last update could not use, until its next update (``demo.notices``)."""
+    return gr.Markdown(visible=False, elem_id=f"{key}-notice", elem_classes="notice", label="Notice")
 
 
 def build_app(registry: ModelRegistry) -> gr.Blocks:
     """The whole demo as a queued ``gr.Blocks``; launch it with ``app.launch(**launch_options())``."""
     default = registry.default
-    digits = default is not None and registry.get(default).is_digits
+    kind = registry.get(default).kind if default is not None else None
+    digits, words = kind == "digits", wording(kind)
 
-    handlers = Handlers(registry, warn=lambda message: gr.Warning(html.escape(message)), allowed=upload_folders())
+    handlers = Handlers(registry, warn=notices.warn, allowed=upload_folders())
     pool, interpolate, interpolate_image = handlers.pool, handlers.interpolate, handlers.interpolate_image
     swap, generate, about = handlers.swap, handlers.generate, handlers.about
 
-    def live(fn: Callable, outputs_count: int, *required: int) -> Callable:
-        """``fn`` for change events: an empty required input clears the outputs instead of raising."""
-
-        @guarded
-        def run(*args):
-            if any(not args[i] for i in required):
-                return None if outputs_count == 1 else (None,) * outputs_count
-            return fn(*args)
-
-        return run
-
-    with gr.Blocks(title="ML-VAE demo: pool, swap, interpolate", delete_cache=(3600, 3600)) as app:  # uploads: 1 h
+    with DemoBlocks(title="ML-VAE demo: pool, swap, interpolate", delete_cache=(3600, 3600)) as app:  # uploads: 1 h
         gr.Markdown(INTRO)
         problems = ([] if registry.models else [no_model_message()]) + registry.problems
         gr.Markdown("\n\n".join(f"**Note:** {html.escape(p)}" for p in problems), visible=bool(problems),
@@ -156,15 +149,19 @@ def build_app(registry: ModelRegistry) -> gr.Blocks:
             choices=registry.choices(), value=default, label="Model", interactive=bool(registry.models),
             info="Shipped checkpoints, plus any given with --model or $MLVAE_MODELS", elem_id="model",
         )
-        shortfall = gr.Markdown(handlers.shortfall(default), elem_id="shortfall")
+        with gr.Row(elem_classes="shortfall-row", visible=bool(handlers.shortfall(default))) as shortfall_row:
+            shortfall = gr.Markdown(handlers.shortfall(default), elem_id="shortfall", scale=6, min_width=320)
+            to_card = gr.Button("Read the model card", size="sm", variant="secondary", elem_id="to-card",
+                                scale=0, min_width=160)
+        memory, shown = gr.State({}), gr.State(kind)  # each kind's inputs (demo.input_memory); the kind shown
         inputs: list[PhotoInput] = []
-        with gr.Tabs():
+        with gr.Tabs(overflow_behavior="wrap") as tabs:  # a narrow screen shows every tab, in two rows
             with gr.Tab("Pool evidence", id="pool"):
-                gr.Markdown("Several photos of **one** person (or drawings of one digit). Each photo is "
-                            "reconstructed alone and with the content pooled over all of them.")
-                pool_in = photo_input("Photos of one person", "pool", digits)
+                pool_intro = gr.Markdown(words.pool_intro)
+                pool_in = photo_input(words.group_inputs, "pool", digits)
                 pool_btn = gr.Button("Pool", variant="primary")
-                pool_summary = gr.Markdown()
+                pool_notice = notice_box("pool")
+                pool_summary = gr.Markdown(label="Summary", elem_id="pool-summary")
                 with gr.Row():
                     with gr.Column(scale=3):
                         gr.Markdown("Rows: each photo as the model sees it · reconstructed alone · reconstructed "
@@ -179,111 +176,181 @@ def build_app(registry: ModelRegistry) -> gr.Blocks:
                                          sort=[str(k) for k in range(1, actions.MAX_GROUP + 1)])  # 1, 2, ..., 10
                 inputs.append(pool_in)
             with gr.Tab("Interpolate", id="interpolate"):
-                gr.Markdown("Two inputs, **A** and **B** (add more photos of the same person to pool their "
-                            "content). The sliders move the style and the content from A to B separately.")
+                interp_intro = gr.Markdown(words.interpolate_intro)
                 with gr.Row():
                     with gr.Column():
                         a_in = photo_input("A", "interp-a", digits)
                     with gr.Column():
                         b_in = photo_input("B", "interp-b", digits)
                 with gr.Row():
-                    style_w = gr.Slider(0, 1, value=0.5, step=0.05, label="Style: A → B")
-                    content_w = gr.Slider(0, 1, value=0.5, step=0.05, label="Content: A → B")
+                    style_w = gr.Slider(0, 1, value=0.5, step=0.05, label="Style: A → B", elem_id="style-weight")
+                    content_w = gr.Slider(0, 1, value=0.5, step=0.05, label="Content: A → B",
+                                          elem_id="content-weight")
                 interp_btn = gr.Button("Interpolate", variant="primary")
+                interp_notice = notice_box("interpolate")
                 with gr.Row():
-                    with gr.Column(scale=2):
-                        gr.Markdown("At the sliders' weights")
-                        interp_image = gr.Image(label="At the sliders", **RESULT, height=360, elem_id="interp-image")
+                    with gr.Column(scale=1, min_width=200):
+                        gr.Markdown("At the sliders' weights: the model's output, enlarged to fit")
+                        interp_image = gr.Image(label="At the sliders", **RESULT, height=240, elem_id="interp-image")
                     with gr.Column(scale=3):
-                        gr.Markdown("Rows move the content from A to B, columns the style")
-                        interp_grid = gr.Image(label="Interpolation grid", **RESULT, height=360, elem_id="interp-grid")
+                        gr.Markdown("The grid: the style goes from A to B along each row, the content from A to B "
+                                    "down each column (labelled under and beside it)")
+                        interp_grid = gr.Image(label="Interpolation grid", **RESULT, height=520, elem_id="interp-grid")
                 inputs += [a_in, b_in]
             with gr.Tab("Swap grid", id="swap"):
-                gr.Markdown("Up to 8 photos: row *r* has the **style** of photo *r*, column *k* the **content** "
-                            "of photo *k* (inputs on the top and on the left).")
-                swap_in = photo_input("Photos (up to 8)", "swap", digits)
+                gr.Markdown("Up to 8 inputs: each column has the **content** of the input above it, each row the "
+                            "**style** of the input on its left (labelled under and beside the grid).")
+                swap_in = photo_input(words.swap_inputs, "swap", digits)
                 with gr.Row():
                     swap_pooled = gr.Checkbox(value=False, label="Pool each column's content over its group")
                     swap_labels = gr.Textbox(label="Group of each photo, in order (e.g. a a b b)",
-                                             value="", placeholder="empty: all photos are one group", max_lines=1)
+                                             value="", placeholder="empty: all photos are one group", max_lines=1,
+                                             elem_id="swap-labels")
                 swap_btn = gr.Button("Swap", variant="primary")
-                swap_grid = gr.Image(label="Swap grid", **RESULT, height=560, elem_id="swap-grid")
+                swap_notice = notice_box("swap")
+                swap_grid = gr.Image(label="Swap grid", **RESULT, height=640, elem_id="swap-grid")
                 inputs.append(swap_in)
             with gr.Tab("Generate", id="generate"):
                 gr.Markdown("The content of an input (pooled over a group of photos) with new styles drawn "
                             "from the prior.")
-                gen_in = photo_input("Photos of one person", "generate", digits)
+                gen_in = photo_input(words.group_inputs, "generate", digits)
                 with gr.Row():
                     gen_count = gr.Slider(1, actions.MAX_GENERATE, value=8, step=1, label="Images")
                     gen_seed = gr.Number(value=0, precision=0, label="Seed", minimum=0, maximum=actions.MAX_SEED)
                     gen_btn = gr.Button("Generate", variant="primary")
+                gen_notice = notice_box("generate")
                 gen_image = gr.Image(label="Generated", **RESULT, height=300, elem_id="gen-image")
                 inputs.append(gen_in)
             with gr.Tab("About", id="about"):
-                about_model = gr.Markdown(about(default), elem_id="about-model")
-                gr.Markdown(ABOUT)
+                about_model = gr.Markdown(about(default), label="About the model", elem_id="about-model")
+                gr.Markdown(not_loaded_note(registry), visible=bool(registry.problems), elem_id="about-not-loaded")
+                about_figures = gr.Gallery(handlers.figures(default), label="Figures of the model card",
+                                           columns=2, height="auto", object_fit="contain", interactive=False,
+                                           elem_id="about-figures", visible=bool(handlers.figures(default)))
+        api_only = gr.Button(visible=False)  # the named API endpoints' trigger (the UI's own events are private)
 
-        # ---- events: named endpoints for buttons (the API); live updates for the UI ----
-        # Gallery.change fires on the user's edits only; updates made by functions (examples, drawings) are
-        # followed by an explicit .then() of the same live update.
+        # ---- the API: one named endpoint per tab, errors as gr.Error ----
         pool_args = [model, pool_in.gallery]
         pool_out = [pool_sheet, pool_fresh, pool_chart, pool_summary]
-        pool_btn.click(guarded(pool), pool_args, pool_out, api_name="pool", **MODEL_QUEUE)
         interp_args = [model, a_in.gallery, b_in.gallery, style_w, content_w]
         interp_out = [interp_image, interp_grid]
-        interp_btn.click(guarded(interpolate), interp_args, interp_out, api_name="interpolate", **MODEL_QUEUE)
-        style_w.release(guarded(interpolate_image), interp_args, interp_image, api_name="interpolate_image", **LIVE)
-        content_w.release(guarded(interpolate_image), interp_args, interp_image, api_visibility="private", **LIVE)
         swap_args = [model, swap_in.gallery, swap_pooled, swap_labels]
-        swap_btn.click(guarded(swap), swap_args, swap_grid, api_name="swap", **MODEL_QUEUE)
         gen_args = [model, gen_in.gallery, gen_count, gen_seed]
-        gen_btn.click(guarded(generate), gen_args, gen_image, api_name="generate", **MODEL_QUEUE)
+        api_only.click(guarded(pool), pool_args, pool_out, api_name="pool", **MODEL_QUEUE)
+        api_only.click(guarded(interpolate), interp_args, interp_out, api_name="interpolate", **MODEL_QUEUE)
+        api_only.click(guarded(interpolate_image), interp_args, interp_image, api_name="interpolate_image",
+                       **MODEL_QUEUE)
+        api_only.click(guarded(swap), swap_args, swap_grid, api_name="swap", **MODEL_QUEUE)
+        api_only.click(guarded(generate), gen_args, gen_image, api_name="generate", **MODEL_QUEUE)
         model.change(guarded(about), model, about_model, api_name="about")
-        model.change(handlers.shortfall, model, shortfall, api_visibility="private")
 
-        updates = {  # per tab: (live function, inputs, outputs)
-            "pool": (live(pool, 4, 1), pool_args, pool_out),
-            "interpolate": (live(interpolate, 2, 1, 2), interp_args, interp_out),
-            "swap": (live(swap, 1, 1), swap_args, swap_grid),
-            "generate": (live(generate, 1, 1), gen_args, gen_image),
+        # ---- the UI: buttons and live updates, each tab's problems in its own notice ----
+        def pool_ui(model_name, photos):
+            sheet, fresh, chart, summary = pool(model_name, photos)
+            return sheet, fresh, gr.update(value=chart, visible=len(chart) > 1), summary  # one photo: the text
+
+        def need_photos(model_name, photos, *rest):
+            return None if photos else ""
+
+        def need_a_and_b(model_name, a, b, *rest):
+            if a and b:
+                return None
+            if not a and not b:
+                return ""
+            return f"Interpolation goes from A to B: add {'a photo to B' if a else 'a photo to A'} too."
+
+        updates = {  # per tab: (UI function, inputs, outputs)
+            "pool": (notices.with_notice(guarded(pool_ui), 4, need_photos), pool_args, pool_out + [pool_notice]),
+            "interpolate": (notices.with_notice(guarded(interpolate), 2, need_a_and_b), interp_args,
+                            interp_out + [interp_notice]),
+            "interpolate_image": (notices.with_notice(guarded(interpolate_image), 1, need_a_and_b), interp_args,
+                                  [interp_image, interp_notice]),
+            "swap": (notices.with_notice(guarded(swap), 1, need_photos), swap_args, [swap_grid, swap_notice]),
+            "generate": (notices.with_notice(guarded(generate), 1, need_photos), gen_args, [gen_image, gen_notice]),
         }
         tab_of_input = ["pool", "interpolate", "interpolate", "swap", "generate"]  # the order of ``inputs``
 
-        def listen(trigger: Callable, tab: str) -> None:
+        def listen(trigger: Any, tab: str) -> None:
+            """Run ``tab``'s UI update on ``trigger`` (an event method, or a list of them)."""
             fn, args, outs = updates[tab]
-            trigger(fn, args, outs, api_visibility="private", **LIVE)
+            if isinstance(trigger, list):
+                gr.on(trigger, fn, args, outs, api_visibility="private", **LIVE)
+            else:
+                trigger(fn, args, outs, api_visibility="private", **LIVE)
 
+        for button, tab in ((pool_btn, "pool"), (interp_btn, "interpolate"), (swap_btn, "swap"),
+                            (gen_btn, "generate")):
+            listen(button.click, tab)
+        # Gallery.change fires on the user's edits (and when a tab first shows its gallery), not on updates made
+        # by functions (examples, drawings, a model switch): those are followed by an explicit update
         for inp, tab in zip(inputs, tab_of_input):
-            listen(inp.gallery.change, tab)
-        listen(swap_pooled.change, "swap")
-        listen(swap_labels.submit, "swap")
-        listen(gen_count.release, "generate")
-        listen(gen_seed.change, "generate")
+            if tab != "swap":
+                listen(inp.gallery.change, tab)
+        # sliders: keyboard, drag and a typed value all fire .input; .release also covers the reset button
+        listen([style_w.input, style_w.release, content_w.input, content_w.release], "interpolate_image")
+        listen([gen_count.input, gen_count.release, gen_seed.change], "generate")
+        listen([swap_pooled.change, swap_labels.submit], "swap")
 
-        # ---- drawing pads, model switching and the examples ----
-        def add_drawing(pad_value, value):
-            composite = (pad_value or {}).get("composite")
-            path = save_drawing(composite)
-            if path is None:
-                raise gr.Error("Draw a digit on the pad first.")
-            return gallery_paths(value) + [path], None
+        def clear_example_labels(model_name, gallery, labels):
+            m = registry.models.get(model_name)
+            return labels_after_edit(m.kind if m else None, gallery, labels)
 
+        edited = swap_in.gallery.change(clear_example_labels, [model, swap_in.gallery, swap_labels], swap_labels,
+                                        api_visibility="private", show_progress="hidden")
+        listen(edited.then, "swap")
+
+        # ---- drawing pads ----
         for inp, tab in zip(inputs, tab_of_input):
-            added = inp.add.click(guarded(add_drawing), [inp.pad, inp.gallery], [inp.gallery, inp.pad],
+            added = inp.add.click(guarded(pad.add_drawing), [inp.pad, inp.gallery], [inp.gallery, inp.pad],
                                   api_visibility="private", show_progress="hidden")
+            if tab == "swap":
+                added = added.success(clear_example_labels, [model, swap_in.gallery, swap_labels], swap_labels,
+                                      api_visibility="private", show_progress="hidden")
             listen(added.success, tab)
 
-        def fill_examples(model_name):
+        # ---- switching models: each kind keeps its own inputs (demo.input_memory) ----
+        def switch_inputs(model_name, kept, shown_kind, *values):
             m = registry.models.get(model_name)
-            ex = example_set(m.kind) if m else ExampleSet()  # no model: nothing to compute
-            visible = [gr.update(visible=bool(m and m.is_digits)) for _ in inputs]
-            galleries = [ex.pool, ex.interp_a, ex.interp_b, ex.swap, ex.generate]
-            return (*visible, *[g or None for g in galleries], ex.swap_labels)
+            new_kind = m.kind if m else None
+            *galleries, labels = values
+            kept, new_galleries, new_labels = switch(kept, shown_kind, new_kind, galleries, labels)
+            w = wording(new_kind)
+            gallery_labels = [w.group_inputs, "A", "B", w.swap_inputs, w.group_inputs]
+            return (
+                kept, new_kind,
+                *[gr.update(visible=bool(m and m.is_digits)) for _ in inputs],
+                *[gr.update(value=g or None, label=label) for g, label in zip(new_galleries, gallery_labels)],
+                new_labels, w.pool_intro, w.interpolate_intro,
+            )
 
-        example_outputs = [inp.drawing for inp in inputs] + [inp.gallery for inp in inputs] + [swap_labels]
-        for trigger in (model.change, app.load):
-            filled = trigger(fill_examples, model, example_outputs, api_visibility="private")
-            for tab in updates:
-                listen(filled.success, tab)
+        galleries = [inp.gallery for inp in inputs]
+        switched = model.change(
+            switch_inputs, [model, memory, shown, *galleries, swap_labels],
+            [memory, shown, *[inp.drawing for inp in inputs], *galleries, swap_labels, pool_intro, interp_intro],
+            api_visibility="private",
+        )
+        for tab in ("pool", "interpolate", "swap", "generate"):
+            listen(switched.success, tab)
+
+        def show_card_note(model_name):
+            note = handlers.shortfall(model_name)
+            return gr.update(visible=bool(note)), note, gr.update(value=handlers.figures(model_name) or None,
+                                                                   visible=bool(handlers.figures(model_name)))
+
+        model.change(show_card_note, model, [shortfall_row, shortfall, about_figures], api_visibility="private")
+
+        def open_card():
+            return gr.Tabs(selected="about")
+
+        to_card.click(open_card, None, tabs, api_visibility="private")
+
+        def fill_examples(model_name):
+            return switch_inputs(model_name, {}, None, *([None] * len(inputs)), "")
+
+        loaded = app.load(fill_examples, model,
+                          [memory, shown, *[inp.drawing for inp in inputs], *galleries, swap_labels, pool_intro,
+                           interp_intro], api_visibility="private")
+        for tab in ("pool", "interpolate", "swap", "generate"):
+            listen(loaded.success, tab)
     app.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
     return app

@@ -15,6 +15,7 @@ FONT_SIZE = 14
 INK = 40  # grey level of the labels (greyscale sheets stay greyscale: a third of the PNG to encode)
 BACKGROUND = 255
 PAD = 6  # pixels between a label and the arrow
+MIN_ARROW = 24  # the shortest arrow worth drawing
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class Axis:
     start: int  # first pixel of the span along the sheet's edge
     stop: int  # one past its last pixel
     ends: tuple[str, str] | None = None
+    short: str | None = None  # the name when the whole one leaves no room for the arrow (a small grid)
 
 
 @lru_cache(maxsize=1)
@@ -40,7 +42,7 @@ def _text_width(text: str) -> int:
 
 def _arrow(draw: ImageDraw.ImageDraw, x0: int, x1: int, y: int) -> None:
     """A horizontal arrow from x0 to x1 (pointing right) at height y."""
-    if x1 - x0 < 12:
+    if x1 - x0 < 12:  # (no room: the name alone)
         return
     draw.line([(x0, y), (x1, y)], fill=INK, width=2)
     draw.polygon([(x1, y), (x1 - 7, y - 4), (x1 - 7, y + 4)], fill=INK)
@@ -61,8 +63,11 @@ def _strip(axis: Axis, length: int, mode: str, rotated: bool) -> Image.Image:
         stop -= _text_width(last)
         draw.text((stop, y_text), last, font=font(), fill=INK)
         stop -= PAD
-    draw.text((x, y_text), axis.name, font=font(), fill=INK)
-    _arrow(draw, x + _text_width(axis.name) + PAD, stop, y_line)
+    name = axis.name
+    if axis.short and x + _text_width(name) + PAD + MIN_ARROW > stop:
+        name = axis.short
+    draw.text((x, y_text), name, font=font(), fill=INK)
+    _arrow(draw, x + _text_width(name) + PAD, stop, y_line)
     if rotated:
         strip = strip.rotate(-90, expand=True)
     return strip.convert(mode)
@@ -89,8 +94,8 @@ def header_span(tile_size: int) -> int:
 def swap_axes(sheet: Image.Image, tile_size: int) -> Image.Image:
     """The swap grid's axes: columns take the content of the photo above them, rows the style of the photo left."""
     skip = header_span(tile_size)
-    return label_axes(sheet, Axis("content of the photo above", skip, sheet.width),
-                      Axis("style of the photo on the left", skip, sheet.height))
+    return label_axes(sheet, Axis("content of the photo above", skip, sheet.width, short="content"),
+                      Axis("style of the photo on the left", skip, sheet.height, short="style"))
 
 
 def interpolation_axes(sheet: Image.Image) -> Image.Image:

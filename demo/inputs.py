@@ -1,6 +1,6 @@
 """Uploaded photos and drawings -> model inputs, prepared exactly as the checkpoint's training data was
 (``RunConfig.data``: image size, channels, centre-crop fraction or face alignment), through ``mlvae.images``
-and ``mlvae.faces``. A faces model trained on aligned faces gets each photo's largest face, found and aligned
+and ``mlvae.data.faces``. A faces model trained on aligned faces gets each photo's largest face, found and aligned
 the same way; a photo without a face is refused with a message, several faces or a small one are noted. An
 image already at the model's input size (the demo's examples, a crop saved from the demo) is taken as aligned.
 
@@ -11,7 +11,6 @@ the MNIST way. Images that already look like MNIST (dark background) are prepare
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -22,8 +21,11 @@ import torch
 from PIL import Image, ImageOps
 
 from mlvae import DataConfig, DataError, MLVAEError
-from mlvae.faces import DETECT_MAX_SIDE, align_face
-from mlvae.images import image_to_tensor, open_image, prepare_image, to_model_mode
+from mlvae.data.faces import DETECT_MAX_SIDE, align_face
+from mlvae.data.images import image_to_tensor, open_image, prepare_image, to_model_mode
+
+from .decode_budget import BudgetSpent, charge, decode_budget
+from .drawings import drawings_folder, save_drawing  # noqa: F401  (save_drawing: demo.pad imports it from here)
 
 MAX_PIXELS = 24_000_000  # decoded size limit per upload (JPEGs are decoded reduced, so this is met by other formats)
 MNIST_INK_BOX = 20 / 28  # MNIST digits fit a 20 x 20 box centred in the 28 x 28 frame
@@ -52,13 +54,16 @@ class Preparation:
 
 @dataclass
 class Photos:
-    """Prepared inputs ``images`` uint8 (B, C, H, W), their file ``names``, a message per refused file, and
-    ``notes`` on files that were used with a caveat (several faces, a small face)."""
+    """Prepared inputs ``images`` uint8 (B, C, H, W), their file ``names``, a message per refused file,
+    ``notes`` on files that were used with a caveat (several faces, a small face), the number of photos
+    ``given`` and the position among them of each one used (``indices``)."""
 
     images: torch.Tensor
     names: list[str]
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    given: int = 0
+    indices: list[int] = field(default_factory=list)
 
     def __len__(self) -> int:
         return self.images.shape[0]
@@ -106,7 +111,7 @@ def prepare_photo(path: str | Path, prep: Preparation) -> tuple[torch.Tensor, li
     # decode JPEGs reduced, but never below 2x the crop the model sees, so the final resize stays antialiased;
     # faces are searched for in photos of up to DETECT_MAX_SIDE pixels
     min_side = DETECT_MAX_SIDE if prep.align_faces else int(np.ceil(2 * prep.size / prep.crop_fraction))
-    image = open_image(path, min_side=min_side, max_pixels=MAX_PIXELS)
+    image = open_image(path, min_side=min_side, max_pixels=MAX_PIXELS, before_decode=charge)
     if prep.align_faces and image.size != (prep.size, prep.size):
         face = align_face(to_model_mode(image, 3), prep.size, path.name)
         return image_to_tensor(to_model_mode(face.image, prep.channels)), face.warnings(path.name)
@@ -118,9 +123,11 @@ def prepare_photo(path: str | Path, prep: Preparation) -> tuple[torch.Tensor, li
 
 
 @lru_cache(maxsize=512)
-def _prepare_cached(path: str, size_bytes: int, mtime_ns: int, prep: Preparation) -> tuple[torch.Tensor, list[str]] | str:
+def _prepare_cached(path: str, file_id: tuple[int, int, int, int], prep: Preparation) -> tuple[torch.Tensor, list[str]] | str:
     try:
         return prepare_photo(path, prep)
+    except BudgetSpent:  # the request's problem, not the file's: never cached
+        raise
     except MLVAEError as exc:
         return str(exc)
     except (OSError, ValueError, MemoryError) as exc:  # anything PIL lets through: still one file's problem
@@ -128,12 +135,16 @@ def _prepare_cached(path: str, size_bytes: int, mtime_ns: int, prep: Preparation
 
 
 def prepare_cached(path: str | Path, prep: Preparation) -> tuple[torch.Tensor, list[str]] | str:
-    """``prepare_file`` remembered per file (slider moves re-use uploads): (tensor, notes), or the problem as text."""
+    """``prepare_file`` remembered per file (slider moves re-use uploads): (tensor, notes), or the problem as text.
+
+    Keyed by the file itself (device, inode, size, modification time), not by how the path is spelt: one upload
+    named eight ways (``/./``, links) is decoded once."""
     try:
         stat = os.stat(path)
     except (OSError, ValueError):  # ValueError: a NUL byte in the name
         return f"{Path(path).name}: the upload is missing on the server; upload it again"
-    return _prepare_cached(str(path), stat.st_size, stat.st_mtime_ns, prep)
+    file_id = (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
+    return _prepare_cached(os.path.realpath(path), file_id, prep)
 
 
 def clear_cache() -> None:
@@ -168,23 +179,29 @@ def read_photos(
     ``allowed``: folders the files must lie in (the server's upload folders); a path elsewhere, as a crafted API
     request could name, is refused before anything reads it. None: any path (the caller's own files)."""
     problems: list[str] = []
+    given = len(paths)
     if limit is not None and len(paths) > limit:
         problems.append(f"{len(paths)} photos given: this part of the demo uses the first {limit}")
         paths = paths[:limit]
-    kept, names, notes = [], [], []
-    for path in paths:
-        if allowed is not None and not is_inside(path, allowed):
-            problems.append(f"{Path(path).name}: not a file uploaded to this demo; upload the image itself")
-            continue
-        result = prepare_cached(path, prep)
-        if isinstance(result, str):
-            problems.append(result)
-        else:
-            kept.append(result[0])
-            notes.extend(result[1])
-            names.append(Path(path).name)
+    kept, names, notes, indices = [], [], [], []
+    with decode_budget():  # the pixels this gallery's photos may decode, in all (demo.decode_budget)
+        for index, path in enumerate(paths):
+            if allowed is not None and not is_inside(path, allowed):
+                problems.append(f"{Path(path).name}: not a file uploaded to this demo; upload the image itself")
+                continue
+            try:
+                result = prepare_cached(path, prep)
+            except BudgetSpent as exc:
+                result = f"{Path(path).name}: {exc}"
+            if isinstance(result, str):
+                problems.append(result)
+            else:
+                kept.append(result[0])
+                notes.extend(result[1])
+                names.append(Path(path).name)
+                indices.append(index)
     images = torch.stack(kept) if kept else torch.zeros((0, prep.channels, prep.size, prep.size), dtype=torch.uint8)
-    return Photos(images, names, problems, notes)
+    return Photos(images, names, problems, notes, given, indices)
 
 
 def gallery_paths(value: Any) -> list[str]:
@@ -202,27 +219,12 @@ def gallery_paths(value: Any) -> list[str]:
     return paths
 
 
-def drawings_folder() -> Path:
-    """Where ``save_drawing`` writes the sketch-pad drawings."""
-    return Path(tempfile.gettempdir()) / "mlvae-demo-drawings"
-
-
-def save_drawing(image: Image.Image | None, folder: str | None = None) -> str | None:
-    """Write a sketch-pad composite as a PNG and return its path; None for an empty canvas."""
-    if image is None:
-        return None
-    folder = folder or str(drawings_folder())
-    os.makedirs(folder, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix="drawing-", suffix=".png", dir=folder)
-    os.close(fd)
-    image.save(name)
-    return name
-
-
-def labels_to_groups(labels: str, count: int) -> list[list[int]]:
+def labels_to_groups(labels: str, count: int, used: Sequence[int] | None = None) -> list[list[int]]:
     """Group labels ("a a b b", one per photo) -> for each photo, the indices of the OTHER photos of its group.
 
-    An empty string puts every photo in one group. Raises DataError when the count of labels is wrong."""
+    An empty string puts every photo in one group. Raises DataError when the count of labels is wrong.
+    ``used``: the positions of the photos that could be used (the others were refused); the labels are
+    counted against all ``count`` photos, and the groups returned are over the used ones, indexed among them."""
     parts = labels.replace(",", " ").split()
     if not parts:
         parts = ["all"] * count
@@ -231,6 +233,8 @@ def labels_to_groups(labels: str, count: int) -> list[list[int]]:
             f"{len(parts)} group labels for {count} photos: give one label per photo, in upload order "
             "(e.g. 'a a b b' for two photos each of two people), or leave the labels empty for one group"
         )
+    if used is not None:
+        parts = [parts[i] for i in used]
     return [[j for j, other in enumerate(parts) if other == mine and j != i] for i, mine in enumerate(parts)]
 
 

@@ -17,9 +17,9 @@ from PIL import Image
 
 from mlvae import DataConfig, MLVAEError, load_model
 from mlvae import latent
-from mlvae.checkpoint import atomic_write
+from mlvae.checkpoint.folder import atomic_write
 from mlvae.data import load_splits
-from mlvae.images import to_float
+from mlvae.data.images import to_float
 
 from .example_sets import DIGIT_NAME, EXAMPLES_DIR, FACE_NAME
 from .sheets import to_uint8

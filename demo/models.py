@@ -1,6 +1,7 @@
 """The demo's model registry: the shipped checkpoints plus any named on the command line or in $MLVAE_MODELS."""
 from __future__ import annotations
 
+import html
 import logging
 import os
 import re
@@ -11,15 +12,14 @@ from typing import Sequence
 import torch
 
 from mlvae import MLVAE, MLVAEError, RunConfig, load_model
-from mlvae.checkpoint import CONFIG_NAME, SHIPPED_DIR, resolve_checkpoint
-from mlvae.model_card import card_shortfall
+from mlvae.checkpoint.folder import CONFIG_NAME, SHIPPED_DIR, resolve_checkpoint
+from mlvae.checkpoint.card import read_card
 
 log = logging.getLogger(__name__)
 
-SHIPPED_NAMES = ("faces", "mnist")  # picker order: the first one present is the default
+SHIPPED_NAMES = ("mnist", "faces")  # picker order: the first one present is the default (digits: it shows the effects best)
 SHIPPED_LABELS = {"faces": "faces (64x64 colour)", "mnist": "digits (MNIST)"}
 ENV_VAR = "MLVAE_MODELS"  # extra checkpoints: folders or Hub ids, separated by commas or spaces
-CARD_NAME = "README.md"
 
 
 @dataclass
@@ -71,10 +71,16 @@ class ModelRegistry:
         return self.models[name]
 
 
+def not_loaded_note(registry: "ModelRegistry") -> str:
+    """Markdown for the About tab: the checkpoints that could not be loaded, one line each (empty when none)."""
+    lines = [f"- {html.escape(problem)}" for problem in registry.problems]
+    return "### Checkpoints not loaded\n" + "\n".join(lines) if lines else ""
+
+
 def no_model_message() -> str:
     """What to do when no checkpoint could be loaded."""
     return (
-        f"No model could be loaded: {SHIPPED_DIR}/mnist and {SHIPPED_DIR}/faces are missing, and no checkpoint "
+        "No model could be loaded: the shipped checkpoints/mnist and checkpoints/faces are missing, and no checkpoint "
         f"given with --model or ${ENV_VAR} loaded. Train one (e.g. `python -m mlvae.train --epochs 3 "
         "--out runs/mnist`) and start the demo with `python app.py --model runs/mnist`, or list checkpoint folders or Hub ids in ${ENV_VAR}."
     )
@@ -84,19 +90,6 @@ def sources_from_env(value: str | None = None) -> list[str]:
     """Checkpoint folders or Hub ids listed in $MLVAE_MODELS (commas or whitespace between them)."""
     value = os.environ.get(ENV_VAR, "") if value is None else value
     return [part for part in re.split(r"[,\s]+", value) if part]
-
-
-def read_model_card(folder: Path) -> str | None:
-    """The checkpoint's README.md without its YAML front matter, or None."""
-    path = folder / CARD_NAME
-    if not path.is_file():
-        return None
-    text = path.read_text(encoding="utf-8", errors="replace")
-    if text.startswith("---"):
-        end = text.find("\n---", 3)
-        if end != -1:
-            text = text[end + 4 :]
-    return text.strip() or None
 
 
 def _name_for(source: str, folder: Path, taken: set[str]) -> str:
@@ -118,8 +111,9 @@ def load_one(source: str, name: str | None = None, label: str | None = None, tak
     if config.model.architecture == "conv":  # same numbers; oneDNN's CPU convolutions run ~1.6x faster
         model = model.to(memory_format=torch.channels_last)
     name = name or _name_for(source, folder, set(taken))
-    return DemoModel(name, label or name, source, folder, model, config, read_model_card(folder),
-                     card_shortfall(folder / CARD_NAME))
+    card = read_card(folder)
+    return DemoModel(name, label or name, source, folder, model, config, (card.body or None) if card else None,
+                     card.shortfall if card else None)
 
 
 def load_registry(
@@ -144,9 +138,10 @@ def load_registry(
 def _add(registry: ModelRegistry, source: str, name: str | None, label: str | None) -> None:
     try:
         loaded = load_one(source, name, label, taken=list(registry.models))
-    except (MLVAEError, OSError, ValueError) as exc:
-        message = f"could not load the checkpoint {source!r}: {exc}"
-        log.warning("%s", message)
+    except Exception as exc:  # one bad checkpoint costs only itself: a line in the log and in the page
+        known = isinstance(exc, (MLVAEError, OSError, ValueError))
+        message = f"could not load the checkpoint {source!r}: {exc if known else type(exc).__name__}"
+        log.warning("%s", message, exc_info=not known)
         registry.problems.append(message)
         return
     registry.models[loaded.name] = loaded

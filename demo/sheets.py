@@ -7,22 +7,11 @@ import numpy as np
 import torch
 from PIL import Image
 
+from mlvae.data.images import array_to_image, display_scale, to_uint8
+
 GAP = 2  # pixels between tiles
 BLOCK_GAP = 10  # pixels between wrapped blocks of rows
 BACKGROUND = 255
-MIN_TILE = 56  # small images (MNIST's 28 px) are enlarged by a whole factor up to at least this
-
-
-def display_scale(size: int) -> int:
-    """Whole-number enlargement for tiles of ``size`` pixels."""
-    return max(1, -(-MIN_TILE // size))
-
-
-def to_uint8(images: torch.Tensor) -> np.ndarray:
-    """Float (..., C, H, W) in [0, 1] or uint8 -> uint8 (..., H, W, C)."""
-    if images.dtype != torch.uint8:
-        images = images.detach().float().clamp(0, 1).mul(255).round().to(torch.uint8)
-    return images.cpu().movedim(-3, -1).numpy()
 
 
 def tile_sheet(rows: Sequence[Sequence[torch.Tensor | None]], gap: int = GAP) -> Image.Image:
@@ -38,7 +27,7 @@ def tile_sheet(rows: Sequence[Sequence[torch.Tensor | None]], gap: int = GAP) ->
             if tile is not None:
                 y, x = r * (height + gap), c * (width + gap)
                 sheet[y : y + height, x : x + width] = to_uint8(tile)
-    return _to_image(sheet, height)
+    return array_to_image(sheet, display_scale(height))
 
 
 def grid_sheet(
@@ -82,11 +71,3 @@ def stacked_sheet(parts: Sequence[torch.Tensor], per_row: int = 10) -> Image.Ima
 def single_image(image: torch.Tensor) -> Image.Image:
     """One (C, H, W) image, enlarged like the sheets."""
     return tile_sheet([[image]])
-
-
-def _to_image(array: np.ndarray, tile_size: int) -> Image.Image:
-    image = Image.fromarray(array[..., 0] if array.shape[-1] == 1 else array)
-    scale = display_scale(tile_size)
-    if scale > 1:
-        image = image.resize((image.width * scale, image.height * scale), Image.Resampling.NEAREST)
-    return image

@@ -8,47 +8,98 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import types
+import typing
 from dataclasses import dataclass, field
 from typing import Any
 
-MODEL_TYPES = ("mlvae", "vae", "svi", "svi-encode", "reg-vae")  # baselines: mlvae/baselines/
+from mlvae.flags import flag
+
+MODEL_TYPES = ("mlvae", "vae", "svi", "svi-encode", "reg-vae")  # baselines: mlvae/model/baselines/
 POSTERIORS = ("product", "mixture")
 ARCHITECTURES = ("mlp", "conv")
 LIKELIHOODS = ("normal", "normal-unit", "normal-fixed", "bernoulli")
+DATASETS = ("mnist", "folder")
+IMAGE_SHAPES = {"mlp": (1, 28), "conv": (3, 64)}  # (channels, side) of the images each architecture takes
+# Upper bounds on the sizes a config may ask for: far above any model here, far below what would exhaust memory
+# when the networks are built (a config is read before its weights are).
+MAX_IMAGE_SIZE = 512
+MAX_LATENT_DIM = 4096
+MAX_HIDDEN_DIM = 16384
+MAX_WIDTH = 8.0
+
+
+@dataclass(frozen=True)
+class DatasetPreset:
+    """The defaults a dataset brings (supplement §2.1): the MNIST decoder outputs 784 means (unit variance),
+    the 64x64 decoder a mean and a 5*tanh log-variance image."""
+
+    architecture: str
+    latent_dim: int
+    likelihood: str
+    crop_fraction: float
+
+
+PRESETS = {"mnist": DatasetPreset("mlp", 10, "normal-unit", 1.0), "folder": DatasetPreset("conv", 50, "normal", 0.8)}
 
 
 @dataclass
 class ModelConfig:
     """What the model is: networks, latent size, posterior and likelihood."""
 
-    model_type: str = "mlvae"  # "mlvae" (grouped), "vae" (plain VAE baseline, same networks) or a MODEL_TYPES baseline
-    posterior: str = "product"  # group content posterior: "product" (paper eq. 7) or "mixture" (supp. §1)
-    architecture: str = "mlp"  # "mlp" (MNIST, supp. §2.1) or "conv" (64x64 colour, supp. §2.1)
-    latent_dim: int = 10  # d: size of the content (and of the style, unless style_dim says otherwise)
-    style_dim: int | None = None  # size of the style; None: latent_dim, as in the paper (a smaller style starves it)
-    image_channels: int = 1
+    model_type: str = field(default="mlvae", metadata=flag(
+        "mlvae: grouped model; vae: plain VAE baseline with the same networks; svi: free per-image style and "
+        "per-group content parameters, test-time inference by optimisation (supplement §7); svi-encode: an encoder "
+        "fitted to a trained SVI model on generated samples (supplement eq. 17, needs --svi-checkpoint); reg-vae: "
+        "VAE with per-image content and the symmetrised-KL group penalty of supplement eq. 18",
+        group="model", name="--model", choices=MODEL_TYPES))
+    posterior: str = field(default="product", metadata=flag(
+        "group content posterior: product of Normals (paper eq. 7) or mixture (supplement §1)", group="model",
+        choices=POSTERIORS))
+    architecture: str = field(default="mlp", metadata=flag(
+        "networks of supplement §2.1", group="model", name="--arch", choices=ARCHITECTURES, preset=True))
+    latent_dim: int = field(default=10, metadata=flag(
+        "d, size of the content, and of the style unless --style-dim is given", group="model", preset=True))
+    style_dim: int | None = field(default=None, metadata=flag(
+        "size of the style latent, if not d: a style smaller than the content has less room to copy a photo's "
+        "identity (a departure from the paper, which uses d for both)", group="model", default_text="d"))
+    image_channels: int = 1  # IMAGE_SHAPES[architecture]
     image_size: int = 28
-    hidden_dim: int = 500  # MLP hidden units
-    width: float = 1.0  # conv channel multiplier (1.0 = the paper's 64/128/256/512)
-    likelihood: str = "normal"  # learned 5*tanh-bounded variance; "normal-unit": fixed unit variance;
-    # "normal-fixed": fixed standard deviation ``sigma``; "bernoulli"
-    sigma: float = 0.1  # normal-fixed: the decoder's standard deviation, per pixel in [0, 1] units
-    reg_lambda: float = 1.0  # reg-vae: weight of the symmetrised-KL content penalty (supplement eq. 18)
+    hidden_dim: int = 500  # MLP hidden units (supplement §2.1)
+    width: float = field(default=1.0, metadata=flag(
+        "conv channel multiplier (1.0: the paper's 64/128/256/512); 0.25-0.5 for CPUs", group="model"))
+    likelihood: str = field(default="normal", metadata=flag(
+        "decoder likelihood: Normal with learned 5*tanh-bounded log-variance (the paper's faces decoder), Normal "
+        "with unit variance (a mean-only decoder, as the paper's 784-output MNIST decoder reads), Normal with the "
+        "fixed standard deviation --sigma, or Bernoulli", group="model", choices=LIKELIHOODS, preset=True))
+    sigma: float = field(default=0.1, metadata=flag(
+        "normal-fixed: the decoder's standard deviation per pixel, in [0, 1] units", group="model"))
+    reg_lambda: float = field(default=1.0, metadata=flag(
+        "reg-vae: weight lambda of the symmetrised-KL content penalty of supplement eq. 18", group="model"))
     svi_observations: int = 0  # svi: rows of the per-observation style table = training images it was fitted to
     svi_groups: int = 0  # svi: rows of the per-group content table = training groups
-    inference_steps: int = 200  # svi: Adam steps of test-time inference (encode runs an optimisation; supp. §2: 200 epochs)
-    inference_lr: float = 0.1  # svi: Adam learning rate of test-time inference (200 steps: within 2 nats of 500)
-    svi_checkpoint: str | None = None  # svi-encode: the SVI checkpoint whose decoder it was fitted to (provenance)
+    inference_steps: int = field(default=200, metadata=flag(
+        "svi: Adam steps of test-time inference on new images, in validation and encode (supplement §2: 200 "
+        "epochs)", group="model"))
+    inference_lr: float = field(default=0.1, metadata=flag(
+        "svi: Adam learning rate of test-time inference", group="model"))
+    svi_checkpoint: str | None = field(default=None, metadata=flag(
+        "svi-encode: the trained SVI checkpoint (run folder or best/) whose decoder the encoder is fitted to",
+        group="model"))
 
     def __post_init__(self) -> None:
         _check_choice("model_type", self.model_type, MODEL_TYPES)
         _check_choice("posterior", self.posterior, POSTERIORS)
         _check_choice("architecture", self.architecture, ARCHITECTURES)
         _check_choice("likelihood", self.likelihood, LIKELIHOODS)
-        if self.latent_dim < 1:
-            raise ValueError(f"latent_dim must be >= 1, got {self.latent_dim}")
-        if self.style_dim is not None and self.style_dim < 1:
-            raise ValueError(f"style_dim must be >= 1 (or None for latent_dim), got {self.style_dim}")
+        _in_range("latent_dim", self.latent_dim, 1, MAX_LATENT_DIM)
+        if self.style_dim is not None:
+            _in_range("style_dim (or null for latent_dim)", self.style_dim, 1, MAX_LATENT_DIM)
+        _in_range("image_channels", self.image_channels, 1, 3)
+        _in_range("image_size", self.image_size, 1, MAX_IMAGE_SIZE)
+        _in_range("hidden_dim", self.hidden_dim, 1, MAX_HIDDEN_DIM)
+        if not (math.isfinite(self.width) and 0 < self.width <= MAX_WIDTH):
+            raise ValueError(f"width must be in (0, {MAX_WIDTH:g}], got {self.width}")
         if not (math.isfinite(self.sigma) and self.sigma > 0):
             raise ValueError(f"sigma must be > 0, got {self.sigma}")
         if self.posterior == "mixture" and self.model_type in ("svi", "svi-encode", "reg-vae"):
@@ -57,8 +108,8 @@ class ModelConfig:
             raise ValueError("reg_lambda and inference_steps must be >= 0 and inference_lr > 0")
         if self.svi_observations < 0 or self.svi_groups < 0:
             raise ValueError("svi_observations and svi_groups count table rows: they must be >= 0")
-        if self.architecture == "conv" and self.image_size != 64:
-            raise ValueError("the conv architecture takes 64x64 images (image_size=64)")
+        if self.architecture == "conv" and (self.image_channels, self.image_size) != IMAGE_SHAPES["conv"]:
+            raise ValueError("the conv architecture takes 64x64 colour images (image_channels=3, image_size=64)")
 
     @property
     def style_size(self) -> int:
@@ -70,43 +121,71 @@ class ModelConfig:
 class DataConfig:
     """How raw images become model inputs, and which groups were used for what."""
 
-    dataset: str = "mnist"  # "mnist" or "folder"
-    data_dir: str | list[str] | None = None  # folder: one folder of group subfolders, or a list of them
-    image_size: int = 28
+    dataset: str = field(default="mnist", metadata=flag(
+        "mnist: digits grouped by label (paper split). folder: one subfolder of images per group.", group="data",
+        choices=DATASETS))
+    data_dir: str | list[str] | None = field(default=None, metadata=flag(
+        "folder dataset: the folder of group subfolders; repeat it to train on several folders together (each "
+        "split by the same fractions); mnist: the torchvision root", group="data", repeat=True,
+        default_text="$MLVAE_DATA_DIR/mnist, else download"))
+    image_size: int = 28  # as the model's
     image_channels: int = 1
-    crop_fraction: float = 1.0  # side of the centre square crop, as a fraction of the shorter side
-    align_faces: bool = False  # find the largest face and warp it to the canonical framing (mlvae.faces)
-    val_fraction: float = 0.1  # folder datasets: fraction of groups held out for validation
-    test_fraction: float = 0.1  # folder datasets: fraction of groups held out for test
-    split_seed: int = 0
+    crop_fraction: float = field(default=1.0, metadata=flag(
+        "centre square crop as a fraction of the shorter side before resizing", group="data", preset=True))
+    align_faces: bool = field(default=False, metadata=flag(
+        "folder: find the largest face in each photo and warp it to the canonical framing (dlib landmarks, "
+        "mlvae.data.faces); photos without a face are skipped. Crops are cached on disk ($MLVAE_CACHE_DIR or "
+        "~/.cache/mlvae), keyed by file content", group="data"))
+    val_fraction: float = field(default=0.1, metadata=flag(
+        "folder: fraction of groups for validation", group="data"))
+    test_fraction: float = field(default=0.1, metadata=flag("folder: fraction of groups for test", group="data"))
+    split_seed: int = field(default=0, metadata=flag("seed of the train/val/test split", group="data"))
     val_size: int = 10000  # mnist: the paper's 50k/10k train/validation split
 
     def __post_init__(self) -> None:
         if not 0 < self.crop_fraction <= 1:
             raise ValueError(f"--crop-fraction must be in (0, 1], got {self.crop_fraction}")
+        _in_range("image_channels", self.image_channels, 1, 3)
+        _in_range("image_size", self.image_size, 1, MAX_IMAGE_SIZE)
 
 
 @dataclass
 class TrainConfig:
-    """How a run trains; every field is a flag of ``python -m mlvae.train``."""
+    """How a run trains; every field with a flag is a flag of ``python -m mlvae.train``."""
 
-    epochs: int = 20
-    groups_per_batch: int = 64
-    min_group_size: int = 1
-    max_group_size: int = 10
-    lr: float = 1e-3
-    seed: int = 0
-    device: str = "auto"
-    max_train_images: int | None = None
-    max_val_images: int | None = None
-    max_steps: int | None = None
-    num_threads: int | None = None
-    max_images_per_group: int | None = None  # images of one group drawn per epoch (caps very large groups)
-    flip: bool = False  # random horizontal flips of training images
+    epochs: int = field(default=20, metadata=flag("epochs", group="training"))
+    groups_per_batch: int = field(default=64, metadata=flag(
+        "groups in a minibatch; per rank under torchrun", group="training"))
+    min_group_size: int = field(default=1, metadata=flag(
+        "smallest group drawn; groups with fewer images are not trained on", group="training"))
+    max_group_size: int = field(default=10, metadata=flag(
+        "larger groups are subsampled to this", group="training"))
+    lr: float = field(default=1e-3, metadata=flag(
+        "Adam learning rate", group="training", default_text="1e-3, as the paper"))
+    seed: int = field(default=0, metadata=flag("makes a run reproducible", group="training"))
+    device: str = field(default="auto", metadata=flag(
+        "auto (CUDA, then Apple MPS, then CPU), cpu, cuda, cuda:1, mps", group="training", default_text=""))
+    max_train_images: int | None = field(default=None, metadata=flag(
+        "use a random subset of the training split (quick runs)", group="training"))
+    max_val_images: int | None = field(default=None, metadata=flag(
+        "use a random subset of the validation split", group="training"))
+    max_steps: int | None = field(default=None, metadata=flag(
+        "stop after this many optimiser steps", group="training"))
+    num_threads: int | None = field(default=None, metadata=flag(
+        "CPU threads for torch", group="training", name="--threads", default_text="all cores"))
+    max_images_per_group: int | None = field(default=None, metadata=flag(
+        "images of one group drawn per epoch, so that a group with hundreds of photos does not dominate",
+        group="training", default_text="all"))
+    flip: bool = field(default=False, metadata=flag(
+        "mirror a random half of the training images left-right", group="training"))
     # A labelled departure from the paper, off by default: the style KL weighted by ``style_kl_weight`` at step
     # 0, falling linearly to 1 (the ELBO) at ``style_kl_anneal_steps`` (0: the weight stays constant).
-    style_kl_weight: float = 1.0
-    style_kl_anneal_steps: int = 0
+    style_kl_weight: float = field(default=1.0, metadata=flag(
+        "weight of the style KL in the training loss at step 0, falling linearly to 1 at --style-kl-anneal-steps: "
+        "a departure from the paper that delays the style so that the shared content is learnt first; validation "
+        "always reports the true ELBO", group="training", default_text="1, the paper"))
+    style_kl_anneal_steps: int = field(default=0, metadata=flag(
+        "steps over which --style-kl-weight falls to 1", group="training", default_text="0, the weight stays constant"))
 
     def __post_init__(self) -> None:
         _at_least("--epochs", self.epochs, 1)
@@ -115,10 +194,10 @@ class TrainConfig:
         if self.max_group_size < self.min_group_size:
             raise ValueError(f"--max-group-size ({self.max_group_size}) must be at least --min-group-size "
                              f"({self.min_group_size})")
-        for flag, value in (("--max-steps", self.max_steps), ("--threads", self.num_threads),
+        for name, value in (("--max-steps", self.max_steps), ("--threads", self.num_threads),
                             ("--max-train-images", self.max_train_images), ("--max-val-images", self.max_val_images)):
             if value is not None:
-                _at_least(flag, value, 1)
+                _at_least(name, value, 1)
         if self.max_images_per_group is not None and self.max_images_per_group < self.min_group_size:
             raise ValueError(f"--max-images-per-group ({self.max_images_per_group}) must be at least "
                              f"--min-group-size ({self.min_group_size})")
@@ -146,8 +225,14 @@ class RunConfig:
         return json.dumps(self.to_dict(), indent=2, sort_keys=True)
 
     @classmethod
-    def from_dict(cls, raw: dict[str, Any]) -> "RunConfig":
-        """Rebuild from ``to_dict`` output; unknown keys are an error naming the key."""
+    def from_dict(cls, raw: Any) -> "RunConfig":
+        """Rebuild from ``to_dict`` output (parsed JSON of any shape); a wrong shape, an unknown key or a value of
+        the wrong type is a ValueError naming it."""
+        if not isinstance(raw, dict):
+            raise ValueError(f"the config must be a JSON object with model, data and train; got {_json_type(raw)}")
+        unknown = sorted(set(raw) - {"model", "data", "train"})
+        if unknown:
+            raise ValueError(f"unknown section(s) in config: {', '.join(map(str, unknown))}")
         return cls(
             model=_build(ModelConfig, raw.get("model", {})),
             data=_build(DataConfig, raw.get("data", {})),
@@ -155,12 +240,52 @@ class RunConfig:
         )
 
 
-def _build(kind: type, raw: dict[str, Any]) -> Any:
-    names = {f.name for f in dataclasses.fields(kind)}
-    unknown = sorted(set(raw) - names)
+def _build(kind: type, raw: Any) -> Any:
+    if not isinstance(raw, dict):
+        raise ValueError(f"{kind.__name__} in the config must be a JSON object, got {_json_type(raw)}")
+    hints = typing.get_type_hints(kind)
+    unknown = sorted(set(raw) - set(hints))
     if unknown:
-        raise ValueError(f"unknown {kind.__name__} field(s) in config: {', '.join(unknown)}")
+        raise ValueError(f"unknown {kind.__name__} field(s) in config: {', '.join(map(str, unknown))}")
+    for name, value in raw.items():
+        if not _has_type(value, hints[name]):
+            raise ValueError(f"{kind.__name__}.{name} must be {_type_name(hints[name])}, got {json.dumps(value)[:40]}")
     return kind(**raw)
+
+
+def _has_type(value: Any, annotation: Any) -> bool:
+    """Whether a parsed JSON value fits a field's annotation (int, float, str, bool, list[str], X | None)."""
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return any(_has_type(value, option) for option in typing.get_args(annotation))
+    if annotation is type(None):
+        return value is None
+    if typing.get_origin(annotation) is list:
+        (item,) = typing.get_args(annotation)
+        return isinstance(value, list) and all(_has_type(v, item) for v in value)
+    if annotation is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if annotation is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, annotation)
+
+
+def _type_name(annotation: Any) -> str:
+    names = {int: "a whole number", float: "a number", str: "a string", bool: "true or false", type(None): "null"}
+    if typing.get_origin(annotation) is list:
+        return "a list of " + _type_name(typing.get_args(annotation)[0]).removeprefix("a ") + "s"
+    options = typing.get_args(annotation) or (annotation,)
+    return " or ".join(names.get(o) or _type_name(o) for o in options)
+
+
+def _json_type(value: Any) -> str:
+    names = {dict: "an object", list: "a list", str: "a string", bool: "true/false", int: "a number",
+             float: "a number", type(None): "null"}
+    return names.get(type(value), type(value).__name__)
+
+
+def _in_range(name: str, value: int, low: int, high: int) -> None:
+    if not low <= value <= high:
+        raise ValueError(f"{name} must be from {low} to {high}, got {value}")
 
 
 def _at_least(flag: str, value: int, low: int) -> None:

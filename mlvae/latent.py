@@ -10,9 +10,9 @@ from typing import Sequence
 
 import torch
 
-from .images import to_float
-from .model import MLVAE, Encoding
-from .posterior import DiagonalNormal, pool, product_of_normals
+from mlvae.data.images import to_float
+from mlvae.model.interface import Encoding, GroupedVAE
+from mlvae.model.posterior import DiagonalNormal, pool, product_of_normals
 
 MODES = ("mean", "sample")
 
@@ -21,7 +21,7 @@ def _generator(seed: int | None, device: torch.device) -> torch.Generator | None
     return None if seed is None else torch.Generator(device).manual_seed(seed)
 
 
-def _device(model: MLVAE) -> torch.device:
+def _device(model: GroupedVAE) -> torch.device:
     return next(model.parameters()).device
 
 
@@ -33,7 +33,7 @@ def pick(q: DiagonalNormal, mode: str = "mean", generator: torch.Generator | Non
 
 
 @torch.no_grad()
-def encode(model: MLVAE, images: torch.Tensor, batch_size: int | None = None) -> Encoding:
+def encode(model: GroupedVAE, images: torch.Tensor, batch_size: int | None = None) -> Encoding:
     """Per-image style and content posteriors of ``images`` (B, C, H, W), float in [0, 1] or uint8: each (B, d).
 
     With ``batch_size`` the images go through the encoder that many at a time (large test sets)."""
@@ -82,14 +82,14 @@ def content_variance_by_count(encoding: Encoding) -> torch.Tensor:
 
 
 @torch.no_grad()
-def decode(model: MLVAE, content: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+def decode(model: GroupedVAE, content: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
     """Decoded images (B, C, H, W) of content and style codes (B, d) each."""
     return model.decode(content, style)
 
 
 @torch.no_grad()
 def reconstruct(
-    model: MLVAE, images: torch.Tensor, pooled: bool = False, mode: str = "mean", seed: int | None = 0
+    model: GroupedVAE, images: torch.Tensor, pooled: bool = False, mode: str = "mean", seed: int | None = 0
 ) -> torch.Tensor:
     """Reconstructions of ``images`` (B, ...): each alone (strategy 1) or with the content pooled over all B
     images (strategy 2, the images must be of one group)."""
@@ -104,7 +104,7 @@ def reconstruct(
 
 @torch.no_grad()
 def swap(
-    model: MLVAE,
+    model: GroupedVAE,
     style_images: torch.Tensor,
     content_images: torch.Tensor,
     content_groups: Sequence[torch.Tensor] | None = None,
@@ -123,7 +123,7 @@ def swap(
 
 
 def content_posteriors(
-    model: MLVAE, images: torch.Tensor, groups: Sequence[torch.Tensor] | None = None
+    model: GroupedVAE, images: torch.Tensor, groups: Sequence[torch.Tensor] | None = None
 ) -> DiagonalNormal:
     """Content posterior of each image (K, d), pooled with ``groups[k]`` when given."""
     enc = encode(model, images)
@@ -146,7 +146,7 @@ def lerp(a: torch.Tensor, b: torch.Tensor, weight: float) -> torch.Tensor:
 
 @torch.no_grad()
 def interpolate(
-    model: MLVAE,
+    model: GroupedVAE,
     image_a: torch.Tensor,
     image_b: torch.Tensor,
     style_weight: float,
@@ -163,7 +163,7 @@ def interpolate(
 
 @torch.no_grad()
 def interpolation_grid(
-    model: MLVAE,
+    model: GroupedVAE,
     image_a: torch.Tensor,
     image_b: torch.Tensor,
     content_weights: Sequence[float],
@@ -187,7 +187,7 @@ def interpolation_grid(
 
 
 @torch.no_grad()
-def generate(model: MLVAE, group_images: torch.Tensor, count: int, seed: int | None = 0) -> torch.Tensor:
+def generate(model: GroupedVAE, group_images: torch.Tensor, count: int, seed: int | None = 0) -> torch.Tensor:
     """Figure 5a: the group's pooled content mean with ``count`` styles from the prior: (count, C, H, W)."""
     content = pool_content(encode(model, group_images)).mean
     gen = _generator(seed, _device(model))

@@ -1,6 +1,6 @@
 """Turn a finished training run and its evaluation into a shipped checkpoint folder with a model card.
 
-    python scripts/ship_checkpoint.py --run runs/mnist --name mnist --eval runs/mnist/eval \
+    python -m scripts.ship_checkpoint --run runs/mnist --name mnist --eval runs/mnist/eval \
         --command "python -m mlvae.train ..." --hardware "2-core CPU"
 
 Writes checkpoints/<name>/: config.json, model.safetensors (float16 with --half, checked against float32),
@@ -12,22 +12,19 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import sys
 from pathlib import Path
 
-import torch
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from mlvae import latent, load_model, save_model  # noqa: E402
-from mlvae.checkpoint import SHIPPED_DIR, SPLIT_NAME, resolve_checkpoint, write_json  # noqa: E402
-from mlvae.heldout import load_test_images  # noqa: E402
-from mlvae.images import to_float  # noqa: E402
-from mlvae.model_card import card_metrics, front_matter  # noqa: E402
-from mlvae.identity import identity_report, missed_goals  # noqa: E402
-from mlvae.report import judge_markdown, probe_markdown, protocol_text  # noqa: E402
-from mlvae.swap_trials import FIGURES, TrialResult  # noqa: E402
+from mlvae import latent, load_model, save_model
+from mlvae.checkpoint.card import front_matter
+from mlvae.checkpoint.folder import SHIPPED_DIR, SPLIT_NAME, resolve_checkpoint
+from mlvae.data.images import to_float
+from mlvae.evaluation.card_metrics import card_metrics
+from mlvae.evaluation.identity import identity_report, missed_goals
+from mlvae.evaluation.report import judge_markdown, probe_markdown, protocol_text
+from mlvae.evaluation.swap_trials import FIGURES, TrialResult
+from mlvae.evaluation.test_images import load_test_images
 
 DATA = {
     "mnist": (
@@ -40,7 +37,7 @@ DATA = {
     "faces": (
         "Two face collections together, grouped by person: CelebA (Liu, Luo, Wang & Tang, ICCV 2015), a subset of "
         "200 identities x 30 aligned-and-cropped photos, and LFW (Huang et al. 2007, deep-funneled), 1,630 people "
-        "with 2 to 530 photos each (8,537 photos). Every photo's largest face is found and aligned by `mlvae.faces` "
+        "with 2 to 530 photos each (8,537 photos). Every photo's largest face is found and aligned by `mlvae.data.faces` "
         "(dlib's detector and 5-point landmarks; a similarity transform to the framing of dlib's face recogniser: "
         "eyes level, at a fixed place and distance) at 64x64; photos with no face found are left out. Each "
         "collection is split **by person** into train / validation / test (80 / 10 / 10%, `split.json`), so the "

@@ -84,7 +84,7 @@ def tiny_run(kind: str, face_dir: Path, mnist_splits, tmp_path_factory) -> Path:
 def model_args(shared_data, face_dir, mnist_splits, tmp_path_factory) -> list[str]:
     """``--model`` arguments for the demo app: none for shipped checkpoints, tiny run folders (named ``faces``
     and ``mnist``, trained on real data in seconds) for missing ones."""
-    from mlvae.checkpoint import CONFIG_NAME, SHIPPED_DIR
+    from mlvae.checkpoint.folder import CONFIG_NAME, SHIPPED_DIR
 
     args: list[str] = []
     for kind in ("faces", "mnist"):  # faces first: the default model, as when both are shipped
@@ -97,7 +97,7 @@ def model_args(shared_data, face_dir, mnist_splits, tmp_path_factory) -> list[st
 def cropping_model_args(shared_data, face_dir, mnist_splits, tmp_path_factory) -> list[str]:
     """App arguments for a ``faces`` model that centre-crops instead of aligning faces (a tiny one) and the digits
     model: for tests of image decoding, whose synthetic pictures hold no face for an aligning model to find."""
-    from mlvae.checkpoint import CONFIG_NAME, SHIPPED_DIR
+    from mlvae.checkpoint.folder import CONFIG_NAME, SHIPPED_DIR
 
     digits = SHIPPED_DIR / "mnist"
     digits = digits if (digits / CONFIG_NAME).exists() else tiny_run("mnist", face_dir, mnist_splits, tmp_path_factory)
@@ -109,7 +109,7 @@ def cropping_model_args(shared_data, face_dir, mnist_splits, tmp_path_factory) -
 def tiny_mnist_runs(mnist_splits, tmp_path_factory) -> dict[str, Path]:
     """Run folders of an ML-VAE and a plain VAE trained for one epoch on 4000 real MNIST images (seconds)."""
     from mlvae.config import RunConfig, TrainConfig
-    from mlvae.training import Trainer
+    from mlvae.training.trainer import Trainer
 
     runs = {}
     for model_type in ("mlvae", "vae"):

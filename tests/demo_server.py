@@ -25,7 +25,7 @@ APP_START_TIMEOUT = 180
 
 def train_tiny(kind: str, splits, out: Path) -> Path:
     """A tiny ``mnist`` or ``faces`` model trained for seconds on ``splits``; returns its run folder."""
-    from mlvae.training import Trainer
+    from mlvae.training.trainer import Trainer
 
     if kind == "mnist":
         model = ModelConfig(hidden_dim=128)

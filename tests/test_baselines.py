@@ -8,19 +8,19 @@ import torch
 from torch.distributions import Categorical, Independent, MixtureSameFamily, Normal, kl_divergence
 
 from mlvae import MLVAE, ModelConfig, group_elbo, load_model
-from mlvae.baselines import SVI, RegularisedVAE, SVIEncode, generate_observations, pair_penalty, symmetrised_kl
-from mlvae.baselines.regularised import consecutive_pairs
+from mlvae.model.baselines import SVI, RegularisedVAE, SVIEncode, generate_observations, pair_penalty, symmetrised_kl
+from mlvae.model.baselines.regularised import consecutive_pairs
 from mlvae.data import GroupBatchSampler
-from mlvae.images import to_float
-from mlvae.objective import group_elbo_from_posteriors
-from mlvae.posterior import (
+from mlvae.data.images import to_float
+from mlvae.model.objective import group_elbo_from_posteriors
+from mlvae.model.posterior import (
     DiagonalNormal,
     mixture_kl_monte_carlo,
     mixture_log_density,
     mixture_sample,
 )
-from mlvae.registry import trainer_class
-from mlvae.train import main as train_main
+from mlvae.training.trainer_types import trainer_class
+from mlvae.training.cli import main as train_main
 
 TRAIN_IMAGES = 3000
 COMMON = ["--dataset", "mnist", "--max-train-images", str(TRAIN_IMAGES), "--max-val-images", "200",
@@ -119,7 +119,7 @@ def test_mixture_objective_counts_content_kl_once_per_group_and_trains_the_conte
     terms.loss.backward()
     d = model.latent_dim
     grad = model.encoder.heads.linear.weight.grad
-    assert grad[2 * d : 3 * d].abs().sum() > 0 and grad[3 * d :].abs().sum() > 0  # trap 1, mixture path
+    assert grad[2 * d : 3 * d].abs().sum() > 0 and grad[3 * d :].abs().sum() > 0  # pooling must not detach: the mixture path too
 
 
 # ---- regularised VAE (supplement eq. 18) -----------------------------------------------------------------------

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from mlvae import MLVAE, ModelConfig, RunConfig, load_model, save_model
-from mlvae.checkpoint import WEIGHTS_NAME, atomic_write
+from mlvae.checkpoint.folder import WEIGHTS_NAME, atomic_write
 from mlvae.errors import CheckpointError
 
 

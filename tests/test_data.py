@@ -8,6 +8,7 @@ import torch
 
 from mlvae.config import DataConfig
 from mlvae.data import GroupBatchSampler, load_splits
+from mlvae.data.images import display_scale, image_to_tensor, tensor_to_image
 from mlvae.errors import DataError
 
 
@@ -162,3 +163,13 @@ def test_mnist_missing_folder_gets_a_clear_message(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(DataError, match="MNIST could not be read"):
         load_splits(DataConfig(dataset="mnist", data_dir=str(tmp_path / "nowhere")))
+
+
+def test_tensor_to_image_inverts_image_to_tensor_and_enlarges_small_images():
+    colour = torch.randint(0, 256, (3, 5, 7), dtype=torch.uint8)
+    assert image_to_tensor(tensor_to_image(colour)).equal(colour)
+    grey = torch.rand(1, 4, 4)
+    shown = tensor_to_image(grey, scale=3)
+    assert shown.mode == "L" and shown.size == (12, 12)
+    assert image_to_tensor(shown)[0, ::3, ::3].equal((grey[0] * 255).round().to(torch.uint8))
+    assert [display_scale(side) for side in (16, 28, 56, 64)] == [4, 2, 1, 1]

@@ -15,9 +15,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mlvae.checkpoint import SHIPPED_DIR
+from mlvae.checkpoint.folder import SHIPPED_DIR
 
-from demo.sheets import GAP, display_scale
+from demo.axes import BAND
+from demo.sheets import GAP
+from mlvae.data.images import display_scale
+from tests.demo_page import SERVER_PATH, Page
 from tests.demo_server import REPO, face_photos, gallery, load, running_app
 
 SCREENSHOTS = REPO / "test-output" / "screenshots"
@@ -63,6 +66,12 @@ def sheet_size(rows: int, cols: int, tile: int) -> tuple[int, int]:
     return (rows * (tile + GAP) - GAP) * scale, (cols * (tile + GAP) - GAP) * scale
 
 
+def grid_size(rows: int, cols: int, tile: int) -> tuple[int, int]:
+    """(height, width) of a labelled grid (swap, interpolation): the tiles plus the axis bands under and beside."""
+    height, width = sheet_size(rows, cols, tile)
+    return height + BAND, width + BAND
+
+
 def tile(sheet: np.ndarray, row: int, col: int, size: int) -> np.ndarray:
     """Tile (row, col) of a sheet."""
     step = (size + GAP) * display_scale(size)
@@ -85,7 +94,7 @@ def test_pool_evidence_shapes_and_pooling_changes_reconstructions(client, name, 
     sheet_path, fresh_path, chart, summary = client.predict(name, gallery(photos), api_name="/pool")
     sheet, fresh = load(sheet_path), load(fresh_path)
     assert sheet.shape[:2] == sheet_size(3, 5, size)  # rows: input, alone, pooled
-    assert fresh.shape[:2] == sheet_size(1, 8, size)
+    assert fresh.shape[:2] == sheet_size(2, 4, size)  # two rows of four
     alone = np.stack([tile(sheet, 1, c, size) for c in range(5)])
     pooled = np.stack([tile(sheet, 2, c, size) for c in range(5)])
     assert np.abs(alone - pooled).max() >= 3, "pooling the content must change the reconstructions"
@@ -103,7 +112,7 @@ def test_interpolation_ends_match_the_grid_corners(client, name, digit_files, fa
         a, b = face_photos(face_dir, 2, 2)
     image_path, grid_path = client.predict(name, gallery(a), gallery(b), 0.0, 0.0, api_name="/interpolate")
     grid = load(grid_path)
-    assert grid.shape[:2] == sheet_size(7, 7, size)
+    assert grid.shape[:2] == grid_size(7, 7, size)
     start = load(image_path)
     assert start.shape[:2] == sheet_size(1, 1, size)
     assert np.abs(start - tile(grid, 0, 0, size)).max() <= 2
@@ -125,7 +134,7 @@ def test_swap_grid_pooling_makes_a_groups_columns_equal(client, name, digit_file
     labels = "a a b b c c d d"
     plain = load(client.predict(name, gallery(photos), False, labels, api_name="/swap"))
     pooled = load(client.predict(name, gallery(photos), True, labels, api_name="/swap"))
-    assert plain.shape[:2] == pooled.shape[:2] == sheet_size(9, 9, size)  # inputs on top and left
+    assert plain.shape[:2] == pooled.shape[:2] == grid_size(9, 9, size)  # inputs on top and left
     col = lambda sheet, k: np.stack([tile(sheet, r, k + 1, size) for r in range(1, 9)])  # noqa: E731
     # pooled: photos 0 and 1 share one content, so their columns match; alone they differ
     assert np.abs(col(pooled, 0) - col(pooled, 1)).max() <= 2
@@ -219,7 +228,7 @@ def test_one_photo_and_fifty_photos(client, face_dir, digit_files):
     assert load(sheet_path).shape[0] > sheet_size(3, 10, 64)[0]  # wrapped into blocks of 10 columns
     swap = load(client.predict("mnist", gallery([p for d in range(10) for p in digit_files[d][:5]]), False, "",
                                api_name="/swap"))
-    assert swap.shape[:2] == sheet_size(9, 9, 28)  # the first 8 of 50
+    assert swap.shape[:2] == grid_size(9, 9, 28)  # the first 8 of 50
 
 
 # ---- the page in headless Chromium ------------------------------------------------------------------------
@@ -237,7 +246,8 @@ def browser():
     profile = tempfile.mkdtemp(prefix="mlvae-chromium-")
     for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage", f"--user-data-dir={profile}", "--window-size=1280,1500"):
+                 "--disable-dev-shm-usage", f"--user-data-dir={profile}", "--window-size=1400,1000",
+                 "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"):  # a webcam that works
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     yield driver
@@ -245,31 +255,83 @@ def browser():
     shutil.rmtree(profile, ignore_errors=True)
 
 
-def test_page_in_chromium_uploads_photos_and_shows_the_swap_grid(server, browser, face_dir):
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
+def test_page_in_chromium_does_what_a_new_user_did(server, browser, face_dir, digit_files):
+    """Upload, switch models and back, move a slider with the keyboard, draw two digits in a row, read the axis
+    labels; every tab at 1400x1000 and 400x900 on screen (screenshots in test-output/), no server path shown."""
+    from selenium.webdriver.common.keys import Keys
 
-    css = lambda selector: browser.find_elements(By.CSS_SELECTOR, selector)  # noqa: E731
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    browser.get(server)
-    WebDriverWait(browser, 120).until(lambda _: css("#pool-sheet img"))  # the examples, computed on load
-    tabs = {button.text: button for button in css("button[role=tab]")}
-    assert list(tabs) == ["Pool evidence", "Interpolate", "Swap grid", "Generate", "About"]
-    for i, name in enumerate(tabs):
-        css("button[role=tab]")[i].click()
-        time.sleep(1.0)
-        if name == "Swap grid":
-            WebDriverWait(browser, 60).until(lambda _: css("#swap-grid img"))
-        browser.save_screenshot(str(SCREENSHOTS / f"{i + 1}-{name.lower().replace(' ', '-')}.png"))
+    page = Page(browser, server, SCREENSHOTS)
+    page.open(400, 900)
+    texts = page.every_tab("400x900-digits")  # every tab reachable on a narrow screen: no overflow menu
+    page.resize(1400, 1000)
+    texts += page.every_tab("1400x1000-digits")
 
-    css("button[role=tab]")[2].click()
-    WebDriverWait(browser, 60).until(lambda _: css("#swap-grid img"))
-    css("#swap-photos button[aria-label=Clear]")[0].click()
-    WebDriverWait(browser, 60).until(lambda _: not css("#swap-grid img"))
+    # the digits model's words and the card's shortfall line with its link to the card
+    page.tab("Pool evidence")
+    assert "Drawings of one digit" in page.text() and "Photos of one person" not in page.text()
+    assert "falls short of its goals" in page.css("#shortfall")[0].text
+    page.css("#to-card")[0].click()
+    page.wait(lambda: page.css("button[role=tab][aria-selected=true]")[0].text == "About", 10, "the About tab")
+    figures = page.wait(lambda: page.css("#about-figures img"), 20, "the card's figures")
+    page.wait(lambda: all(int(img.get_attribute("naturalWidth") or 0) > 0 for img in figures), 20, "figures loaded")
+
+    # two digits drawn in a row, with Add between them: the brush stays selected
+    page.tab("Pool evidence")
+    before = len(page.gallery_names("pool"))
+    next(b for b in page.css("button.label-wrap") if b.is_displayed() and "Draw a digit" in b.text).click()
+    for count, strokes in ((1, [[(0, -60), (0, 60)]]), (2, [[(-40, -50), (40, -50), (-30, 60), (40, 60)]])):
+        page.draw_digit("pool", strokes)
+        next(b for b in page.css("button") if b.is_displayed() and b.text == "Add the drawing to the photos").click()
+        page.wait(lambda: len(page.gallery_names("pool")) == before + count, 20, f"drawing {count} in the gallery")
+    assert not [t for t in page.toasts() if "Draw a digit" in t], "the second drawing was not drawn"
+    page.wait(lambda: f"Pooling {before + 2} photos" in page.css("#pool-summary")[0].text, 30, "the pooled drawings")
+
+    # a slider moved with the keyboard updates the image; with only A there is a notice saying B is needed
+    page.tab("Interpolate")
+    page.wait(lambda: page.image_src("#interp-image"), 30, "the interpolation")
+    shown = page.image_src("#interp-image")
+    slider = page.css("#style-weight input[type=range]")[0]
+    slider.send_keys(Keys.ARROW_LEFT, Keys.ARROW_LEFT, Keys.ARROW_LEFT)
+    page.wait(lambda: page.image_src("#interp-image") not in ("", shown), 30, "the image after the arrow keys")
+    assert page.css("#style-weight input[type=number]")[0].get_attribute("value") == "0.35"
+    page.css("#interp-b-photos button[aria-label=Clear]")[0].click()
+    notice = page.wait(lambda: [n for n in page.css("#interpolate-notice") if n.is_displayed()], 30, "a notice")
+    assert "add a photo to B" in notice[0].text
+
+    # uploads are the user's: switch to faces, upload, switch to digits and back: they are still there
+    page.select_model("faces (64x64 colour)")
+    page.tab("Pool evidence")
+    page.wait(lambda: "Photos of one person" in page.text(), 30, "the faces model's words")
+    page.tab("Swap grid")
+    page.wait(lambda: len(page.gallery_names("swap")) == 8, 30, "the faces examples")
+    page.css("#swap-photos button[aria-label=Clear]")[0].click()
+    page.wait(lambda: not page.css("#swap-grid img"), 30, "the cleared grid")
+    labels = page.css("#swap-labels input, #swap-labels textarea")
+    assert labels and labels[0].get_attribute("value") == "", "clearing the photos clears their group labels"
     photos = [p for person in face_photos(face_dir, 3, 1) for p in person]
-    css("#swap-photos input[type=file]")[0].send_keys("\n".join(photos))
-    WebDriverWait(browser, 90).until(lambda _: css("#swap-grid img"))
-    image = css("#swap-grid img")[0]
-    WebDriverWait(browser, 30).until(lambda _: image.get_attribute("naturalWidth") not in (None, "0"))
-    assert int(image.get_attribute("naturalWidth")) == sheet_size(4, 4, 64)[1]  # 3 photos + the header
-    browser.save_screenshot(str(SCREENSHOTS / "6-swap-grid-uploaded.png"))
+    page.css("#swap-photos input[type=file]")[0].send_keys("\n".join(photos))
+    image = page.wait(lambda: page.css("#swap-grid img"), 90, "the swap grid of the uploads")[0]
+    page.wait(lambda: image.get_attribute("naturalWidth") not in (None, "0"), 30, "the grid image")
+    assert int(image.get_attribute("naturalWidth")) == grid_size(4, 4, 64)[1]  # 3 photos + the header + labels
+    uploaded = [Path(p).name for p in photos]
+    assert page.gallery_names("swap") == uploaded
+    page.select_model("digits (MNIST)")
+    page.wait(lambda: len(page.gallery_names("swap")) == 8, 30, "the digits' own swap inputs")
+    assert "digit-" in page.gallery_names("swap")[0]
+    page.select_model("faces (64x64 colour)")
+    page.wait(lambda: page.gallery_names("swap") == uploaded, 30, "the uploads, back with their model")
+    texts += page.every_tab("1400x1000-faces")
+    # the axis labels: named on the page and drawn under and beside the grids
+    assert "labelled under and beside the grid" in texts and "labelled under and beside it" in texts
+
+    # the webcam view is not squeezed into the gallery's box
+    page.tab("Generate")
+    next(b for b in page.css("#generate-photos button") if b.get_attribute("aria-label") == "common.webcam").click()
+    access = page.wait(lambda: [b for b in page.css("#generate-photos button") if "Access Webcam" in b.text], 10,
+                       "the webcam's button")
+    access[0].click()
+    video = page.wait(lambda: [v for v in page.css("#generate-photos video") if v.is_displayed()], 20, "the webcam")
+    assert video[0].size["height"] >= 300, f"webcam view {video[0].size}"
+    page.screenshot("1400x1000-faces-webcam")
+
+    assert not SERVER_PATH.search(texts) and str(REPO) not in texts, "a server path on the page"

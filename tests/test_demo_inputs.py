@@ -13,12 +13,13 @@ from PIL import Image
 
 from mlvae import DataError, MLVAE, MLVAEError, ModelConfig, RunConfig, save_model
 from mlvae.config import DataConfig
-from mlvae.faces import align_face
-from mlvae.images import image_to_tensor, open_image, to_model_mode
+from mlvae.data.faces import align_face
+from mlvae.data.images import image_to_tensor, open_image, to_model_mode
 
 from demo.example_sets import example_set
 from demo.inputs import MAX_PIXELS, Preparation, labels_to_groups, prepare_file, read_photos
-from demo.models import ModelRegistry, load_registry, read_model_card, sources_from_env
+from demo.models import ModelRegistry, load_registry, sources_from_env
+from mlvae.checkpoint.card import read_card
 from demo.actions import about, shortfall_note
 from demo.results import ResultStore
 from demo.sheets import GAP, grid_sheet
@@ -143,7 +144,7 @@ def test_registry_names_run_folders_and_reads_model_cards(tmp_path):
     assert list(registry.models) == ["my-run", "my-run-2"]
     m = registry.get("my-run")
     assert m.is_digits and m.card == "# Card\nval ELBO 123.4"
-    assert read_model_card(tmp_path) is None
+    assert read_card(tmp_path) is None
     assert m.shortfall is None and shortfall_note(m) == "" and "Below its goals" not in about(m)
 
 

@@ -18,11 +18,14 @@ import torch
 import torch.multiprocessing as mp
 from safetensors.torch import load_file, save_file
 
-from mlvae import distributed, group_elbo, load_model
+from mlvae import group_elbo, load_model
+
+from mlvae.training import distributed
 from mlvae.data import GroupBatchSampler, load_splits
-from mlvae.images import to_float
-from mlvae.train import build_parser, config_from_args, main
-from mlvae.training import Trainer, TrainingError
+from mlvae.data.images import to_float
+from mlvae.training.cli import build_parser, config_from_args, main
+from mlvae.training.state import TrainingError
+from mlvae.training.trainer import Trainer
 
 pytestmark = pytest.mark.skipif(
     not os.environ.get("MLVAE_DATA_DIR"), reason="needs real MNIST: set MLVAE_DATA_DIR (see README)"

@@ -3,21 +3,24 @@ from __future__ import annotations
 
 import json
 import math
+from types import SimpleNamespace
 
 import pytest
 import torch
 from PIL import Image
 
 from tests.conftest import run_cli
-from mlvae.checkpoint import write_json
-from mlvae.classifier import (
+from mlvae.checkpoint.folder import write_json
+from mlvae.evaluation.classifier import (
     FeatureSource, ProtocolConfig, block_labels, pooling_members, run_protocol, split_trials,
 )
-from mlvae.config import DataConfig
+from mlvae.config import DataConfig, RunConfig
 from mlvae.errors import DataError
-from mlvae.evaluate import FILES
-from mlvae.heldout import load_test_images
-from mlvae.posterior import DiagonalNormal
+from mlvae.evaluation.cli import build_parser, config_from_args
+from mlvae.evaluation.config import EvaluationConfig
+from mlvae.evaluation.run import FILES, classifier_protocol, describe_test_set, evaluate, figures_section
+from mlvae.evaluation.test_images import load_test_images
+from mlvae.model.posterior import DiagonalNormal
 
 
 @pytest.mark.parametrize("max_k, trials", [(20, 5), (250, 3)])  # enough images for disjoint trials, and not
@@ -148,6 +151,18 @@ def test_evaluation_of_a_real_mnist_model_writes_every_file(tiny_mnist_runs, tmp
     assert "Swap judge" in report and "| swap->C |" in report
 
 
+def test_code_runs_an_evaluation_from_its_config_and_the_config_checks_its_values(tiny_mnist_runs, tmp_path):
+    out = evaluate(EvaluationConfig(str(tiny_mnist_runs["mlvae"]), quick=True, out=str(tmp_path / "eval")),
+                   sections=[figures_section])
+    assert out == tmp_path / "eval" and (out / FILES["swap_strategy1"]).stat().st_size > 0
+    assert f"({FILES['swap_strategy1']})" in (out / FILES["report"]).read_text()
+    assert not (out / FILES["classifier_json"]).exists()  # only the sections asked for
+    with pytest.raises(ValueError, match="--identity-k must be at least 1"):
+        EvaluationConfig("mnist", identity_k=0)
+    with pytest.raises(ValueError, match="--probe-k must be comma-separated integers"):
+        EvaluationConfig("mnist", probe_k="1,five")
+
+
 def test_evaluation_of_a_missing_checkpoint_says_what_to_give(tmp_path):
     result = run_cli("mlvae.evaluate", str(tmp_path / "nothing-here"), "--quick", "--out", str(tmp_path / "o"))
     assert result.returncode == 2
@@ -156,7 +171,7 @@ def test_evaluation_of_a_missing_checkpoint_says_what_to_give(tmp_path):
 
 def test_decoded_only_figures_show_reconstructions_instead_of_inputs(tiny_mnist_runs, mnist_splits):
     from mlvae import load_model
-    from mlvae.qualitative import QUICK_SIZES, make_figures
+    from mlvae.evaluation.qualitative import QUICK_SIZES, make_figures
 
     model, _ = load_model(tiny_mnist_runs["mlvae"])
     test = mnist_splits.test.subset(torch.arange(400))
@@ -180,11 +195,6 @@ def write_idx(path, array) -> None:
 def test_report_names_the_test_data_actually_read(shared_data, tmp_path):
     """A torchvision-layout folder that is not MNIST (here MNIST's test digits inverted, as a stand-in for
     Fashion-MNIST, which has the same layout) is named by its folder, never "the standard MNIST test set"."""
-    from argparse import Namespace
-
-    from mlvae.config import RunConfig
-    from mlvae.evaluate import describe_test_set
-
     source = shared_data / "mnist" / "MNIST" / "raw"
     raw = tmp_path / "fashion-mnist" / "MNIST" / "raw"
     raw.mkdir(parents=True)
@@ -193,22 +203,17 @@ def test_report_names_the_test_data_actually_read(shared_data, tmp_path):
     real = load_test_images(tmp_path, DataConfig(dataset="mnist"))
     write_idx(raw / "t10k-images-idx3-ubyte", 255 - real.images[:, 0].numpy())
     config = RunConfig()
-    assert describe_test_set(config, real, Namespace(data_dir=None, all_groups=False)).startswith(
+    assert describe_test_set(config, real, EvaluationConfig(str(tmp_path))).startswith(
         "the standard MNIST test set (10000 images")
     other_dir = str(tmp_path / "fashion-mnist")
     other = load_test_images(tmp_path, DataConfig(dataset="mnist"), other_dir)
-    text = describe_test_set(config, other, Namespace(data_dir=other_dir, all_groups=False))
+    text = describe_test_set(config, other, EvaluationConfig(str(tmp_path), data_dir=[other_dir]))
     assert not text.startswith("the standard MNIST") and "not the standard MNIST test set" in text
     assert other_dir in text and "10000 test images" in text
 
 
 def test_probe_a_uses_the_supplements_K_of_100_for_mnist_by_default(mnist_splits):
-    from types import SimpleNamespace
-
-    from mlvae.config import RunConfig
-    from mlvae.evaluate import build_parser, classifier_protocol
-
-    run = SimpleNamespace(config=RunConfig(), test=mnist_splits.test, args=build_parser().parse_args(["mnist"]))
+    run = SimpleNamespace(config=RunConfig(), test=mnist_splits.test, settings=EvaluationConfig("mnist"))
     assert classifier_protocol(run).max_k == 100
-    run.args = build_parser().parse_args(["mnist", "--K", "20"])
+    run.settings = config_from_args(build_parser().parse_args(["mnist", "--K", "20"]))
     assert classifier_protocol(run).max_k == 20

@@ -9,9 +9,9 @@ import pytest
 import torch
 from PIL import Image
 
-from mlvae.faces import AlignmentCache, NoFaceError, align_face
-from mlvae.identity import embed_faces, nearest_person, references
-from mlvae.images import image_to_tensor, open_image, to_model_mode
+from mlvae.data.faces import AlignmentCache, NoFaceError, align_face
+from mlvae.evaluation.identity import embed_faces, nearest_person, references
+from mlvae.data.images import image_to_tensor, open_image, to_model_mode
 
 CELEBA, LFW = "faces-celeba200", "faces-lfw"
 
@@ -33,7 +33,7 @@ def eye_centres(image: Image.Image) -> np.ndarray:
     """Both eyes' centres (2, 2) in an aligned face, from the 5-point landmarks fitted on it, in its pixels."""
     import dlib
 
-    from mlvae.faces import _dlib_models
+    from mlvae.data.faces import _dlib_models
 
     _, _, predictor = _dlib_models()
     big = np.asarray(image.resize((256, 256), Image.Resampling.BICUBIC))

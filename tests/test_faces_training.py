@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from mlvae import MLVAE, ModelConfig, group_elbo, latent, load_model
-from mlvae.objective import annealed_weight, style_weighted_loss
+from mlvae.model.objective import annealed_weight, style_weighted_loss
 from tests.conftest import run_cli
 
 CONV = dict(architecture="conv", image_size=64, image_channels=3, latent_dim=6, width=0.125)

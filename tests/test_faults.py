@@ -11,7 +11,7 @@ import torch
 from safetensors.torch import load_file
 
 from mlvae import load_model
-from mlvae.training import TrainingError, check_output_folder
+from mlvae.training.state import TrainingError, check_output_folder
 from tests.conftest import REPO, run_cli
 
 QUICK = ["--dataset", "mnist", "--max-train-images", "600", "--max-val-images", "300", "--groups-per-batch", "16"]
@@ -20,7 +20,7 @@ QUICK = ["--dataset", "mnist", "--max-train-images", "600", "--max-val-images", 
 WRAPPER = """
 import sys
 {patch}
-from mlvae.train import main
+from mlvae.training.cli import main
 sys.exit(main(sys.argv[1:]))
 """
 
@@ -75,7 +75,7 @@ def test_sigkill_during_a_checkpoint_save_leaves_a_loadable_checkpoint_and_resum
 
 NAN_AT_STEP_10 = """
 import dataclasses
-from mlvae.training import Trainer
+from mlvae.training.trainer import Trainer
 _objective = Trainer.batch_objective
 def poisoned(self, x, batch):
     terms = _objective(self, x, batch)

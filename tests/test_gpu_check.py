@@ -9,7 +9,7 @@ from tests.conftest import REPO
 
 
 def run(*args):
-    return subprocess.run([sys.executable, str(REPO / "benchmarks" / "gpu_check.py"), *args],
+    return subprocess.run([sys.executable, "-m", "benchmarks.gpu_check", *args],
                           capture_output=True, text=True, timeout=600, cwd=REPO)
 
 

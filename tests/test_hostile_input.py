@@ -31,14 +31,15 @@ from PIL import Image
 from safetensors.torch import load_file
 
 from mlvae import CheckpointError, MLVAE, ModelConfig, RunConfig, load_model, save_model
-from mlvae.checkpoint import WEIGHTS_NAME
+from mlvae.checkpoint.folder import WEIGHTS_NAME
 from mlvae.config import DataConfig
 from mlvae.data import load_splits
-from mlvae.images import prepare_image
+from mlvae.data.images import prepare_image
 
 from demo.inputs import Preparation, prepare_file
 from demo.models import load_registry
-from demo.sheets import GAP, display_scale
+from demo.sheets import GAP
+from mlvae.data.images import display_scale
 from tests.demo_server import gallery, load, running_app
 
 FACES, DIGITS = Preparation(64, 3, 0.8), Preparation(28, 1, 1.0)
@@ -172,6 +173,8 @@ def build_corpus(marker: Path) -> dict[str, Case]:
     accepted("cmyk.jpg", encoded(clean.convert("CMYK"), "JPEG", quality=95), clean)
     accepted("cmyk.tif", encoded(clean.convert("CMYK"), "TIFF"), clean)
     accepted("lab.tif", encoded(clean.convert("LAB"), "TIFF"), clean)
+    grey_float = np.asarray(clean.convert("L"), dtype=np.float32) / 255  # values in [0, 1], as scientific TIFFs hold
+    accepted("float.tif", encoded(Image.fromarray(grey_float, "F"), "TIFF"), clean.convert("L"))
     # odd but legal file names
     for name in ("..png", "...jpg", "a\\b.png", "фото 1.png"):
         accepted(name, png, clean)
@@ -508,7 +511,7 @@ def test_one_queue_limits_the_model_work_of_the_whole_app():
     from demo.models import ModelRegistry
 
     app = build_app(ModelRegistry())
-    cheap = {"about", "shortfall", "add_drawing", "fill_examples"}  # no model runs in these
+    cheap = {"about", "shortfall", "fill_examples"}  # no model runs in these
     heavy = [fn for fn in app.fns.values() if fn.name not in cheap]
     assert {fn.name for fn in heavy} >= {"pool", "interpolate", "interpolate_image", "swap", "generate"}
     assert {fn.concurrency_id for fn in heavy} == {"model"}, "a listener with its own queue adds to CONCURRENCY"

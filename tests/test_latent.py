@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from mlvae import latent, load_model
-from mlvae.images import to_float
-from mlvae.posterior import DiagonalNormal
+from mlvae.data.images import to_float
+from mlvae.model.posterior import DiagonalNormal
 
 
 @pytest.fixture(scope="module")

@@ -1,11 +1,13 @@
-"""The group ELBO of method-notes.md, and one test per trap listed there."""
+"""The group ELBO (paper eq. 3 and 5), and one test for each mistake found in public re-implementations:
+detached pooling, a per-observation content KL, N(0, 0.1) noise, in-place ops autograd needs, and NaNs from
+saturated log-variances."""
 import pytest
 import torch
 
 from mlvae import MLVAE, ModelConfig, group_elbo
-from mlvae.likelihood import bernoulli_log_likelihood, normal_log_likelihood
-from mlvae.posterior import DiagonalNormal, kl_to_standard_normal, mixture_kl_monte_carlo, product_of_normals
-from mlvae.reference import group_elbo_loop
+from mlvae.model.likelihood import bernoulli_log_likelihood, normal_log_likelihood
+from mlvae.model.posterior import DiagonalNormal, kl_to_standard_normal, mixture_kl_monte_carlo, product_of_normals
+from mlvae.model.reference import group_elbo_loop
 
 SIZES = [3, 1, 5, 2]
 
@@ -31,7 +33,7 @@ def test_vectorised_objective_equals_the_literal_per_group_algorithm(mlp_model):
 
 
 def test_loss_is_minus_the_mean_over_groups_of_the_group_elbo(mlp_model):
-    # Trap 2: the content KL counts once per group and the loss is divided by the number of groups,
+    # A known mistake: the content KL counts once per group and the loss is divided by the number of groups,
     # not by batch size or pixels.
     x, group_ids, noise = batch()
     terms = group_elbo(mlp_model, x, group_ids, len(SIZES), noise=noise)
@@ -64,7 +66,7 @@ def test_content_kl_of_a_group_of_copies_is_that_of_the_pooled_posterior_once(ml
 
 
 def test_gradients_reach_the_content_heads(mlp_model):
-    # Trap 1: pooling on detached tensors leaves the content heads without gradient.
+    # A known mistake: pooling on detached tensors leaves the content heads without gradient.
     x, group_ids, _ = batch()
     group_elbo(mlp_model, x, group_ids, len(SIZES)).loss.backward()
     grad = mlp_model.encoder.heads.linear.weight.grad
@@ -76,7 +78,7 @@ def test_gradients_reach_the_content_heads(mlp_model):
 
 
 def test_content_samples_use_unit_normal_noise_around_the_group_posterior():
-    # Trap 3: noise from N(0, 0.1) would give standardised samples a std of about 0.32.
+    # A known mistake: noise from N(0, 0.1) would give standardised samples a std of about 0.32.
     torch.manual_seed(0)
     model = MLVAE(ModelConfig(latent_dim=4, hidden_dim=32))
     x = torch.rand(1, 1, 28, 28).repeat(20000, 1, 1, 1)
@@ -89,7 +91,7 @@ def test_content_samples_use_unit_normal_noise_around_the_group_posterior():
 
 
 def test_objective_makes_no_in_place_change_to_tensors_autograd_needs(mlp_model):
-    # Trap 5: an in-place exp_ on a log-variance makes backward fail or changes the encoder's outputs.
+    # A known mistake: an in-place exp_ on a log-variance makes backward fail or changes the encoder's outputs.
     x, group_ids, _ = batch()
     enc = mlp_model.encode(x)
     before = enc.content.logvar.clone()
@@ -100,7 +102,7 @@ def test_objective_makes_no_in_place_change_to_tensors_autograd_needs(mlp_model)
 
 
 def test_log_variances_are_bounded_by_five_tanh_and_the_loss_stays_finite():
-    # Trap 6: saturated log-variances must not produce NaN.
+    # A known mistake: saturated log-variances must not produce NaN.
     torch.manual_seed(0)
     model = MLVAE(ModelConfig(latent_dim=4, hidden_dim=32))
     with torch.no_grad():

@@ -4,7 +4,7 @@ import math
 import pytest
 import torch
 
-from mlvae.posterior import (
+from mlvae.model.posterior import (
     DiagonalNormal,
     kl_to_standard_normal,
     mixture_kl_monte_carlo,
@@ -15,7 +15,7 @@ from mlvae.posterior import (
 
 
 def test_pooling_n_identical_posteriors_divides_variance_by_n():
-    # Trap 4: averaging variances (or a harmonic mean) would leave the variance unchanged.
+    # A known mistake: averaging variances (or a harmonic mean) would leave the variance unchanged.
     mean, logvar = torch.tensor([[0.3, -1.2, 2.0]]), torch.tensor([[0.5, -1.0, 2.0]])
     for n in (1, 2, 5, 17):
         q = pool(DiagonalNormal(mean.repeat(n, 1), logvar.repeat(n, 1)))
@@ -54,7 +54,7 @@ def test_vectorised_pooling_matches_per_group_precision_sums_for_groups_of_diffe
 
 
 def test_pooling_is_finite_with_saturated_and_extreme_log_variances():
-    # Trap 6: exp(-logvar) summed naively over- or underflows; log-space pooling must not.
+    # A known mistake: exp(-logvar) summed naively over- or underflows; log-space pooling must not.
     logvar = torch.tensor([[-5.0, 5.0], [-80.0, 80.0], [-80.0, 80.0], [90.0, -90.0]], requires_grad=True)
     mean = torch.randn(4, 2, requires_grad=True)
     q = product_of_normals(DiagonalNormal(mean, logvar), torch.tensor([0, 0, 1, 1]), 2)
@@ -78,7 +78,7 @@ def test_kl_to_standard_normal_matches_torch_distributions():
 
 
 def test_reparameterisation_noise_is_standard_normal():
-    # Trap 3: N(0, 0.1) noise would make these samples far too concentrated.
+    # A known mistake: N(0, 0.1) noise would make these samples far too concentrated.
     q = DiagonalNormal(torch.zeros(200_000, 1), torch.full((200_000, 1), math.log(4.0)))
     sample = q.rsample(torch.Generator().manual_seed(0))
     assert abs(sample.std().item() - 2.0) < 0.02

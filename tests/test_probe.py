@@ -5,9 +5,9 @@ import math
 
 import torch
 
-from mlvae.classifier import FeatureSource, LatentClassifier
-from mlvae.posterior import DiagonalNormal
-from mlvae.probe import PROBES, ProbeConfig, probe_accuracy, probe_ks, probe_split, run_probes
+from mlvae.evaluation.classifier import FeatureSource, LatentClassifier
+from mlvae.model.posterior import DiagonalNormal
+from mlvae.evaluation.probe import PROBES, ProbeConfig, probe_accuracy, probe_ks, probe_split, run_probes
 
 
 def test_probe_split_is_balanced_and_image_disjoint_on_mnist_test_labels(mnist_splits):
@@ -59,8 +59,8 @@ def test_probes_run_on_the_shipped_faces_checkpoint(shared_data):
     """Unseen CelebA and LFW people (a few to 30 photos each): the split keeps the people with enough photos, balanced,
     and pooling photos of a person into the content makes the identity easier to read."""
     from mlvae import latent, load_model
-    from mlvae.checkpoint import resolve_checkpoint
-    from mlvae.heldout import load_test_images
+    from mlvae.checkpoint.folder import resolve_checkpoint
+    from mlvae.evaluation.test_images import load_test_images
 
     model, config = load_model("faces")
     test = load_test_images(resolve_checkpoint("faces"), config.data,

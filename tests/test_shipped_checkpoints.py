@@ -6,13 +6,14 @@ import pytest
 import torch
 
 from mlvae import latent, load_model
-from mlvae.checkpoint import SHIPPED_DIR, resolve_checkpoint
-from mlvae.heldout import load_test_images
-from mlvae.hub import export_for_hub
-from mlvae.identity import identity_trials
-from mlvae.swap_trials import FIGURES
-from mlvae.images import to_float
-from mlvae.model_card import card_metrics, read_card_metrics
+from mlvae.checkpoint.folder import SHIPPED_DIR, resolve_checkpoint
+from mlvae.evaluation.test_images import load_test_images
+from mlvae.checkpoint.hub import export_for_hub
+from mlvae.evaluation.identity import identity_trials
+from mlvae.evaluation.swap_trials import FIGURES
+from mlvae.data.images import to_float
+from mlvae.checkpoint.card import read_card
+from mlvae.evaluation.card_metrics import card_metrics
 
 SHIPPED = {"mnist": (6, None), "faces": (25, ["faces-celeba200", "faces-lfw"])}  # name: (MB at most, data folders)
 
@@ -45,7 +46,7 @@ def test_shipped_checkpoint_reconstructs_better_than_the_mean_image(shipped):
 
 def test_measured_metrics_match_the_model_card(shipped):
     _, model, config, folder, test = shipped
-    stated = read_card_metrics(folder / "README.md")
+    stated = read_card(folder).figures
     measured = card_metrics(model, config, test)
     assert measured["test_images"] == stated["test_images"]
     for key in ("test_elbo_per_image", "test_reconstruction_mse", "mean_image_mse"):
@@ -64,7 +65,7 @@ def test_hub_upload_folder_loads_back_identically(shipped, tmp_path):
 
 def test_identity_judge_figures_match_the_faces_card(shipped):
     name, model, config, _, test = shipped
-    stated = read_card_metrics(SHIPPED_DIR / name / "README.md").get("identity")
+    stated = read_card(SHIPPED_DIR / name).figures.get("identity")
     if name != "faces":
         assert stated is None  # the identity judge is for faces
         return

@@ -19,7 +19,13 @@ class GroupedImages:
 
     @property
     def num_groups(self) -> int:
+        """Every group name, including groups with no image in this subset."""
         return len(self.group_names)
+
+    @property
+    def group_count(self) -> int:
+        """Groups with at least one image here."""
+        return int(torch.unique(self.groups).numel())
 
     def members(self, group: int) -> torch.Tensor:
         """Indices (k,) of the images of one group."""

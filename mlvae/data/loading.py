@@ -10,11 +10,11 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from ..config import DataConfig
-from ..errors import DataError, MLVAEError
-from ..faces import AlignmentCache
-from ..images import image_to_tensor, open_image, prepare_image, to_model_mode
-from .grouped import GroupedImages, Splits
+from mlvae.config import DataConfig
+from mlvae.data.faces import AlignmentCache
+from mlvae.data.grouped import GroupedImages, Splits
+from mlvae.data.images import image_to_tensor, open_image, prepare_image, to_model_mode
+from mlvae.errors import DataError, MLVAEError
 
 log = logging.getLogger(__name__)
 

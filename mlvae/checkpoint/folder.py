@@ -1,0 +1,138 @@
+"""Checkpoint folders in the Hugging Face layout: ``config.json`` + ``model.safetensors``.
+
+Nothing is ever unpickled. Every file is written to a temporary name, flushed, then renamed over the old
+one, so an interrupted save leaves the previous good file in place.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from mlvae.config import RunConfig
+from mlvae.checkpoint.validation import check_data_matches_model, check_weights, read_config_file
+from mlvae.errors import CheckpointError
+from mlvae.model.interface import GroupedVAE
+from mlvae.model.model_types import build_model
+
+CONFIG_NAME = "config.json"
+WEIGHTS_NAME = "model.safetensors"
+SPLIT_NAME = "split.json"
+STATE_NAME = "training_state.safetensors"
+TRAINER_NAME = "trainer_state.json"
+_UMASK = os.umask(0o022)  # read once at import (os.umask can only be read by setting it) ...
+os.umask(_UMASK)  # ... and put back at once
+SHIPPED_DIR = Path(__file__).resolve().parents[2] / "checkpoints"  # the repository's bundled checkpoints
+
+
+def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+    """Call ``write(tmp)`` then atomically rename ``tmp`` to ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        write(tmp)
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; the final file gets ordinary permissions
+        with open(tmp, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Atomically write ``data`` as indented JSON."""
+    atomic_write(path, lambda tmp: tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n"))
+
+
+def save_model(folder: str | Path, model: GroupedVAE, config: RunConfig, half: bool = False) -> Path:
+    """Write ``model.safetensors`` (float16 if ``half``) and ``config.json`` into ``folder``."""
+    folder = Path(folder)
+    dtype = torch.float16 if half else torch.float32
+    tensors = {
+        k: (v.detach().to("cpu", dtype) if v.is_floating_point() else v.detach().cpu()).contiguous()
+        for k, v in model.state_dict().items()
+    }
+    atomic_write(folder / WEIGHTS_NAME, lambda tmp: save_file(tensors, str(tmp), metadata={"format": "pt"}))
+    write_json(folder / CONFIG_NAME, config.to_dict())
+    return folder
+
+
+def resolve_checkpoint(name_or_path: str | Path) -> Path:
+    """A shipped short name (``mnist``, ``faces``), a local folder, or a Hub repo id -> a local folder."""
+    text = str(name_or_path)
+    shipped = SHIPPED_DIR / text
+    if "/" not in text and (shipped / CONFIG_NAME).exists():
+        return shipped
+    local = Path(text).expanduser()
+    if local.exists():
+        if not local.is_dir():
+            raise CheckpointError(f"{local} is a file: give the checkpoint folder that holds {CONFIG_NAME}")
+        if not (local / WEIGHTS_NAME).exists() and (local / "best" / CONFIG_NAME).exists():
+            return local / "best"  # a training run folder: its validation-selected checkpoint
+        return local
+    if text.count("/") == 1 and not text.startswith((".", "/")):
+        try:
+            from huggingface_hub import snapshot_download
+
+            return Path(snapshot_download(repo_id=text, allow_patterns=["*.json", "*.safetensors", "*.md"]))
+        except Exception as exc:
+            raise CheckpointError(
+                f"could not fetch {text!r} from the Hugging Face Hub ({type(exc).__name__}: {exc}); "
+                "check the repo id and the network, or give a local checkpoint folder"
+            ) from exc
+    shipped_names = sorted(p.name for p in SHIPPED_DIR.iterdir() if (p / CONFIG_NAME).exists()) if SHIPPED_DIR.exists() else []
+    raise CheckpointError(
+        f"no checkpoint {text!r}: give a shipped name ({', '.join(shipped_names) or 'none shipped'}), "
+        "a local folder with config.json and model.safetensors, or a Hub repo id like user/name"
+    )
+
+
+def read_config(folder: Path) -> RunConfig:
+    """Parse and validate ``config.json`` of a checkpoint folder (``mlvae.checkpoint.validation``)."""
+    return read_config_file(folder / CONFIG_NAME)
+
+
+def read_tensors(path: Path) -> dict[str, torch.Tensor]:
+    """Load a safetensors file, or CheckpointError naming it."""
+    if not path.exists():
+        raise CheckpointError(f"{path} is missing: the checkpoint has no weights; re-run training or re-download")
+    try:
+        return load_file(str(path))
+    except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
+        raise CheckpointError(f"{path} is corrupt or not a safetensors file ({exc}); re-download or re-train it") from exc
+
+
+def load_model(name_or_path: str | Path, device: str | torch.device = "cpu") -> tuple[GroupedVAE, RunConfig]:
+    """Load a checkpoint (shipped name, local folder or Hub repo id) in eval mode, float32, on ``device``."""
+    folder = resolve_checkpoint(name_or_path)
+    config = read_config(folder)
+    check_data_matches_model(config, folder.name)
+    check_weights(config, folder / WEIGHTS_NAME)  # from the header, before anything is allocated
+    model = build_model(config.model)  # the class of config.model.model_type
+    tensors = read_tensors(folder / WEIGHTS_NAME)
+    expected = model.state_dict()
+    missing = sorted(set(expected) - set(tensors))
+    unexpected = sorted(set(tensors) - set(expected))
+    wrong = [k for k in expected if k in tensors and tensors[k].shape != expected[k].shape]
+    if missing or unexpected or wrong:
+        detail = "; ".join(
+            part for part in (
+                f"missing {', '.join(missing[:3])}" if missing else "",
+                f"unexpected {', '.join(unexpected[:3])}" if unexpected else "",
+                f"shape mismatch in {', '.join(wrong[:3])}" if wrong else "",
+            ) if part
+        )
+        raise CheckpointError(
+            f"{folder / CONFIG_NAME} does not match {folder / WEIGHTS_NAME} ({detail}); "
+            "use the config.json saved with these weights"
+        )
+    model.load_state_dict({k: v.to(expected[k].dtype) for k, v in tensors.items()})
+    return model.to(device).eval(), config

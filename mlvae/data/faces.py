@@ -1,0 +1,156 @@
+"""Faces in: find the largest face in a photo, fit its 5 landmarks, and warp it to one canonical framing.
+
+The framing is the one dlib's face-recognition network is trained on (``dlib.get_face_chip_details`` with
+padding 0.25): a similarity transform that puts the eyes level, at a fixed distance and position. CelebA's and
+LFW's photos, and a user's phone photo, all come out framed alike, and an aligned model image upscaled to
+150 x 150 is itself a valid input of the identity judge (``mlvae.identity``).
+
+Uses dlib (the ``dlib-bin`` wheel) and the weights of the ``face-recognition-models`` package; neither needs a
+network at run time.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import io
+import os
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+from PIL import Image
+
+from mlvae.errors import DataError
+
+CHIP_PADDING = 0.25  # dlib's default: the recogniser's framing
+DETECT_MAX_SIDE = 1024  # photos are searched for faces at most this large (HOG cost grows with pixels)
+SMALL_FACE_PX = 40  # faces narrower than this (in the photo's pixels) carry little detail: warn
+ALIGNMENT_VERSION = 1  # part of the cache key: bump when the framing changes
+
+
+class NoFaceError(DataError):
+    """No face was found in a photo; the message names the photo and what to do."""
+
+
+@dataclass
+class AlignedFace:
+    """An aligned face crop and what the detector saw."""
+
+    image: Image.Image  # size x size, RGB
+    faces_found: int  # faces detected in the photo; the largest was taken
+    face_width: float  # width of the detected face box, in the photo's pixels
+
+    def warnings(self, name: str) -> list[str]:
+        """User-facing notes: several faces, a small face."""
+        notes = []
+        if self.faces_found > 1:
+            notes.append(f"{name}: {self.faces_found} faces found; the largest was used")
+        if self.face_width < SMALL_FACE_PX:
+            notes.append(
+                f"{name}: the face is only {self.face_width:.0f} px wide; the model sees little detail. "
+                "A closer photo works better"
+            )
+        return notes
+
+
+def models_folder() -> Path:
+    """The ``models/`` folder of the ``face-recognition-models`` package.
+
+    Found without importing the package: its ``__init__`` needs ``pkg_resources``, which current setuptools
+    no longer has."""
+    spec = importlib.util.find_spec("face_recognition_models")
+    if spec is None or not spec.submodule_search_locations:
+        raise DataError(
+            "face alignment needs the face-recognition-models package: pip install face-recognition-models dlib-bin"
+        )
+    return Path(next(iter(spec.submodule_search_locations))) / "models"
+
+
+@lru_cache(maxsize=None)
+def _dlib_models() -> tuple:
+    try:
+        import dlib
+    except ImportError as exc:
+        raise DataError("face alignment needs dlib: pip install dlib-bin face-recognition-models") from exc
+    folder = models_folder()
+    return dlib, dlib.get_frontal_face_detector(), dlib.shape_predictor(str(folder / "shape_predictor_5_face_landmarks.dat"))
+
+
+_lock = threading.Lock()  # dlib's detector and predictor objects are not documented as thread-safe
+
+
+def align_face(image: Image.Image, size: int, name: str = "photo") -> AlignedFace:
+    """The largest face of ``image`` (any mode, upright), warped to the canonical framing at ``size`` x ``size``.
+
+    Raises NoFaceError naming ``name`` when no face is found."""
+    dlib, detector, predictor = _dlib_models()
+    rgb = np.ascontiguousarray(np.asarray(image.convert("RGB"), dtype=np.uint8))
+    scale = min(1.0, DETECT_MAX_SIDE / max(rgb.shape[:2]))
+    small = rgb if scale == 1.0 else np.asarray(
+        image.convert("RGB").resize((max(1, round(rgb.shape[1] * scale)), max(1, round(rgb.shape[0] * scale))),
+                                    Image.Resampling.BILINEAR), dtype=np.uint8)
+    with _lock:
+        boxes = list(detector(small, 0))
+        if not boxes:  # small faces (e.g. a 96 px photo): search the image upsampled once
+            boxes = list(detector(small, 1))
+        if not boxes:
+            raise NoFaceError(
+                f"{name}: no face found; use a photo where one face is clearly visible, upright and not too small"
+            )
+        box = max(boxes, key=lambda b: b.width() * b.height())
+        full = dlib.rectangle(int(box.left() / scale), int(box.top() / scale),
+                              int(box.right() / scale), int(box.bottom() / scale))
+        shape = predictor(rgb, full)
+        chip = dlib.extract_image_chip(rgb, dlib.get_face_chip_details(shape, size, CHIP_PADDING))
+    return AlignedFace(Image.fromarray(np.asarray(chip, dtype=np.uint8)), len(boxes), full.width())
+
+
+def cache_root() -> Path:
+    """Where aligned crops of data files are kept: ``$MLVAE_CACHE_DIR`` or ``~/.cache/mlvae``."""
+    return Path(os.environ.get("MLVAE_CACHE_DIR") or Path.home() / ".cache" / "mlvae") / "aligned-faces"
+
+
+class AlignmentCache:
+    """Aligned crops of files, keyed by the file's bytes and the framing: a second run costs no detection.
+
+    A file with no face is cached too (as an empty marker), so it is not searched again."""
+
+    def __init__(self, size: int, root: Path | None = None) -> None:
+        self.size = size
+        self.folder = (root or cache_root()) / f"v{ALIGNMENT_VERSION}-{size}px-pad{CHIP_PADDING:g}"
+
+    def _path(self, data: bytes) -> Path:
+        digest = hashlib.sha256(data).hexdigest()
+        return self.folder / digest[:2] / f"{digest}.png"
+
+    def get(self, path: Path, load: Callable[[Path], Image.Image]) -> Image.Image:
+        """The aligned crop of the image file ``path`` (``load``: path -> upright PIL image).
+
+        Raises NoFaceError (cached) or whatever ``load`` raises."""
+        data = path.read_bytes()
+        cached = self._path(data)
+        if cached.exists():
+            if cached.stat().st_size == 0:
+                raise NoFaceError(f"{path.name}: no face found (cached result)")
+            with Image.open(cached, formats=("PNG",)) as crop:
+                crop.load()
+                return crop.convert("RGB")
+        try:
+            crop = align_face(load(path), self.size, path.name).image
+        except NoFaceError:
+            self._write(cached, b"")
+            raise
+        buffer = io.BytesIO()
+        crop.save(buffer, format="PNG")
+        self._write(cached, buffer.getvalue())
+        return crop
+
+    @staticmethod
+    def _write(target: Path, payload: bytes) -> None:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        tmp.write_bytes(payload)
+        os.replace(tmp, target)  # never a half-written crop under the final name

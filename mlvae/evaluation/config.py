@@ -1,0 +1,103 @@
+"""What an evaluation does: ``EvaluationConfig``, whose fields are the flags of ``python -m mlvae.evaluate``."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from mlvae.flags import flag
+
+MNIST_K = 100  # supplement Fig. 2: K = 100 images per class for MNIST
+TEST_DATA = "test data"
+CLASSIFIER = "classifier (supplement §3)"
+PROBE = "probe (b): linear and MLP probes on posterior means"
+JUDGE = "swap judge (class-grouped data: test classes are training classes)"
+IDENTITY = "identity judge (faces): a face recogniser says whose face a decoded image shows"
+FIGURES = "figures"
+RUN = "run"
+
+
+@dataclass
+class EvaluationConfig:
+    """One evaluation of a checkpoint; ``None`` fields take the defaults their help states (``quick``: smaller)."""
+
+    checkpoint: str = field(metadata=flag(
+        "a training run folder (uses its best/), a checkpoint folder, a shipped name or a Hub repo id",
+        positional=True, metavar="RUN_OR_CHECKPOINT"))
+    out: str | None = field(default=None, metadata=flag(
+        "output folder", default_text="runs/eval/<checkpoint name>"))
+    baseline: list[str] = field(default_factory=list, metadata=flag(
+        "a baseline (e.g. the plain VAE, --model vae) whose whole latent, pooled like the content, is a line of "
+        "the table; repeat for several", repeat=True, metavar="RUN_OR_CHECKPOINT"))
+    data_dir: list[str] | None = field(default=None, metadata=flag(
+        "where the test images are; repeat it for a checkpoint trained on several folders, in the same order",
+        group=TEST_DATA, repeat=True, default_text="the checkpoint's data_dir; mnist: $MLVAE_DATA_DIR/mnist"))
+    all_groups: bool = field(default=False, metadata=flag(
+        "folder data: every group of --data-dir is a test group (e.g. another face collection); default: the "
+        "test groups of the checkpoint's split.json", group=TEST_DATA))
+    K: int | None = field(default=None, metadata=flag(
+        "images per class pooled for the classifier's training features; tested at k = 1..K", group=CLASSIFIER,
+        default_text=f"{MNIST_K} for mnist, as supplement Fig. 2; for folders the largest K <= 10 with 10 classes "
+        "of 3K images"))
+    trials: int | None = field(default=None, metadata=flag(
+        "trials with different test images", group=CLASSIFIER, default_text="5, as the paper; --quick: 2"))
+    feature_mode: str = field(default="sample", metadata=flag(
+        "classifier features: a sample of the (pooled) posterior, as supplement eq. 4, or its mean",
+        group=CLASSIFIER, choices=("sample", "mean")))
+    max_epochs: int | None = field(default=None, metadata=flag(
+        "classifier epochs at most", group=CLASSIFIER, default_text="300; --quick: 30"))
+    patience: int | None = field(default=None, metadata=flag(
+        "early-stopping patience in epochs", group=CLASSIFIER, default_text="20; --quick: 5"))
+    probe_per_class: int | None = field(default=None, metadata=flag(
+        "training images per class, and as many other test images per class to test on; smaller classes lower "
+        "it", group=PROBE, default_text="400, i.e. 4,000 + 4,000 on MNIST; --quick: 60"))
+    probe_k: str = field(default="1,5,10", metadata=flag("pooling levels of the content probes", group=PROBE))
+    judge_epochs: int | None = field(default=None, metadata=flag(
+        "epochs of the judge CNN on the real training images", group=JUDGE,
+        default_text="3; --quick: 1 on 5,000 images"))
+    judge_trials: int | None = field(default=None, metadata=flag(
+        "swap trials", group=JUDGE, default_text="1000; --quick: 200"))
+    judge_k: int = field(default=5, metadata=flag("images pooled into each trial's content", group=JUDGE))
+    no_judge: bool = field(default=False, metadata=flag("skip the swap judge", group=JUDGE))
+    identity: bool = field(default=False, metadata=flag(
+        "run the identity judge (dlib's face-recognition ResNet, never trained on this model) on recon, pooled, "
+        "swap and generated faces of unseen test people, per source folder", group=IDENTITY))
+    identity_people: int = field(default=20, metadata=flag(
+        "test people judged among per source; chance is 1 / this", group=IDENTITY))
+    identity_k: int = field(default=5, metadata=flag("photos pooled into each trial's content", group=IDENTITY))
+    identity_trials: int | None = field(default=None, metadata=flag(
+        "trials per source", group=IDENTITY, default_text="400; --quick: 40"))
+    figure_mode: str = field(default="mean", metadata=flag(
+        "figures decode posterior means or one sample per image (the paper's figures sample)", group=FIGURES,
+        choices=("mean", "sample")))
+    decoded_only: bool = field(default=False, metadata=flag(
+        "show reconstructions where figures would show input images, so no input photo is published (use for "
+        "licensed photos, e.g. faces in a model card)", group=FIGURES))
+    pool_images: int = field(default=10, metadata=flag(
+        "strategy 2: other test images of each input's group pooled into its content", group=FIGURES))
+    quick: bool = field(default=False, metadata=flag(
+        "a fast smoke run (seconds): K = 3, 2 trials, 30 classifier epochs, small probes, a quick judge, small "
+        "figures; flags given explicitly still win", group=RUN))
+    seed: int = field(default=0, metadata=flag("picks the images shown and seeds all sampling", group=RUN))
+    device: str = field(default="cpu", metadata=flag("cpu, cuda, mps or auto", group=RUN))
+    threads: int | None = field(default=None, metadata=flag(
+        "CPU threads for torch", group=RUN, default_text="torch's choice"))
+
+    def __post_init__(self) -> None:
+        for name in ("K", "trials", "max_epochs", "patience", "judge_epochs", "judge_trials", "judge_k",
+                     "identity_people", "identity_k", "identity_trials", "threads", "probe_per_class"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise ValueError(f"--{name.replace('_', '-')} must be at least 1, got {value}")
+        if self.pool_images < 0:
+            raise ValueError(f"--pool-images must be 0 or more, got {self.pool_images}")
+        self.probe_ks  # noqa: B018 - checks --probe-k now, not minutes into the run
+
+    @property
+    def probe_ks(self) -> tuple[int, ...]:
+        """The pooling levels of ``probe_k``, sorted and distinct."""
+        try:
+            ks = tuple(sorted({int(k) for k in self.probe_k.split(",")}))
+        except ValueError as exc:
+            raise ValueError(f"--probe-k must be comma-separated integers, got {self.probe_k!r}") from exc
+        if not ks or min(ks) < 1:
+            raise ValueError("--probe-k values must be at least 1")
+        return ks

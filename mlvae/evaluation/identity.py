@@ -1,0 +1,165 @@
+"""The identity judge: a face recognizer that never saw the model says whose face an image shows.
+
+dlib's face-recognition ResNet (weights of the ``face-recognition-models`` package) maps an aligned face chip
+of 150 x 150 pixels to a 128-d descriptor. Model images are aligned to the same framing (``mlvae.data.faces``), so
+a 64 x 64 image upscaled to 150 x 150 is a valid chip. A person's reference is the mean descriptor of their
+real photos; an image is judged as the person whose reference is nearest.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+import torch
+from PIL import Image
+
+from mlvae.data.faces import models_folder
+from mlvae.data.grouped import GroupedImages
+from mlvae.errors import DataError
+from mlvae.evaluation.swap_trials import FIGURES, TrialResult, choose_groups, run_trials
+from mlvae.model.interface import GroupedVAE
+
+CHIP_SIZE = 150  # the recogniser's input size
+
+
+@lru_cache(maxsize=None)
+def _recogniser():
+    try:
+        import dlib
+    except ImportError as exc:
+        raise DataError("the identity judge needs dlib: pip install dlib-bin face-recognition-models") from exc
+    return dlib.face_recognition_model_v1(str(models_folder() / "dlib_face_recognition_resnet_model_v1.dat"))
+
+
+def _chips(images: torch.Tensor) -> list[np.ndarray]:
+    """(N, 3, H, W) uint8 or float in [0, 1] -> N uint8 RGB arrays of 150 x 150."""
+    if images.dtype != torch.uint8:
+        images = (images.detach().float().clamp(0, 1) * 255).round().to(torch.uint8)
+    arrays = images.cpu().permute(0, 2, 3, 1).numpy()
+    return [
+        np.asarray(Image.fromarray(a).resize((CHIP_SIZE, CHIP_SIZE), Image.Resampling.BICUBIC), dtype=np.uint8)
+        for a in arrays
+    ]
+
+
+def embed_faces(images: torch.Tensor, batch_size: int = 64) -> np.ndarray:
+    """128-d face descriptors of aligned face images (N, 3, H, W): (N, 128) float32."""
+    if images.shape[0] == 0:
+        return np.zeros((0, 128), dtype=np.float32)
+    if images.shape[1] != 3:
+        raise DataError("the identity judge needs colour (3-channel) face images")
+    net = _recogniser()
+    out = []
+    for i in range(0, images.shape[0], batch_size):
+        out.extend(np.asarray(d, dtype=np.float32) for d in net.compute_face_descriptor(_chips(images[i : i + batch_size])))
+    return np.stack(out)
+
+
+def references(descriptors: np.ndarray, people: np.ndarray, count: int) -> np.ndarray:
+    """Mean descriptor of each person 0..count-1 from their real photos' descriptors (N, 128): (count, 128)."""
+    refs = np.zeros((count, descriptors.shape[1]), dtype=np.float64)
+    np.add.at(refs, people, descriptors)
+    sizes = np.bincount(people, minlength=count)
+    if (sizes == 0).any():
+        raise ValueError("every person needs at least one real photo for a reference")
+    return (refs / sizes[:, None]).astype(np.float32)
+
+
+def distances(descriptors: np.ndarray, refs: np.ndarray) -> np.ndarray:
+    """Euclidean distances (N, P) from each descriptor to each reference."""
+    return np.linalg.norm(descriptors[:, None, :] - refs[None, :, :], axis=-1)
+
+
+def nearest_person(descriptors: np.ndarray, refs: np.ndarray) -> np.ndarray:
+    """Index (N,) of the nearest reference of each descriptor."""
+    return distances(descriptors, refs).argmin(axis=1)
+
+
+def source_of(group_name: str) -> str:
+    """The data folder a group came from: ``faces-lfw/Aaron_Sorkin`` -> ``faces-lfw`` (one folder: ``test``)."""
+    return group_name.split("/", 1)[0] if "/" in group_name else "test"
+
+
+def identity_trials(
+    model: GroupedVAE, test: GroupedImages, people: int = 20, k: int = 5, trials: int = 400, seed: int = 0
+) -> dict[str, TrialResult]:
+    """The identity judge's trial figures (``mlvae.swap_trials``) for each source folder of ``test``.
+
+    Per source, ``people`` test people with at least k + 1 photos are drawn; references are the mean
+    descriptors of all their real photos."""
+    labels = test.groups.numpy()
+    sources = np.array([source_of(test.group_names[g]) for g in labels])
+    results = {}
+    for source in sorted(set(sources)):
+        chosen = choose_groups(labels[sources == source], people, k + 1, seed)
+        if len(chosen) < 2:
+            continue
+        keep = np.flatnonzero(np.isin(labels, chosen))
+        person = np.searchsorted(chosen, labels[keep])
+        images = test.images[torch.as_tensor(keep)]
+        refs = references(embed_faces(images), person, len(chosen))
+        results[source] = run_trials(model, images, person, lambda x: -distances(embed_faces(x), refs), k, trials, seed)
+    return results
+
+
+# the faces model's goals, % of trials among 20 unseen people with k = 5: (at least?, value)
+GOALS = {"recon": (True, 40), "pooled": (True, 40), "swap->C": (True, 30), "swap->S": (False, 10),
+         "pairwise": (True, 80), "gen": (True, 25)}
+SOURCE_NAMES = {"faces-celeba200": "CelebA", "faces-lfw": "LFW"}
+
+
+def identity_markdown(results: dict[str, TrialResult]) -> str:
+    """The identity judge's figures as a Markdown table: a row per test source, then the goals."""
+    figures = list(FIGURES)
+    head = "| test people | judged among | " + " | ".join(f.replace("->", "→") for f in figures) + " |"
+    lines = [head, "|" + " --- |" * (len(figures) + 2)]
+    for source, r in results.items():
+        cells = " | ".join(f"{r.figures[f]:.1f}" for f in figures)
+        lines.append(f"| {SOURCE_NAMES.get(source, source)} | {r.groups} (chance {r.chance:.1f}%) | {cells} |")
+    lines.append("| goal | | " + " | ".join(goal_text(f) for f in figures) + " |")
+    k = next(iter(results.values())).k if results else 0
+    trials = next(iter(results.values())).trials if results else 0
+    return "\n".join(lines) + f"\n\n% of {trials} trials per row; content pooled from k = {k} photos.\n"
+
+
+def goal_text(figure: str) -> str:
+    """``≥ 40`` / ``≤ 10`` for a figure with a goal, ``ceiling`` for the inputs."""
+    if figure not in GOALS:
+        return "ceiling"
+    at_least, value = GOALS[figure]
+    return f"{'≥' if at_least else '≤'} {value}"
+
+
+def missed_goals(results: dict[str, TrialResult]) -> list[str]:
+    """One phrase per figure and source below its goal, e.g. ``swap→C 19.0% on CelebA (goal ≥ 30)``."""
+    missed = []
+    for source, r in results.items():
+        for figure, (at_least, value) in GOALS.items():
+            got = r.figures[figure]
+            if (got < value) if at_least else (got > value):
+                missed.append(f"{figure.replace('->', '→')} {got:.0f}% on {SOURCE_NAMES.get(source, source)} "
+                              f"(goal {goal_text(figure)})")
+    return missed
+
+
+def identity_json(results: dict[str, TrialResult]) -> dict:
+    """Plain-JSON form of the identity figures."""
+    return {s: {"groups": r.groups, "trials": r.trials, "k": r.k, **r.figures} for s, r in results.items()}
+
+
+def identity_report(table: str, files: dict[str, str] | None = None) -> list[str]:
+    """The report's section on the identity judge: what it measures, then ``identity_markdown``'s table."""
+    return [
+        "## Identity judge: a face recogniser reads the decoded faces",
+        "",
+        "dlib's face-recognition ResNet (never trained on this model) embeds each image; a person's reference is "
+        "the mean embedding of their real test photos, and an image is judged as the person whose reference is "
+        "nearest. Each trial draws two test people A != B, a photo x_a of A, k other photos of A and k photos of B "
+        "(posterior means throughout): `input` is x_a itself (the ceiling); `recon` x_a's own style and content; "
+        "`pooled` x_a's style with the content pooled from A's k other photos; `swap→C` x_a's style with B's "
+        "pooled content, judged B, and `swap→S` the same image judged A (low is good); `pairwise` that image "
+        "nearer B than A (chance 50%); `gen` B's pooled content with styles from the prior, judged B.",
+        "",
+        table,
+        *([f"All values: [`{files['identity_json']}`]({files['identity_json']}).", ""] if files else []),
+    ]

@@ -1,0 +1,315 @@
+"""An evaluation of a trained checkpoint (``evaluate(EvaluationConfig(...))``): the paper's experiments, into one folder.
+
+Writes the swap grids (figure 4, strategies 1 and 2), the interpolation grid (5b), generation (5a), pooled
+vs unpooled reconstructions (6a/6b), two probes side by side (a: the classifier table of supplement §3; b:
+linear and MLP probes on posterior means), the class judge's swap trials (class-grouped data) and a
+``report.md`` that shows them all. Every latent operation comes from ``mlvae.latent``.
+
+Each part is a section function ``(EvalRun) -> Markdown lines | None`` listed in ``SECTIONS`` (``--identity``
+adds the faces identity judge).
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import logging
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+import torch
+
+from mlvae import latent
+from mlvae.checkpoint.folder import atomic_write, load_model, resolve_checkpoint, write_json
+from mlvae.config import RunConfig
+from mlvae.data import load_splits
+from mlvae.data.grouped import GroupedImages
+from mlvae.data.loading import data_root
+from mlvae.device import pick_device
+from mlvae.errors import DataError, MLVAEError
+from mlvae.evaluation import figures
+from mlvae.evaluation.class_judge import class_trials, judge_accuracy, train_judge
+from mlvae.evaluation.classifier import FeatureSource, ProtocolConfig, check_enough_images, largest_k, run_protocol
+from mlvae.evaluation.config import MNIST_K, EvaluationConfig
+from mlvae.evaluation.identity import identity_json, identity_markdown, identity_report, identity_trials
+from mlvae.evaluation.probe import ProbeConfig, run_probes
+from mlvae.evaluation.qualitative import QUICK_SIZES, FigureSizes, make_figures
+from mlvae.evaluation.report import (
+    ReportContext,
+    classifier_markdown,
+    classifier_table,
+    figures_markdown,
+    judge_markdown,
+    probe_markdown,
+    probe_table,
+    render_report,
+)
+from mlvae.evaluation.test_images import find_split, load_test_images
+from mlvae.model.interface import Encoding, GroupedVAE
+
+log = logging.getLogger("mlvae.evaluate")
+
+FILES = {
+    "swap_strategy1": "swap_strategy1.png",
+    "swap_strategy2": "swap_strategy2.png",
+    "interpolation": "interpolation.png",
+    "generation": "generation.png",
+    "pooling": "pooling.png",
+    "classifier_json": "classifier.json",
+    "classifier_table": "classifier.md",
+    "classifier_plot": "classifier.png",
+    "probe_json": "probe.json",
+    "probe_table": "probe.md",
+    "judge_json": "judge.json",
+    "identity_json": "identity.json",
+    "identity_table": "identity.md",
+    "report": "report.md",
+}
+ENCODE_BATCH = 256
+# sha256 of the uint8 bytes of the standard MNIST test images (t10k-images-idx3-ubyte): names the data honestly
+MNIST_TEST_SHA256 = "6d87418db22cc8025d05968bec9bd5c3932904b23485740db143a061a2c9d161"
+
+
+def default_out(checkpoint: str) -> Path:
+    """runs/eval/<last parts of the checkpoint name, made file-safe>."""
+    parts = [part for part in Path(checkpoint).parts if part not in ("/", ".", "..", "best")]
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", "-".join(parts[-2:]) or "checkpoint")
+    return Path("runs") / "eval" / name
+
+
+def describe_model(config: RunConfig) -> str:
+    """One line: model type, posterior, networks, latent size, likelihood."""
+    m = config.model
+    kind = "ML-VAE" if m.model_type == "mlvae" else m.model_type.upper() if m.model_type == "vae" else m.model_type
+    return (f"{kind} ({m.posterior} posterior, {m.architecture} networks, d = {m.latent_dim}, {m.likelihood} "
+            f"likelihood, {m.image_channels}x{m.image_size}x{m.image_size} images)")
+
+
+def baseline_label(config: RunConfig, taken: Sequence[str]) -> str:
+    """VAE for the plain VAE, else the model type; numbered when repeated."""
+    base = "VAE" if config.model.model_type == "vae" else config.model.model_type
+    label, n = base, 2
+    while label in taken or label in ("S", "C"):
+        label, n = f"{base}-{n}", n + 1
+    return label
+
+
+def check_compatible(main: RunConfig, other: RunConfig, name: str) -> None:
+    """A baseline must read the same images as the evaluated model."""
+    a, b = main.model, other.model
+    if (a.image_channels, a.image_size) != (b.image_channels, b.image_size):
+        raise MLVAEError(
+            f"baseline {name} takes {b.image_channels}x{b.image_size}x{b.image_size} images but the model takes "
+            f"{a.image_channels}x{a.image_size}x{a.image_size}: give a baseline trained on the same data"
+        )
+    if main.data.crop_fraction != other.data.crop_fraction:
+        log.warning("baseline %s was trained with crop fraction %s, the model with %s: the baseline sees the model's crop",
+                    name, other.data.crop_fraction, main.data.crop_fraction)
+
+
+def save_png(image, path: Path) -> None:
+    """Atomically write a PIL image as PNG."""
+    atomic_write(path, lambda tmp: image.save(tmp, format="PNG"))
+
+
+# ---- the sections of the evaluation --------------------------------------------------------------------------
+@dataclass
+class EvalRun:
+    """What every section reads: the arguments, the model, its test images and their encodings."""
+
+    settings: EvaluationConfig
+    model: GroupedVAE
+    config: RunConfig
+    folder: Path
+    test: GroupedImages
+    encoding: Encoding
+    out: Path
+    baselines: list[tuple[str, GroupedVAE]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # report notes a section adds
+
+    @property
+    def baseline_labels(self) -> list[str]:
+        return [label for label, _ in self.baselines]
+
+
+Section = Callable[[EvalRun], "list[str] | None"]  # Markdown lines of report.md, or None when it does not apply
+
+
+def figures_section(run: EvalRun) -> list[str]:
+    """Swap grids, interpolation, generation and pooling figures."""
+    sizes = QUICK_SIZES if run.settings.quick else FigureSizes()
+    for key, image in make_figures(run.model, run.test, sizes, run.settings.pool_images, run.settings.figure_mode,
+                                    run.settings.seed, decoded_only=run.settings.decoded_only).items():
+        save_png(image, run.out / FILES[key])
+    return figures_markdown(report_context(run, 0.0), FILES)
+
+
+def classifier_protocol(run: EvalRun) -> ProtocolConfig:
+    """Probe (a)'s settings: K = 100 for mnist (supplement Fig. 2), flags and --quick as given."""
+    a = run.settings
+    K = a.K or (3 if a.quick else MNIST_K if run.config.data.dataset == "mnist" else largest_k(run.test.groups, 10))
+    return ProtocolConfig(
+        max_k=K, trials=a.trials or (2 if a.quick else 5), seed=a.seed, feature_mode=a.feature_mode,
+        max_epochs=a.max_epochs or (30 if a.quick else 300), patience=a.patience or (5 if a.quick else 20),
+    )
+
+
+def feature_sources(run: EvalRun) -> dict[str, FeatureSource]:
+    """S (per image), C (pooled) and each baseline's whole latent (pooled), of every test image."""
+    enc = run.encoding
+    sources = {"S": FeatureSource(enc.style, pooled=False), "C": FeatureSource(enc.content, pooled=True)}
+    for label, b_model in run.baselines:
+        sources[label] = FeatureSource(latent.joint(latent.encode(b_model, run.test.images, ENCODE_BATCH)), pooled=True)
+    return sources
+
+
+def classifier_section(run: EvalRun) -> list[str]:
+    """Probe (a): the supplement §3 classifier table, JSON, Markdown and plot."""
+    results = run_protocol(run.test.groups, feature_sources(run), classifier_protocol(run))
+    results["checkpoint"] = str(run.settings.checkpoint)
+    results["baselines"] = {label: name for label, name in zip(run.baseline_labels, run.settings.baseline)}
+    write_json(run.out / FILES["classifier_json"], results)
+    atomic_write(run.out / FILES["classifier_table"], lambda tmp: tmp.write_text(classifier_table(results)))
+    plot = figures.classifier_plot(results, f"{Path(str(run.settings.checkpoint)).name}: classifier on latent features")
+    atomic_write(run.out / FILES["classifier_plot"], lambda tmp: tmp.write_bytes(plot))
+    return classifier_markdown(results, run.baseline_labels, FILES)
+
+
+def probe_config(run: EvalRun) -> ProbeConfig:
+    """Probe (b)'s settings from the flags (--quick: 60 images per class, 30 epochs)."""
+    a = run.settings
+    per_class = a.probe_per_class or (60 if a.quick else 400)
+    return ProbeConfig(train_per_class=per_class, test_per_class=per_class, ks=a.probe_ks, seed=a.seed,
+                       **({"max_epochs": 30, "patience": 5} if a.quick else {}))
+
+
+def probe_section(run: EvalRun) -> list[str]:
+    """Probe (b): linear and MLP probes on posterior means, S and C at each k and each baseline's latent."""
+    results = run_probes(run.test.groups, feature_sources(run), probe_config(run))
+    results["checkpoint"] = str(run.settings.checkpoint)
+    write_json(run.out / FILES["probe_json"], results)
+    atomic_write(run.out / FILES["probe_table"], lambda tmp: tmp.write_text(probe_table(results)))
+    return probe_markdown(results, run.baseline_labels, FILES)
+
+
+def judge_section(run: EvalRun) -> list[str] | None:
+    """The class judge's swap trials (class-grouped data whose test classes are training classes)."""
+    a = run.settings
+    if a.no_judge:
+        return None
+    data = run.config.data
+    if data.dataset != "mnist":
+        trained = set(((find_split(run.folder) or {}).get("groups") or {}).get("train", []))
+        if not set(run.test.group_names) <= trained:
+            run.notes.append("no swap judge: the test groups are not training groups (e.g. unseen identities), so a "
+                             "class judge trained on the training images cannot name them (faces: the identity judge)")
+            return None
+    if a.data_dir is not None:
+        data = dataclasses.replace(data, data_dir=a.data_dir[0] if len(a.data_dir) == 1 else a.data_dir)
+    train = load_splits(data).train
+    epochs = a.judge_epochs or (1 if a.quick else 3)
+    if a.quick:
+        train = train.subset(torch.randperm(len(train), generator=torch.Generator().manual_seed(a.seed))[:5000])
+    try:
+        judge = train_judge(train, epochs=epochs, seed=a.seed)
+        result = class_trials(run.model, judge, run.test, a.judge_k, a.judge_trials or (200 if a.quick else 1000), a.seed)
+        accuracy = judge_accuracy(judge, run.test)
+    except (DataError, ValueError) as exc:
+        run.notes.append(f"no swap judge: {exc}")
+        return None
+    record = {"figures": result.figures, "groups": result.groups, "trials": result.trials, "k": result.k,
+              "test_accuracy": accuracy, "train_images": len(train), "epochs": epochs, "seed": a.seed}
+    write_json(run.out / FILES["judge_json"], record)
+    return judge_markdown(record, FILES)
+
+
+def identity_section(run: EvalRun) -> list[str] | None:
+    """The identity judge's trials on faces (``--identity``): table, JSON and report lines."""
+    a = run.settings
+    if not a.identity:
+        return None
+    trials = a.identity_trials or (40 if a.quick else 400)
+    results = identity_trials(run.model, run.test, a.identity_people, a.identity_k, trials, a.seed)
+    if not results:
+        run.notes.append(f"no identity judge: no test source has 2 people with k + 1 = {a.identity_k + 1} photos")
+        return None
+    write_json(run.out / FILES["identity_json"], identity_json(results))
+    table = identity_markdown(results)
+    atomic_write(run.out / FILES["identity_table"], lambda tmp: tmp.write_text(table))
+    print(table)
+    return identity_report(table, FILES)
+
+
+SECTIONS: list[Section] = [figures_section, classifier_section, probe_section, judge_section, identity_section]
+
+
+# ---- the whole evaluation ------------------------------------------------------------------------------------
+def prepare(settings: EvaluationConfig) -> EvalRun:
+    """Load the model, its baselines and test images, and encode the test images once."""
+    device = pick_device(settings.device)
+    out = Path(settings.out) if settings.out else default_out(settings.checkpoint)
+    folder = resolve_checkpoint(settings.checkpoint)
+    model, config = load_model(folder, device)
+    baselines: list[tuple[str, GroupedVAE]] = []
+    for name in settings.baseline:
+        b_model, b_config = load_model(name, device)
+        check_compatible(config, b_config, name)
+        baselines.append((baseline_label(b_config, [label for label, _ in baselines]), b_model))
+    test = load_test_images(folder, config.data, settings.data_dir, settings.all_groups)
+    log.info("%d test images in %d groups", len(test), test.group_count)
+    run = EvalRun(settings, model, config, folder, test, latent.encode(model, test.images, ENCODE_BATCH), out, baselines)
+    check_enough_images(test.groups, classifier_protocol(run).max_k)  # before minutes of work, not after
+    return run
+
+
+def report_context(run: EvalRun, seconds: float) -> ReportContext:
+    """The report's facts about the run."""
+    notes = [] if run.baselines else ["no baseline checkpoint given (`--baseline`): the probe tables have no VAE line"]
+    if run.settings.quick:
+        notes.append("`--quick` smoke run: small K, few trials, epochs and images; not a measurement")
+    return ReportContext(
+        checkpoint=str(run.settings.checkpoint), model_description=describe_model(run.config),
+        test_description=describe_test_set(run.config, run.test, run.settings), baselines=run.baseline_labels,
+        figure_mode=run.settings.figure_mode, pool_images=run.settings.pool_images, seconds=seconds, notes=notes + run.notes,
+    )
+
+
+def evaluate(settings: EvaluationConfig, sections: Sequence[Section] = SECTIONS) -> Path:
+    """Run every section of the evaluation and write ``report.md``; returns the output folder."""
+    start = time.perf_counter()
+    run = prepare(settings)
+    run.out.mkdir(parents=True, exist_ok=True)
+    parts = []
+    for section in sections:
+        log.info("%s", section.__doc__.split(":")[0].rstrip("."))
+        if (lines := section(run)) is not None:
+            parts.append(lines)
+    text = render_report(report_context(run, time.perf_counter() - start), parts)
+    atomic_write(run.out / FILES["report"], lambda tmp: tmp.write_text(text))
+    return run.out
+
+
+def mnist_root(config: RunConfig, settings: EvaluationConfig) -> Path | None:
+    """The torchvision-layout folder the mnist loader reads (None: torchvision's download cache)."""
+    given = settings.data_dir or config.data.data_dir
+    if given:
+        return Path(given[0] if isinstance(given, list) else given)
+    return data_root() / "mnist" if data_root() else None
+
+
+def describe_test_set(config: RunConfig, test: GroupedImages, settings: EvaluationConfig) -> str:
+    """Where the test images came from, in one line; "the standard MNIST test set" only when its bytes are."""
+    groups = test.group_count
+    if config.data.dataset == "mnist":
+        root = mnist_root(config, settings)
+        where = f"`{root}`" if root else "torchvision's download"
+        if hashlib.sha256(test.images.numpy().tobytes()).hexdigest() == MNIST_TEST_SHA256:
+            return f"the standard MNIST test set ({len(test)} images from {where}, grouped by digit)"
+        return (f"{len(test)} test images (the t10k files) of the torchvision-layout data set in {where}, grouped by "
+                f"their {groups} labels; not the standard MNIST test set (its images differ)")
+    source = settings.data_dir or config.data.data_dir
+    source = ", ".join(source) if isinstance(source, list) else source
+    which = "every group of the folder (--all-groups)" if settings.all_groups else "the test groups of the checkpoint's split"
+    return f"{len(test)} images of {groups} groups from {source}: {which}, unseen in training"

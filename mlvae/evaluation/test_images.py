@@ -1,0 +1,81 @@
+"""The held-out test images a checkpoint is evaluated on.
+
+mnist: the standard 10k test set. folder datasets: the test groups of the split the checkpoint was trained
+with (``split.json`` beside the checkpoint or in its run folder), re-read from the data folder; or, with
+``all_groups``, every group of a data folder (e.g. a different face collection, all unseen identities).
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+from pathlib import Path
+
+from mlvae.checkpoint.folder import SPLIT_NAME
+from mlvae.config import DataConfig
+from mlvae.data.grouped import GroupedImages
+from mlvae.data.loading import data_folders, grouped_files, load_mnist, read_groups
+from mlvae.errors import DataError
+
+log = logging.getLogger(__name__)
+
+
+def find_split(checkpoint_folder: Path) -> dict | None:
+    """The ``split.json`` record of a checkpoint folder or of the run folder above it, if any."""
+    for folder in (checkpoint_folder, checkpoint_folder.parent):
+        path = folder / SPLIT_NAME
+        if path.exists():
+            try:
+                return json.loads(path.read_text())
+            except ValueError as exc:
+                raise DataError(f"{path} is not valid JSON ({exc}); restore it from the training run") from exc
+    return None
+
+
+def load_test_images(
+    checkpoint_folder: Path, data: DataConfig, data_dir: str | Path | list | None = None, all_groups: bool = False
+) -> GroupedImages:
+    """Test images (uint8 (N, C, H, W)) with their group labels, prepared as the checkpoint was trained."""
+    if data_dir is not None:
+        dirs = [str(d) for d in data_dir] if isinstance(data_dir, (list, tuple)) else [str(data_dir)]
+        data = dataclasses.replace(data, data_dir=dirs[0] if len(dirs) == 1 else dirs)
+    if data.dataset == "mnist":
+        if all_groups:
+            log.info("--all-groups has no effect on mnist: its standard test set is used")
+        return load_mnist(data).test
+    folders = data_folders(data)
+    if not folders:
+        raise DataError("this checkpoint was trained on a folder dataset: give --data-dir, the folder of group subfolders")
+    for folder in folders:
+        if not folder.exists():
+            where = "given by --data-dir" if data_dir is not None else "from the checkpoint's config"
+            raise DataError(
+                f"data folder {folder} ({where}) does not exist here: give --data-dir, the folder of group "
+                "subfolders to evaluate on (once per folder the model was trained on)"
+            )
+    groups = {n: files for found in grouped_files(folders).values() for n, files in found.items()}
+    folder = folders[0] if len(folders) == 1 else ", ".join(map(str, folders))
+    split = find_split(checkpoint_folder)
+    if all_groups:
+        trained_on = split.get("data_dir", []) if split is not None else []
+        trained_on = [trained_on] if isinstance(trained_on, str) else trained_on
+        if {Path(d).resolve() for d in trained_on} == {f.resolve() for f in folders}:
+            seen = set(split["groups"].get("train", [])) & set(groups)
+            if seen:
+                log.warning("--all-groups on the training folder: %d of its groups were seen in training", len(seen))
+        return read_groups(groups, data)
+    if split is None or "groups" not in split:
+        raise DataError(
+            f"no {SPLIT_NAME} with the group split beside {checkpoint_folder}: pass --all-groups to treat every "
+            "group of --data-dir as unseen test groups"
+        )
+    names = list(split["groups"].get("test", []))
+    if not names:
+        raise DataError(f"the checkpoint's {SPLIT_NAME} has no test groups: pass --all-groups with a --data-dir of unseen groups")
+    missing = [n for n in names if n not in groups]
+    if missing:
+        raise DataError(
+            f"{len(missing)} test group(s) of the checkpoint's split are not in {folder} (e.g. {missing[0]!r}): "
+            "give the --data-dir the model was trained on, or --all-groups"
+        )
+    return read_groups({n: groups[n] for n in names}, data)

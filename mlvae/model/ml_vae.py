@@ -1,0 +1,42 @@
+"""The ML-VAE model (and the plain VAE baseline, which shares every network and line of code)."""
+from __future__ import annotations
+
+import torch
+
+from mlvae.config import ModelConfig
+from mlvae.model.interface import Encoding, GroupedVAE
+from mlvae.model.networks import build_networks
+from mlvae.model.objective import ObjectiveTerms, group_elbo
+from mlvae.model.posterior import DiagonalNormal
+
+
+class MLVAE(GroupedVAE):
+    """Encoder + decoder of the ML-VAE; the objective lives in ``mlvae.model.objective``.
+
+    With ``config.model_type == "vae"`` the same networks form a plain VAE: every observation is its own
+    group, so (content, style) is one 2d-dimensional per-observation latent.
+    """
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__(config)
+        self.encoder, self.decoder = build_networks(config)
+
+    @property
+    def is_grouped(self) -> bool:
+        """True for the ML-VAE, False for the plain VAE baseline."""
+        return self.config.model_type == "mlvae"
+
+    def encode(self, x: torch.Tensor) -> Encoding:
+        """Images (B, C, H, W) in [0, 1] -> per-observation style and content posteriors."""
+        # float32 from here on: under bf16 autocast the posterior math must stay in full precision
+        s_mean, s_logvar, c_mean, c_logvar = (t.float() for t in self.encoder(x))
+        return Encoding(DiagonalNormal(s_mean, s_logvar), DiagonalNormal(c_mean, c_logvar))
+
+    def decode_params(self, content: torch.Tensor, style: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Likelihood parameters of p(x | c, s) for latents c (B, d) and s (B, d_s)."""
+        location, logvar = self.decoder(torch.cat([content, style], dim=-1))
+        return location.float(), None if logvar is None else logvar.float()
+
+    def forward(self, x: torch.Tensor, group_ids: torch.Tensor, num_groups: int | None = None) -> ObjectiveTerms:
+        """The group ELBO terms of a batch (see ``mlvae.model.objective.group_elbo``); DDP calls this."""
+        return group_elbo(self, x, group_ids, num_groups)

@@ -1,0 +1,159 @@
+"""Encoder and decoder networks of supplement §2.1.
+
+Encoders return four heads: style mean/log-variance (B, d_s) and content mean/log-variance (B, d), where
+d_s = d unless ``style_dim`` says otherwise. Decoders map (B, d + d_s) latents (content first, then style) to
+likelihood parameters.
+Every log-variance is squashed by 5*tanh (supplement §2.1), which bounds it to (-5, 5).
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from mlvae.config import ModelConfig
+
+
+def bounded_logvar(raw: torch.Tensor) -> torch.Tensor:
+    """5 * tanh(raw): the supplement's bound on every log-variance."""
+    return 5.0 * torch.tanh(raw)
+
+
+class EncoderHeads(nn.Module):
+    """The four linear heads e_{m,s}, e_{v,s}, e_{m,c}, e_{v,c} as one matmul."""
+
+    def __init__(self, in_features: int, config: ModelConfig) -> None:
+        super().__init__()
+        self.sizes = [config.style_size, config.style_size, config.latent_dim, config.latent_dim]
+        self.linear = nn.Linear(in_features, sum(self.sizes))
+
+    def forward(self, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(B, F) -> style mean, style logvar (B, d_s), content mean, content logvar (B, d)."""
+        s_mean, s_raw, c_mean, c_raw = self.linear(h).split(self.sizes, dim=-1)
+        return s_mean, bounded_logvar(s_raw), c_mean, bounded_logvar(c_raw)
+
+
+class MLPEncoder(nn.Module):
+    """MNIST encoder: 784 -> 500 tanh -> heads."""
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        in_features = config.image_channels * config.image_size**2
+        self.body = nn.Sequential(nn.Flatten(), nn.Linear(in_features, config.hidden_dim), nn.Tanh())
+        self.heads = EncoderHeads(config.hidden_dim, config)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """(B, C, H, W) -> four (B, d) heads."""
+        return self.heads(self.body(x))
+
+
+class MLPDecoder(nn.Module):
+    """MNIST decoder: 2d -> 500 tanh -> likelihood parameters of 784 pixels."""
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        self.shape = (config.image_channels, config.image_size, config.image_size)
+        pixels = config.image_channels * config.image_size**2
+        outputs = 2 * pixels if config.likelihood == "normal" else pixels  # mean (+ log-variance) or logits
+        self.net = nn.Sequential(
+            nn.Linear(latent_size(config), config.hidden_dim), nn.Tanh(), nn.Linear(config.hidden_dim, outputs)
+        )
+        self.likelihood, self.fixed_logvar = config.likelihood, fixed_logvar(config)
+
+    def forward(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """(B, d + d_s) -> (mean in [0,1] or logits, logvar or None), each (B, C, H, W)."""
+        out = self.net(z)
+        if self.likelihood == "bernoulli":
+            return out.view(-1, *self.shape), None
+        if self.fixed_logvar is not None:
+            mean = torch.sigmoid(out).view(-1, *self.shape)
+            return mean, torch.full_like(mean, self.fixed_logvar)
+        mean, raw = out.chunk(2, dim=-1)
+        return torch.sigmoid(mean).view(-1, *self.shape), bounded_logvar(raw).view(-1, *self.shape)
+
+
+class CReLU(nn.Module):
+    """Concatenated ReLU: [relu(x), relu(-x)], doubling the features."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.cat([torch.relu(x), torch.relu(-x)], dim=-1)
+
+
+def latent_size(config: ModelConfig) -> int:
+    """Decoder input size: content d plus style d_s."""
+    return config.latent_dim + config.style_size
+
+
+def fixed_logvar(config: ModelConfig) -> float | None:
+    """The constant log-variance of a fixed-variance Normal decoder (unit: 0; fixed: log sigma^2), else None."""
+    if config.likelihood == "normal-unit":
+        return 0.0
+    if config.likelihood == "normal-fixed":
+        return 2.0 * math.log(config.sigma)
+    return None
+
+
+def _channels(base: int, width: float) -> int:
+    return max(4, int(round(base * width)))
+
+
+class ConvEncoder(nn.Module):
+    """64x64 colour encoder: 4 convs (64/128/256/512 x width, k4 s2) + BN + ReLU, 2 x (linear 256 + BN + CReLU)."""
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        chans = [config.image_channels] + [_channels(c, config.width) for c in (64, 128, 256, 512)]
+        layers: list[nn.Module] = []
+        for cin, cout in zip(chans[:-1], chans[1:]):
+            layers += [nn.Conv2d(cin, cout, 4, stride=2, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU()]
+        self.convs = nn.Sequential(*layers, nn.Flatten())
+        self.dense = nn.Sequential(
+            nn.Linear(chans[-1] * 4 * 4, 256, bias=False), nn.BatchNorm1d(256), CReLU(),
+            nn.Linear(512, 256, bias=False), nn.BatchNorm1d(256), CReLU(),
+        )
+        self.heads = EncoderHeads(512, config)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """(B, 3, 64, 64) -> four (B, d) heads."""
+        return self.heads(self.dense(self.convs(x)))
+
+
+class ConvDecoder(nn.Module):
+    """64x64 colour decoder.
+
+    The paper does not say how the latent enters the first transposed conv: here a linear layer maps the
+    (B, 2d) latent to an 8x8 map (256 x width channels), so that the three stride-2 transposed convs
+    (256/128/64 x width) reach 64x64; two 3x3 stride-1 convs give the mean and log-variance images.
+    """
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        c0 = _channels(256, config.width)
+        chans = [c0] + [_channels(c, config.width) for c in (256, 128, 64)]
+        self.c0 = c0
+        self.project = nn.Sequential(nn.Linear(latent_size(config), c0 * 8 * 8, bias=False), nn.BatchNorm1d(c0 * 64), nn.ReLU())
+        layers: list[nn.Module] = []
+        for cin, cout in zip(chans[:-1], chans[1:]):
+            layers += [nn.ConvTranspose2d(cin, cout, 4, stride=2, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU()]
+        self.deconvs = nn.Sequential(*layers)
+        self.likelihood, self.fixed_logvar = config.likelihood, fixed_logvar(config)
+        self.mean_head = nn.Conv2d(chans[-1], config.image_channels, 3, padding=1)
+        self.logvar_head = nn.Conv2d(chans[-1], config.image_channels, 3, padding=1) if config.likelihood == "normal" else None
+
+    def forward(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """(B, d + d_s) -> (mean in [0,1] or logits, logvar or None), each (B, 3, 64, 64)."""
+        h = self.deconvs(self.project(z).view(-1, self.c0, 8, 8))
+        if self.likelihood == "bernoulli":
+            return self.mean_head(h), None
+        if self.logvar_head is None:  # a fixed variance
+            mean = torch.sigmoid(self.mean_head(h))
+            return mean, torch.full_like(mean, self.fixed_logvar)
+        return torch.sigmoid(self.mean_head(h)), bounded_logvar(self.logvar_head(h))
+
+
+def build_networks(config: ModelConfig) -> tuple[nn.Module, nn.Module]:
+    """Encoder and decoder for ``config.architecture``."""
+    if config.architecture == "mlp":
+        return MLPEncoder(config), MLPDecoder(config)
+    return ConvEncoder(config), ConvDecoder(config)
