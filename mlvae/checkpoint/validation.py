@@ -15,6 +15,7 @@ import torch
 
 from mlvae.config import RunConfig
 from mlvae.errors import CheckpointError
+from mlvae.model.model_types import build_model
 
 MAX_CONFIG_BYTES = 1 << 20  # a config.json is about 2 kB
 MAX_HEADER_BYTES = 1 << 20  # a safetensors header lists each tensor in ~100 bytes; our models have < 100
@@ -67,8 +68,6 @@ def read_header(path: Path) -> dict[str, tuple[str, tuple[int, ...]]]:
 
 def expected_shapes(config: RunConfig) -> dict[str, tuple[int, ...]]:
     """The state-dict shapes of the model ``config`` describes, built on the meta device (no memory)."""
-    from mlvae.model.model_types import build_model
-
     with torch.device("meta"):
         model = build_model(config.model)
     return {name: tuple(value.shape) for name, value in model.state_dict().items()}
