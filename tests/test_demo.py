@@ -6,6 +6,8 @@ real MNIST and real CelebA photos (conftest.py). Inputs are real MNIST digits an
 """
 from __future__ import annotations
 
+import json
+import re
 import shutil
 import tempfile
 import time
@@ -163,6 +165,60 @@ def test_about_describes_the_model_and_its_card(client):
             assert "no model card" not in text
         else:
             assert "no model card" in text
+
+
+# ---- the API's names and answers ---------------------------------------------------------------------------
+def test_every_api_output_has_a_meaningful_name(client):
+    endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
+    assert set(endpoints) == {"/pool", "/interpolate", "/interpolate_image", "/swap", "/generate", "/about"}
+    for name, endpoint in endpoints.items():
+        for output in endpoint["returns"]:
+            assert output["label"] and not re.fullmatch(r"value_\d+", output["label"]), (name, output["label"])
+
+
+def raw_answer(url: str, api: str, data: list) -> tuple[str, object]:
+    """(event, data) of one call over Gradio's HTTP API, as any client receives it (no gradio_client)."""
+    import httpx
+
+    with httpx.Client(timeout=120) as http:
+        event = http.post(f"{url}gradio_api/call/{api}", json={"data": data}).json()["event_id"]
+        body = http.get(f"{url}gradio_api/call/{api}/{event}").text
+    kind, payload = re.findall(r"^event: (\w+)\ndata: (.*)$", body, re.MULTILINE)[-1]
+    return kind, json.loads(payload)
+
+
+def strings(value: object) -> list[tuple[str, str]]:
+    """Every (key, string) in a JSON answer."""
+    if isinstance(value, dict):
+        return [pair for k, v in value.items() for pair in ([(k, v)] if isinstance(v, str) else strings(v))]
+    if isinstance(value, list):
+        return [pair for v in value for pair in (strings(v) if not isinstance(v, str) else [("", v)])]
+    return []
+
+
+def test_no_api_answer_names_a_server_path(server, digit_files, bad_files):
+    """Answers hold no path of the server; files come as Gradio's own file references, in its cache folder."""
+    import httpx
+
+    with httpx.Client(timeout=60) as http:
+        upload = lambda path: http.post(f"{server}gradio_api/upload", files={  # noqa: E731
+            "files": (Path(path).name, Path(path).read_bytes(), "image/png")}).json()[0]
+        photos = [{"image": {"path": upload(p), "meta": {"_type": "gradio.FileData"}}, "caption": None}
+                  for p in digit_files[3][:2] + [bad_files["text.jpg"]]]
+    cache = Path(tempfile.gettempdir()) / "gradio"  # Gradio's cache folder (GRADIO_TEMP_DIR is not set)
+    calls = {"pool": ["mnist", photos], "interpolate": ["mnist", photos[:1], photos[1:2], 0.5, 0.5],
+             "interpolate_image": ["mnist", photos[:1], photos[1:2], 0.3, 0.7], "swap": ["mnist", photos, True, ""],
+             "generate": ["mnist", photos, 4, 1], "about": ["faces"]}
+    answers = {api: raw_answer(server, api, data) for api, data in calls.items()}
+    answers["refused"] = raw_answer(server, "pool", ["faces", photos[2:]])
+    assert answers["refused"][0] == "error" and all(kind == "complete" for kind, _ in list(answers.values())[:-1])
+    for api, (_, answer) in answers.items():
+        for key, text in strings(answer):
+            if key in ("path", "url"):  # a file reference: Gradio's cache, never the repository or a checkpoint
+                local = text.split("file=", 1)[1] if key == "url" else text
+                assert Path(local).resolve().is_relative_to(cache.resolve()), (api, text)
+            else:
+                assert not SERVER_PATH.search(text) and str(REPO) not in text, (api, key, text[:200])
 
 
 # ---- bad input --------------------------------------------------------------------------------------------
