@@ -178,6 +178,10 @@ class TrainConfig:
         group="training", default_text="all"))
     flip: bool = field(default=False, metadata=flag(
         "mirror a random half of the training images left-right", group="training"))
+    compile: bool = field(default=False, metadata=flag(
+        "torch.compile the training forward (minutes of compiling first; on a machine without a working "
+        "compiler it says so and trains without). See the README's benchmark section for what it gains",
+        group="training"))
     # A labelled departure from the paper, off by default: the style KL weighted by ``style_kl_weight`` at step
     # 0, falling linearly to 1 (the ELBO) at ``style_kl_anneal_steps`` (0: the weight stays constant).
     style_kl_weight: float = field(default=1.0, metadata=flag(

@@ -84,7 +84,7 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
 
 
 # fields whose flags may change when a run is resumed; every other flag must agree with the run's config.json
-RESUME_FIELDS = ("epochs", "max_steps", "lr", "num_threads", "device")
+RESUME_FIELDS = ("epochs", "max_steps", "lr", "num_threads", "device", "compile")
 COMMAND_FIELDS = {f.name for f in dataclasses.fields(TrainCommand)}
 
 
@@ -105,8 +105,8 @@ def config_field(config: RunConfig, name: str):
 
 
 def apply_resume_flags(config: RunConfig, args: argparse.Namespace, given: set[str]) -> None:
-    """Apply the flags that may change on resume (--epochs, --max-steps, --lr, --threads, --device); any other
-    flag may be repeated (e.g. the whole command again, with --resume) but not changed."""
+    """Apply the flags that may change on resume (--epochs, --max-steps, --lr, --threads, --device, --compile); any
+    other flag may be repeated (e.g. the whole command again, with --resume) but not changed."""
     names = flag_names()
     fixed = given - set(RESUME_FIELDS) - COMMAND_FIELDS
     if fixed:

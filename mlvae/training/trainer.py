@@ -27,6 +27,7 @@ from mlvae.device import pick_device
 from mlvae.model.model_types import build_model
 from mlvae.model.objective import ObjectiveTerms, annealed_weight, group_elbo, style_weighted_loss
 from mlvae.training import distributed
+from mlvae.training.compile import compile_in_place
 from mlvae.training.dataset_elbo import accumulate_elbo, fixed_batches, summarise
 from mlvae.training.state import (
     Progress,
@@ -55,6 +56,8 @@ class Trainer:
         self.memory_format = torch.channels_last if config.model.architecture == "conv" else torch.contiguous_format
         self.model = self.model.to(memory_format=self.memory_format)
         self.module = self.model  # what holds the weights; DDP wraps ``model`` below
+        if tc.compile:
+            compile_in_place(self.module)
         if world_size > 1:
             self.model = distributed.wrap(self.module, self.device)
             if rank > 0:  # same initial weights (DDP broadcasts rank 0's), but each rank its own noise
