@@ -345,6 +345,28 @@ def test_progressive_jpeg_bombs_are_refused_from_their_header(server):
     assert_clear(measured.result[1], r"bomb-0\.jpg: .*progressive JPEG of 15400 x 15400 pixels", "progressive bomb")
 
 
+def test_jpeg_headers_tell_which_jpegs_decode_at_full_size(tmp_path):
+    from mlvae import DataError
+    from mlvae.data.images import jpeg_full_size_decode, open_image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 64), (90, 120, 30)).save(buf, "JPEG", quality=90)
+    baseline = bytearray(buf.getvalue())
+    sof = baseline.index(b"\xff\xc0") + 5
+    baseline[sof : sof + 4] = struct.pack(">HH", 15400, 15400)
+    one_component_scan = bytearray(baseline)  # the first scan holds 1 of the 3 components: libjpeg buffers all
+    sos = one_component_scan.index(b"\xff\xda") + 4
+    one_component_scan[sos] = 1
+    cases = {"baseline.jpg": (bytes(baseline), None), "progressive.jpg": (progressive_bomb(), "progressive"),
+             "multi-scan.jpg": (bytes(one_component_scan), "multi-scan")}
+    for name, (data, kind) in cases.items():
+        (tmp_path / name).write_bytes(data)
+        assert jpeg_full_size_decode(tmp_path / name) == kind, name
+    for name in ("progressive.jpg", "multi-scan.jpg"):
+        with pytest.raises(DataError, match=f"{name}: a [a-z-]+ JPEG of 15400 x 15400 pixels is larger than"):
+            open_image(tmp_path / name, min_side=56, max_pixels=24_000_000)
+
+
 def test_one_upload_named_many_ways_is_decoded_once(server):
     path = upload(server, "heavy.png", heavy_png())
     folder, name = path.rsplit("/", 1)
@@ -403,6 +425,9 @@ def test_oversized_and_over_long_bodies_are_refused_before_gradio_reads_them(ser
         assert_clear(json.loads(text)["detail"], words, what)
     status, text = post(f"{server.url}gradio_api/queue/join", b"[" * 50_000 + b"]" * 50_000)
     assert status == 413 and "nests deeper" in text, text[:200]
+    # a Gradio feature the demo does not use, that would run ffmpeg on a client's video where ffmpeg is installed
+    status, text = post(f"{server.url}gradio_api/process_recording", b"--x--\r\n", "multipart/form-data; boundary=x")
+    assert status == 404 and "does not offer" in text, text[:200]
 
 
 # ---- 7. smaller ones ------------------------------------------------------------------------------------
