@@ -12,8 +12,9 @@ from typing import Sequence
 import torch
 
 from mlvae import MLVAE, MLVAEError, RunConfig, load_model
-from mlvae.checkpoint.folder import CONFIG_NAME, SHIPPED_DIR, resolve_checkpoint
 from mlvae.checkpoint.card import read_card
+from mlvae.checkpoint.folder import CONFIG_NAME, SHIPPED_DIR, read_config, resolve_checkpoint
+from mlvae.checkpoint.validation import check_data_matches_model
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +108,8 @@ def _name_for(source: str, folder: Path, taken: set[str]) -> str:
 def load_one(source: str, name: str | None = None, label: str | None = None, taken: Sequence[str] = ()) -> DemoModel:
     """Load a checkpoint (shipped name, folder or Hub id) on the CPU, or raise MLVAEError."""
     folder = resolve_checkpoint(source)
+    # the demo prepares its inputs by the data config: one that the model cannot take would fail every request
+    check_data_matches_model(read_config(folder), folder.name)
     model, config = load_model(folder)
     if config.model.architecture == "conv":  # same numbers; oneDNN's CPU convolutions run ~1.6x faster
         model = model.to(memory_format=torch.channels_last)

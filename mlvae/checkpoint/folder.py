@@ -16,7 +16,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from mlvae.config import RunConfig
-from mlvae.checkpoint.validation import check_data_matches_model, check_weights, read_config_file
+from mlvae.checkpoint.validation import check_weights, read_config_file
 from mlvae.errors import CheckpointError
 from mlvae.model.interface import GroupedVAE
 from mlvae.model.model_types import build_model
@@ -114,7 +114,6 @@ def load_model(name_or_path: str | Path, device: str | torch.device = "cpu") -> 
     """Load a checkpoint (shipped name, local folder or Hub repo id) in eval mode, float32, on ``device``."""
     folder = resolve_checkpoint(name_or_path)
     config = read_config(folder)
-    check_data_matches_model(config, folder.name)
     check_weights(config, folder / WEIGHTS_NAME)  # from the header, before anything is allocated
     model = build_model(config.model)  # the class of config.model.model_type
     tensors = read_tensors(folder / WEIGHTS_NAME)

@@ -1,6 +1,7 @@
 """Checking a checkpoint before anything is built from it: ``config.json``'s shape, types and ranges, the
 safetensors header's tensor names and shapes against the model the config describes (built on the ``meta``
-device, which allocates nothing), the total size, and that the data config prepares the images the model takes.
+device, which allocates nothing), the total size, and (for the demo, which prepares its inputs by the data config)
+that the data config prepares the images the model takes.
 
 A bad checkpoint costs a message naming the problem: no network is allocated from an absurd config, no header
 of a million entries is parsed, no model that cannot take its own data config's images is served.
