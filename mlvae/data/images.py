@@ -182,7 +182,8 @@ def open_image(
     except Image.DecompressionBombError as exc:
         raise DataError(f"{path.name}: image is too large to decode safely ({exc}); resize it first") from exc
     except (OSError, ValueError, SyntaxError, struct.error) as exc:
-        reason = str(exc).replace(str(path), path.name)  # PIL's messages name the whole path
+        # PIL's messages quote the file's whole path: the server's folders are nobody's business, and the name leads
+        reason = str(exc).replace(f" {str(path)!r}", "").replace(str(path), path.name)
         raise DataError(f"{path.name}: not a readable image ({reason}); replace or remove the file") from exc
 
 
