@@ -404,8 +404,9 @@ def test_cancelled_requests_keep_counting_until_their_work_ends(server):
 
     measured = measure(server, flood)
     measured.within_limits("eight requests joined and cancelled")
-    # two at once (one lane of the digits model) cost about twice one; eight at once cost eight times
-    assert measured.extra_rss_mb <= 2.5 * max(single.extra_rss_mb, 40), (measured.extra_rss_mb, single.extra_rss_mb)
+    # two at once (one lane of the digits model) cost 2-3 times one (each thread allocates in its own arena);
+    # eight at once cost eight times
+    assert measured.extra_rss_mb <= 4 * max(single.extra_rss_mb, 40), (measured.extra_rss_mb, single.extra_rss_mb)
 
 
 # ---- 4. oversized and over-long bodies ------------------------------------------------------------------
