@@ -104,9 +104,9 @@ def add_flags(parser: argparse.ArgumentParser, cls: type, groups: dict[str, Any]
             options.update(type=kind, default=None if spec.preset or spec.repeat else _field_default(f))
             if spec.repeat:
                 options.update(action="append")
-            if spec.choices:
+            if spec.choices:  # argparse shows the choices where the metavar would be
                 options.update(choices=list(spec.choices))
-            if not spec.choices:
+            else:
                 options.update(metavar=spec.metavar or flag_name(f).lstrip("-").replace("-", "_").upper())
         target.add_argument(flag_name(f), **options)
 
