@@ -30,11 +30,12 @@ from .wording import wording
 log = logging.getLogger(__name__)
 
 MAX_FILE_SIZE = "16mb"  # per uploaded file
-CONCURRENCY = 2  # requests computed at once by the listeners that run no model (a free Space has 2 vCPUs)
-# Every event that runs a model shares one queue of up to MODEL_REQUESTS requests taken at once; of those, the
-# lanes of demo.lanes let PER_LANE of each kind of model compute, so a digits request never waits behind faces ones.
-MODEL_REQUESTS = 16
-MODEL_QUEUE = dict(concurrency_id="model", concurrency_limit=MODEL_REQUESTS)
+CONCURRENCY = 2  # requests computed at once (a free Space has 2 vCPUs)
+# Gradio limits concurrency per event listener; every event that runs a model shares this one queue, so that
+# CONCURRENCY is the limit for the whole app, not for each of its dozen listeners. (A lane per kind of model, so
+# that digits requests need not wait behind faces ones, was measured under 16 clients and made the p95 worse: the
+# time goes to Gradio's event loop and the CPU, not to the order of the queue.)
+MODEL_QUEUE = dict(concurrency_id="model")
 TORCH_THREADS = 1  # per process: one core per concurrent request; more threads oversubscribe a small CPU
 QUEUE_SIZE = 64  # waiting requests beyond this are turned away with a message
 LIVE = dict(trigger_mode="always_last", show_progress="minimal", **MODEL_QUEUE)

@@ -38,6 +38,10 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # works offline; no calls home
+    # Gradio enters a matplotlib context around every event: with the backend named (headless) and matplotlib
+    # imported now, the first request does not hold up the event loop, and every client, while pyplot is imported
+    os.environ.setdefault("MPLBACKEND", "agg")
+    import matplotlib  # noqa: F401
     import torch
 
     from .app import TORCH_THREADS, build_app, launch_options

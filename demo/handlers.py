@@ -5,43 +5,26 @@ could not be used through ``warn`` (``gr.Warning`` in the app). The benchmark ca
 """
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from . import about, actions
 from .inputs import Photos, Preparation, first_problems, gallery_paths, read_photos
-from .lanes import Lanes
 from .models import DemoModel, ModelRegistry
 from .results import ResultStore
-
-PER_LANE = 2  # requests of one kind of model computed at once (a free Space has 2 vCPUs)
-
-
-def in_lane(method: Callable) -> Callable:
-    """Run a tab function in the lane of its model's kind (its first argument is the model's name)."""
-
-    @functools.wraps(method)
-    def run(self: "Handlers", model_name: str, *args: Any) -> Any:
-        with self.lanes.slot(self.registry.get(model_name).kind):
-            return method(self, model_name, *args)
-
-    return run
 
 
 class Handlers:
     """Tab functions bound to a model registry; result images come back as paths of PNG files.
 
     ``allowed``: the folders input files must lie in (the app passes its upload folders, so that a request
-    cannot make the server read other files); None reads any path (the benchmark's own files). ``lanes``: at
-    most PER_LANE requests of one kind of model compute at once (``demo.lanes``)."""
+    cannot make the server read other files); None reads any path (the benchmark's own files)."""
 
     def __init__(
         self, registry: ModelRegistry, warn: Callable[[str], Any] = lambda message: None,
-        results: ResultStore | None = None, allowed: Sequence[Path] | None = None, lanes: Lanes | None = None,
+        results: ResultStore | None = None, allowed: Sequence[Path] | None = None,
     ) -> None:
         self.registry, self.warn, self.results, self.allowed = registry, warn, results or ResultStore(), allowed
-        self.lanes = lanes or Lanes(PER_LANE)
 
     def photos(self, model_name: str, value: Any, limit: int) -> tuple[DemoModel, Photos]:
         """The model and the prepared photos of a gallery value (at most ``limit``); problems are warned."""
@@ -51,14 +34,12 @@ class Handlers:
             self.warn(message)
         return m, photos
 
-    @in_lane
     def pool(self, model_name: str, photos: Any) -> tuple[str, str, Any, str]:
         """Pool evidence: reconstruction sheet, pooled identity in fresh styles, variance chart, summary."""
         m, group = self.photos(model_name, photos, actions.MAX_GROUP)
         r = actions.pool_evidence(m, group)
         return self.results.save(r.sheet), self.results.save(r.fresh), r.chart, r.summary
 
-    @in_lane
     def interpolate(self, model_name: str, a: Any, b: Any, style_w: float, content_w: float) -> tuple[str, str]:
         """The image at the sliders' weights and the full interpolation grid."""
         m, pa = self.photos(model_name, a, actions.MAX_GROUP)
@@ -66,20 +47,17 @@ class Handlers:
         image = actions.interpolation(m, pa, pb, style_w, content_w)
         return self.results.save(image), self.results.save(actions.interpolation_grid(m, pa, pb))
 
-    @in_lane
     def interpolate_image(self, model_name: str, a: Any, b: Any, style_w: float, content_w: float) -> str:
         """Only the image at the sliders' weights (what a slider release recomputes)."""
         m, pa = self.photos(model_name, a, actions.MAX_GROUP)
         _, pb = self.photos(model_name, b, actions.MAX_GROUP)
         return self.results.save(actions.interpolation(m, pa, pb, style_w, content_w))
 
-    @in_lane
     def swap(self, model_name: str, photos: Any, pooled: bool, labels: str | None) -> str:
         """The swap grid of up to MAX_SWAP photos, pooled by group labels or not."""
         m, group = self.photos(model_name, photos, actions.MAX_SWAP)
         return self.results.save(actions.swap_grid(m, group, bool(pooled), labels or ""))
 
-    @in_lane
     def generate(self, model_name: str, photos: Any, count: float, seed: float | None) -> str:
         """The group's content with ``count`` prior styles."""
         m, group = self.photos(model_name, photos, actions.MAX_GROUP)

@@ -311,7 +311,7 @@ def browser():
     shutil.rmtree(profile, ignore_errors=True)
 
 
-def test_page_in_chromium_does_what_a_new_user_did(server, browser, face_dir, digit_files):
+def test_page_in_chromium_does_what_a_new_user_did(server, browser, face_dir, digit_files, bad_files):
     """Upload, switch models and back, move a slider with the keyboard, draw two digits in a row, read the axis
     labels; every tab at 1400x1000 and 400x900 on screen (screenshots in test-output/), no server path shown."""
     from selenium.webdriver.common.keys import Keys
@@ -353,6 +353,9 @@ def test_page_in_chromium_does_what_a_new_user_did(server, browser, face_dir, di
     page.css("#interp-b-photos button[aria-label=Clear]")[0].click()
     notice = page.wait(lambda: [n for n in page.css("#interpolate-notice") if n.is_displayed()], 30, "a notice")
     assert "add a photo to B" in notice[0].text
+    page.tab("Pool evidence")
+    page.tab("Interpolate")  # a tab's notice stays until its next update, however the user moves about
+    assert [n for n in page.css("#interpolate-notice") if n.is_displayed() and "add a photo to B" in n.text]
 
     # uploads are the user's: switch to faces, upload, switch to digits and back: they are still there
     page.select_model("faces (64x64 colour)")
@@ -376,6 +379,16 @@ def test_page_in_chromium_does_what_a_new_user_did(server, browser, face_dir, di
     assert "digit-" in page.gallery_names("swap")[0]
     page.select_model("faces (64x64 colour)")
     page.wait(lambda: page.gallery_names("swap") == uploaded, 30, "the uploads, back with their model")
+    # one usable photo and a refused file: the value as text (no one-dot chart), the refusal said once, in the tab
+    page.tab("Pool evidence")
+    page.css("#pool-photos button[aria-label=Clear]")[0].click()
+    page.wait(lambda: not page.css("#pool-sheet img"), 30, "the cleared pool")
+    page.css("#pool-photos input[type=file]")[0].send_keys("\n".join([photos[0], str(bad_files["text.jpg"])]))
+    page.wait(lambda: page.css("#pool-summary")[0].text.startswith("One photo"), 60, "one photo pooled")
+    assert not [c for c in page.css("#pool-chart") if c.is_displayed()], "a chart of a single dot"
+    notice = page.css("#pool-notice")[0]
+    assert notice.is_displayed() and notice.text.count("text.jpg") == 1 and page.text().count("text.jpg") == 1
+    assert not [t for t in page.toasts() if "text.jpg" in t], "the refusal also as a toast"
     texts += page.every_tab("1400x1000-faces")
     # the axis labels: named on the page and drawn under and beside the grids
     assert "labelled under and beside the grid" in texts and "labelled under and beside it" in texts
@@ -386,7 +399,9 @@ def test_page_in_chromium_does_what_a_new_user_did(server, browser, face_dir, di
     access = page.wait(lambda: [b for b in page.css("#generate-photos button") if "Access Webcam" in b.text], 10,
                        "the webcam's button")
     access[0].click()
-    video = page.wait(lambda: [v for v in page.css("#generate-photos video") if v.is_displayed()], 20, "the webcam")
+    video = page.wait(lambda: [v for v in page.css("#generate-photos video")
+                               if v.is_displayed() and int(v.get_attribute("videoHeight") or 0) > 0], 20, "the webcam")
+    time.sleep(0.5)  # laid out at the stream's size
     assert video[0].size["height"] >= 300, f"webcam view {video[0].size}"
     page.screenshot("1400x1000-faces-webcam")
 
