@@ -25,7 +25,7 @@ from mlvae.data.faces import DETECT_MAX_SIDE, align_face
 from mlvae.data.images import image_to_tensor, open_image, prepare_image, to_model_mode
 
 from .decode_budget import BudgetSpent, charge, decode_budget
-from .drawings import drawings_folder, save_drawing  # noqa: F401  (save_drawing: demo.pad imports it from here)
+from .drawings import drawings_folder
 
 MAX_PIXELS = 24_000_000  # decoded size limit per upload (JPEGs are decoded reduced, so this is met by other formats)
 MNIST_INK_BOX = 20 / 28  # MNIST digits fit a 20 x 20 box centred in the 28 x 28 frame
