@@ -102,6 +102,7 @@ class Measured:
     slowest_page_s: float
 
     def within_limits(self, what: str) -> None:
+        print(f"\n{what}: {self.seconds:.2f} s, +{self.extra_rss_mb} MB peak RSS, slowest page {self.slowest_page_s:.2f} s")
         assert self.extra_rss_mb <= EXTRA_RSS_MB, f"{what}: the server took {self.extra_rss_mb} MB more"
         assert self.seconds <= REQUEST_S, f"{what}: {self.seconds:.1f} s"
         assert self.slowest_page_s <= PAGE_S, f"{what}: a page request took {self.slowest_page_s:.1f} s meanwhile"
@@ -453,7 +454,7 @@ def test_oversized_and_over_long_bodies_are_refused_before_gradio_reads_them(ser
     cases = {
         "one upload listed 100,000 times (18 MB)": (photos([path]) * 100_000, r"larger than 1024 kB"),
         "one upload listed 5,000 times": ([{"image": {"path": path}}] * 5_000, r"list of 5000 values.*at most 64"),
-        "JSON nested 50,000 deep": (json.loads("[" * 500 + "]" * 500), r"nests deeper than 16 levels"),
+        "JSON nested 500 deep": (json.loads("[" * 500 + "]" * 500), r"nests deeper than 16 levels"),
     }
     for what, (value, words) in cases.items():
         measured = measure(server, lambda: join(server, swap, ["mnist", value, False, ""], uuid.uuid4().hex))
