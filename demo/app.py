@@ -58,6 +58,7 @@ CSS = """
 @media (max-width: 560px) {
   .shortfall-row { flex-direction: column; align-items: stretch; }
   .result, .result .image-container, .result img { height: auto !important; max-height: none !important; }
+  .result .image-frame, .result img { width: 100% !important; }  /* as wide as the screen, the single result too */
 }
 """
 
