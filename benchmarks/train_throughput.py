@@ -289,6 +289,17 @@ def print_levers(width: float, results: dict[str, dict[str, float]]) -> None:
               f"{r['ratio_cpu'] / base['ratio_cpu'] - 1:>+12.0%}")
 
 
+def profile_table(width: float, groups: int, steps: int = 3, rows: int = 15) -> str:
+    """``torch.profiler`` table by op (self CPU time) of ``steps`` trainer steps of the faces net at ``width``."""
+    trainer, batch = synthetic_trainer(faces_model(width), groups)
+    for _ in range(2):
+        trainer.train_step(batch)
+    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
+        for _ in range(steps):
+            trainer.train_step(batch)
+    return prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=rows)
+
+
 def faces_epoch_benchmark(steps: int, threads: int | None, width: float, rounds: int, block_s: float) -> dict:
     """``python -m mlvae.train`` over aligned, cached faces for ``steps`` steps: its training images/s, as a
     fraction of the matmul timed before and after it."""
@@ -310,15 +321,19 @@ def faces_epoch_benchmark(steps: int, threads: int | None, width: float, rounds:
         wall = time.perf_counter() - start
         if done.returncode != 0:
             raise SystemExit(done.stderr[-2000:])
-        record = json.loads(Path(tmp, "run", "metrics.jsonl").read_text().splitlines()[0])
+        records = [json.loads(line) for line in Path(tmp, "run", "metrics.jsonl").read_text().splitlines()]
     after = interleaved({"step": (step, flops)}, matmul, rounds, block_s)["step"]
-    matmul_gflops = statistics.median([before["matmul_gflops"], after["matmul_gflops"]])
-    epoch_gflops = record["train_images_per_s"] * per_image / 1e9
-    step_ratio = statistics.median([before["ratio"], after["ratio"]])
-    return {"command": " ".join(cmd[1:]).replace(tmp, "/tmp/..."), "wall_s": wall,
-            "images_per_s": record["train_images_per_s"], "epoch_gflops": epoch_gflops,
-            "matmul_gflops": matmul_gflops, "epoch_ratio": epoch_gflops / matmul_gflops, "step_ratio": step_ratio,
-            "step_images_per_s": batch.indices.numel() / statistics.median([before["step_s"], after["step_s"]])}
+    out = {"command": " ".join(cmd[1:]).replace(tmp, "/tmp/..."), "wall_s": wall}
+    images = sum(r["train_images"] for r in records)
+    wall_per_s = images / sum(r["train_images"] / r["train_images_per_s"] for r in records)
+    for clock, images_per_s in (("", wall_per_s), ("_cpu", images / sum(r["train_cpu_s"] for r in records))):
+        matmul_gflops = statistics.median([before[f"matmul{clock}_gflops"], after[f"matmul{clock}_gflops"]])
+        step_s = statistics.median([before[f"step{clock}_s"], after[f"step{clock}_s"]])
+        out.update({f"images_per_s{clock}": images_per_s, f"matmul_gflops{clock}": matmul_gflops,
+                    f"epoch_ratio{clock}": images_per_s * per_image / 1e9 / matmul_gflops,
+                    f"step_ratio{clock}": statistics.median([before[f"ratio{clock}"], after[f"ratio{clock}"]]),
+                    f"step_images_per_s{clock}": batch.indices.numel() / step_s})
+    return out
 
 
 def main() -> None:
@@ -332,9 +347,11 @@ def main() -> None:
     p.add_argument("--threads", type=int, default=None, help="torch threads (default: all cores)")
     p.add_argument("--skip-epoch", action="store_true", help="skip the end-to-end MNIST run")
     p.add_argument("--skip-loop", action="store_true", help="skip the vectorised-vs-loop comparison")
+    p.add_argument("--skip-table", action="store_true", help="skip the GFLOP/s table")
     p.add_argument("--levers", action="store_true", help="only: each speed lever of the faces step, interleaved")
     p.add_argument("--lever-widths", type=float, nargs="+", default=[0.25, 0.5], help="(default: 0.25 0.5)")
     p.add_argument("--compile", action="store_true", help="with --levers: also torch.compile (minutes to compile)")
+    p.add_argument("--profile", type=float, metavar="WIDTH", help="only: a torch.profiler table of the faces step")
     p.add_argument("--only", nargs="+", metavar="WORD", help="with --levers: only the levers whose names hold a WORD")
     p.add_argument("--faces-epoch", type=int, default=0, metavar="STEPS",
                    help="also run python -m mlvae.train over aligned faces for STEPS steps (default: skip)")
@@ -342,6 +359,9 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} cores")
+    if args.profile:
+        print(profile_table(args.profile, args.groups))
+        return
     if args.levers:
         for width in args.lever_widths:
             variants, images = lever_variants(width, args.groups, args.compile, args.only)
@@ -362,16 +382,17 @@ def main() -> None:
             r = step_benchmark(name, config, args.groups, args.repeats)
             print(f"{name:<16}{r['images']:>8}{r['vectorised_samples_per_s']:>15.0f}{r['loop_samples_per_s']:>12.0f}"
                   f"{r['speedup']:>9.1f}x")
-    print(f"\nthe trainer's optimiser step against a matmul of the same FLOPs, {args.groups} groups of 2-10 images, "
-          f"median of {args.rounds} interleaved rounds of {args.block_s:g} s blocks:")
-    print_flops_table(flops_table(args.groups, args.rounds, args.block_s))
+    if not args.skip_table:
+        print(f"\nthe trainer's optimiser step against a matmul of the same FLOPs, {args.groups} groups of 2-10 images, "
+              f"median of {args.rounds} interleaved rounds of {args.block_s:g} s blocks:")
+        print_flops_table(flops_table(args.groups, args.rounds, args.block_s))
     if args.faces_epoch:
         r = faces_epoch_benchmark(args.faces_epoch, args.threads, 0.25, args.rounds, args.block_s)
         print(f"\npython {r['command']}  ({r['wall_s']:.0f} s in all)")
-        print(f"  training images/s {r['images_per_s']:.0f} = {r['epoch_gflops']:.1f} GFLOP/s = "
-              f"{100 * r['epoch_ratio']:.0f}% of matmul ({r['matmul_gflops']:.1f} GFLOP/s, timed before and after)")
-        print(f"  the step benchmark around it: {r['step_images_per_s']:.0f} images/s, {100 * r['step_ratio']:.0f}% of "
-              f"matmul; epoch/step {r['epoch_ratio'] / r['step_ratio']:.2f}")
+        for clock, label in (("", "wall clock"), ("_cpu", "CPU time")):
+            print(f"  {label}: training {r[f'images_per_s{clock}']:.0f} images/s = {100 * r[f'epoch_ratio{clock}']:.0f}% of "
+                  f"matmul; the step benchmark before and after it {r[f'step_images_per_s{clock}']:.0f} images/s = "
+                  f"{100 * r[f'step_ratio{clock}']:.0f}%; epoch/step {r[f'epoch_ratio{clock}'] / r[f'step_ratio{clock}']:.2f}")
     if not args.skip_epoch:
         r = epoch_benchmark(args.epochs, args.threads)
         print(f"\npython -m mlvae.train --dataset mnist, {args.epochs} epochs of 50,000 images (data loading included):")

@@ -178,7 +178,7 @@ class Trainer:
                 total=total, initial=self.progress.batch_in_epoch, desc=f"epoch {epoch + 1}/{tc.epochs}",
                 disable=not self.is_main, mininterval=1.0, dynamic_ncols=True,
             )
-            seen, epoch_start, running = 0, time.perf_counter(), None
+            seen, epoch_start, epoch_cpu, running = 0, time.perf_counter(), time.process_time(), None
             for i, batch in enumerate(self.sampler):
                 if i < self.progress.batch_in_epoch:
                     continue  # resumed mid-epoch: this batch was already trained on
@@ -194,6 +194,7 @@ class Trainer:
             bar.close()
             epoch_done = self.progress.batch_in_epoch >= total
             throughput = seen * self.world_size / max(time.perf_counter() - epoch_start, 1e-9)
+            train_cpu_s = time.process_time() - epoch_cpu  # this process's, all threads: load-independent
             if epoch_done:
                 self.progress.epoch += 1
                 self.progress.batch_in_epoch = 0
@@ -209,7 +210,8 @@ class Trainer:
                 self.save_last(rng)
                 record = {
                     "epoch": epoch + 1, "step": self.progress.step, "train_loss": running,
-                    "train_images_per_s": throughput, "elapsed_s": self.progress.elapsed_s, "best": improved,
+                    "train_images_per_s": throughput, "train_images": seen, "train_cpu_s": train_cpu_s,
+                    "elapsed_s": self.progress.elapsed_s, "best": improved,
                     "groups_per_step": self.world_size * tc.groups_per_batch, **metrics,
                 }
                 self._log_metrics(record)
