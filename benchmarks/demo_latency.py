@@ -34,9 +34,9 @@ from PIL import Image
 REPO = Path(__file__).resolve().parent.parent
 
 from benchmarks.demo_stages import swap_stages, wire_stages
-from demo import actions
+from demo import computations
 from demo.app import TORCH_THREADS
-from demo.handlers import Handlers
+from demo.endpoints import Endpoints
 from demo.inputs import Preparation, clear_cache, read_photos
 from demo.models import DemoModel, ModelRegistry, load_registry
 from demo.results import ResultStore
@@ -91,32 +91,32 @@ def bench_model(
     m: DemoModel, files: dict[str, list[str]], repeats: int, out: str
 ) -> list[tuple[str, float, float, float, float]]:
     """Rows (tab, cold median, cold p95, warm median, model-only median) for one model."""
-    handlers = Handlers(ModelRegistry(models={m.name: m}), results=ResultStore(out))
+    endpoints = Endpoints(ModelRegistry(models={m.name: m}), results=ResultStore(out))
     g = lambda paths: [(p, None) for p in paths]  # noqa: E731  (a Gallery value)
     group, people = files["group"], files["people"]
     prep = Preparation.of(m.config.data)
     x_group = to_float(read_photos(group, prep).images)
     x_people = to_float(read_photos(people, prep).images)
-    weights = torch.linspace(0, 1, actions.GRID_STEPS).tolist()
+    weights = torch.linspace(0, 1, computations.GRID_STEPS).tolist()
     cases = {
-        "pool 10 photos": (lambda: handlers.pool(m.name, g(group)),
+        "pool 10 photos": (lambda: endpoints.pool(m.name, g(group)),
                            lambda: (latent.reconstruct(m.model, x_group),
                                     latent.reconstruct(m.model, x_group, pooled=True),
-                                    latent.generate(m.model, x_group, actions.FRESH_STYLES),
+                                    latent.generate(m.model, x_group, computations.FRESH_STYLES),
                                     latent.content_variance_by_count(latent.encode(m.model, x_group)))),
-        "swap 8x8": (lambda: handlers.swap(m.name, g(people), False, ""),
+        "swap 8x8": (lambda: endpoints.swap(m.name, g(people), False, ""),
                      lambda: latent.swap(m.model, x_people, x_people)),
-        "swap 8x8 pooled": (lambda: handlers.swap(m.name, g(people), True, "a a b b c c d d"),
+        "swap 8x8 pooled": (lambda: endpoints.swap(m.name, g(people), True, "a a b b c c d d"),
                             lambda: latent.swap(m.model, x_people, x_people,
                                                 content_groups=[x_people[[k ^ 1]] for k in range(8)])),
         "interpolate (image + 7x7 grid)": (
-            lambda: handlers.interpolate(m.name, g(group[:1]), g(people[:1]), 0.5, 0.5),
+            lambda: endpoints.interpolate(m.name, g(group[:1]), g(people[:1]), 0.5, 0.5),
             lambda: (latent.interpolate(m.model, x_group[:1], x_people[:1], 0.5, 0.5),
                      latent.interpolation_grid(m.model, x_group[:1], x_people[:1], weights, weights))),
         "interpolate slider (image)": (
-            lambda: handlers.interpolate_image(m.name, g(group[:1]), g(people[:1]), 0.3, 0.7),
+            lambda: endpoints.interpolate_image(m.name, g(group[:1]), g(people[:1]), 0.3, 0.7),
             lambda: latent.interpolate(m.model, x_group[:1], x_people[:1], 0.3, 0.7)),
-        "generate 8 from 3": (lambda: handlers.generate(m.name, g(group[:3]), 8, 0),
+        "generate 8 from 3": (lambda: endpoints.generate(m.name, g(group[:3]), 8, 0),
                               lambda: latent.generate(m.model, x_group[:3], 8)),
     }
     rows = []

@@ -16,7 +16,7 @@ from typing import Callable
 
 import torch
 
-from demo.actions import swap_grid
+from demo.computations import swap_grid
 from demo.axes import swap_axes
 from demo.inputs import Preparation, clear_cache, read_photos
 from demo.models import DemoModel

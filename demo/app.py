@@ -16,10 +16,10 @@ from starlette.middleware import Middleware
 
 from mlvae import MLVAEError
 
-from . import actions, notices, pad
+from . import computations, notices, pad
 from .drawing_pad import drawing_pad
 from .example_sets import EXAMPLES_DIR
-from .handlers import Handlers
+from .endpoints import Endpoints
 from .input_memory import labels_after_edit, switch
 from .inputs import upload_folders
 from .models import ModelRegistry, no_model_message, not_loaded_note
@@ -138,9 +138,9 @@ def build_app(registry: ModelRegistry) -> gr.Blocks:
     kind = registry.get(default).kind if default is not None else None
     digits, words = kind == "digits", wording(kind)
 
-    handlers = Handlers(registry, warn=notices.warn, allowed=upload_folders())
-    pool, interpolate, interpolate_image = handlers.pool, handlers.interpolate, handlers.interpolate_image
-    swap, generate, about = handlers.swap, handlers.generate, handlers.about
+    endpoints = Endpoints(registry, warn=notices.warn, allowed=upload_folders())
+    pool, interpolate, interpolate_image = endpoints.pool, endpoints.interpolate, endpoints.interpolate_image
+    swap, generate, about = endpoints.swap, endpoints.generate, endpoints.about
 
     with DemoBlocks(title="ML-VAE demo: pool, swap, interpolate", delete_cache=(3600, 3600)) as app:  # uploads: 1 h
         gr.Markdown(INTRO)
@@ -151,8 +151,8 @@ def build_app(registry: ModelRegistry) -> gr.Blocks:
             choices=registry.choices(), value=default, label="Model", interactive=bool(registry.models),
             info="Shipped checkpoints, plus any given with --model or $MLVAE_MODELS", elem_id="model",
         )
-        with gr.Row(elem_classes="shortfall-row", visible=bool(handlers.shortfall(default))) as shortfall_row:
-            shortfall = gr.Markdown(handlers.shortfall(default), elem_id="shortfall", scale=6, min_width=320)
+        with gr.Row(elem_classes="shortfall-row", visible=bool(endpoints.shortfall(default))) as shortfall_row:
+            shortfall = gr.Markdown(endpoints.shortfall(default), elem_id="shortfall", scale=6, min_width=320)
             to_card = gr.Button("Read the model card", size="sm", variant="secondary", elem_id="to-card",
                                 scale=0, min_width=160)
         memory, shown = gr.State({}), gr.State(kind)  # each kind's inputs (demo.input_memory); the kind shown
@@ -175,7 +175,7 @@ def build_app(registry: ModelRegistry) -> gr.Blocks:
                 pool_chart = gr.LinePlot(x="photos", y="variance", label="Content uncertainty after pooling",
                                          x_title="photos pooled", y_title="mean content variance",
                                          height=300, elem_id="pool-chart",
-                                         sort=[str(k) for k in range(1, actions.MAX_GROUP + 1)])  # 1, 2, ..., 10
+                                         sort=[str(k) for k in range(1, computations.MAX_GROUP + 1)])  # 1, 2, ..., 10
                 inputs.append(pool_in)
             with gr.Tab("Interpolate", id="interpolate"):
                 interp_intro = gr.Markdown(words.interpolate_intro)
@@ -217,8 +217,8 @@ def build_app(registry: ModelRegistry) -> gr.Blocks:
                             "from the prior.")
                 gen_in = photo_input(words.group_inputs, "generate", digits)
                 with gr.Row():
-                    gen_count = gr.Slider(1, actions.MAX_GENERATE, value=8, step=1, label="Images")
-                    gen_seed = gr.Number(value=0, precision=0, label="Seed", minimum=0, maximum=actions.MAX_SEED)
+                    gen_count = gr.Slider(1, computations.MAX_GENERATE, value=8, step=1, label="Images")
+                    gen_seed = gr.Number(value=0, precision=0, label="Seed", minimum=0, maximum=computations.MAX_SEED)
                     gen_btn = gr.Button("Generate", variant="primary")
                 gen_notice = notice_box("generate")
                 gen_image = gr.Image(label="Generated", **RESULT, height=300, elem_id="gen-image")
@@ -226,9 +226,9 @@ def build_app(registry: ModelRegistry) -> gr.Blocks:
             with gr.Tab("About", id="about"):
                 about_model = gr.Markdown(about(default), label="About the model", elem_id="about-model")
                 gr.Markdown(not_loaded_note(registry), visible=bool(registry.problems), elem_id="about-not-loaded")
-                about_figures = gr.Gallery(handlers.figures(default), label="Figures of the model card",
+                about_figures = gr.Gallery(endpoints.figures(default), label="Figures of the model card",
                                            columns=2, height="auto", object_fit="contain", interactive=False,
-                                           elem_id="about-figures", visible=bool(handlers.figures(default)))
+                                           elem_id="about-figures", visible=bool(endpoints.figures(default)))
         api_only = gr.Button(visible=False)  # the named API endpoints' trigger (the UI's own events are private)
 
         # ---- the API: one named endpoint per tab, errors as gr.Error ----
@@ -335,9 +335,9 @@ def build_app(registry: ModelRegistry) -> gr.Blocks:
             listen(switched.success, tab)
 
         def show_card_note(model_name):
-            note = handlers.shortfall(model_name)
-            return gr.update(visible=bool(note)), note, gr.update(value=handlers.figures(model_name) or None,
-                                                                   visible=bool(handlers.figures(model_name)))
+            note = endpoints.shortfall(model_name)
+            return gr.update(visible=bool(note)), note, gr.update(value=endpoints.figures(model_name) or None,
+                                                                   visible=bool(endpoints.figures(model_name)))
 
         model.change(show_card_note, model, [shortfall_row, shortfall, about_figures], api_visibility="private")
 

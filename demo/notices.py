@@ -1,7 +1,7 @@
 """Each tab's notice: the files its last update could not use, or why it made no result, shown in that tab until
 its next update (a toast would vanish when the user moves to another tab, and a refusal would show twice).
 
-The handlers report problems through ``warn``; an update run through ``with_notice`` collects them, and returns
+The endpoints report problems through ``warn``; an update run through ``with_notice`` collects them, and returns
 them, escaped, as one more output (the tab's notice). Outside such an update (the API) ``warn`` shows a toast.
 """
 from __future__ import annotations

@@ -20,7 +20,7 @@ from demo.example_sets import example_set
 from demo.inputs import MAX_PIXELS, Preparation, labels_to_groups, prepare_file, read_photos
 from demo.models import ModelRegistry, load_registry, sources_from_env
 from mlvae.checkpoint.card import read_card
-from demo.actions import about, shortfall_note
+from demo.computations import about, shortfall_note
 from demo.results import ResultStore
 from demo.sheets import GAP, grid_sheet
 

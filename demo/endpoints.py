@@ -1,6 +1,6 @@
 """The functions behind each tab's endpoint: Gradio input values in, display values out.
 
-They read the uploads (``demo.inputs``), call the tab's computation (``demo.actions``) and report files that
+They read the uploads (``demo.inputs``), call the tab's computation (``demo.computations``) and report files that
 could not be used through ``warn`` (``gr.Warning`` in the app). The benchmark calls them directly.
 """
 from __future__ import annotations
@@ -8,13 +8,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from . import about, actions
+from . import about, computations
 from .inputs import Photos, Preparation, first_problems, gallery_paths, read_photos
 from .models import DemoModel, ModelRegistry
 from .results import ResultStore
 
 
-class Handlers:
+class Endpoints:
     """Tab functions bound to a model registry; result images come back as paths of PNG files.
 
     ``allowed``: the folders input files must lie in (the app passes its upload folders, so that a request
@@ -36,32 +36,32 @@ class Handlers:
 
     def pool(self, model_name: str, photos: Any) -> tuple[str, str, Any, str]:
         """Pool evidence: reconstruction sheet, pooled identity in fresh styles, variance chart, summary."""
-        m, group = self.photos(model_name, photos, actions.MAX_GROUP)
-        r = actions.pool_evidence(m, group)
+        m, group = self.photos(model_name, photos, computations.MAX_GROUP)
+        r = computations.pool_evidence(m, group)
         return self.results.save(r.sheet), self.results.save(r.fresh), r.chart, r.summary
 
     def interpolate(self, model_name: str, a: Any, b: Any, style_w: float, content_w: float) -> tuple[str, str]:
         """The image at the sliders' weights and the full interpolation grid."""
-        m, pa = self.photos(model_name, a, actions.MAX_GROUP)
-        _, pb = self.photos(model_name, b, actions.MAX_GROUP)
-        image = actions.interpolation(m, pa, pb, style_w, content_w)
-        return self.results.save(image), self.results.save(actions.interpolation_grid(m, pa, pb))
+        m, pa = self.photos(model_name, a, computations.MAX_GROUP)
+        _, pb = self.photos(model_name, b, computations.MAX_GROUP)
+        image = computations.interpolation(m, pa, pb, style_w, content_w)
+        return self.results.save(image), self.results.save(computations.interpolation_grid(m, pa, pb))
 
     def interpolate_image(self, model_name: str, a: Any, b: Any, style_w: float, content_w: float) -> str:
         """Only the image at the sliders' weights (what a slider release recomputes)."""
-        m, pa = self.photos(model_name, a, actions.MAX_GROUP)
-        _, pb = self.photos(model_name, b, actions.MAX_GROUP)
-        return self.results.save(actions.interpolation(m, pa, pb, style_w, content_w))
+        m, pa = self.photos(model_name, a, computations.MAX_GROUP)
+        _, pb = self.photos(model_name, b, computations.MAX_GROUP)
+        return self.results.save(computations.interpolation(m, pa, pb, style_w, content_w))
 
     def swap(self, model_name: str, photos: Any, pooled: bool, labels: str | None) -> str:
         """The swap grid of up to MAX_SWAP photos, pooled by group labels or not."""
-        m, group = self.photos(model_name, photos, actions.MAX_SWAP)
-        return self.results.save(actions.swap_grid(m, group, bool(pooled), labels or ""))
+        m, group = self.photos(model_name, photos, computations.MAX_SWAP)
+        return self.results.save(computations.swap_grid(m, group, bool(pooled), labels or ""))
 
     def generate(self, model_name: str, photos: Any, count: float, seed: float | None) -> str:
         """The group's content with ``count`` prior styles."""
-        m, group = self.photos(model_name, photos, actions.MAX_GROUP)
-        return self.results.save(actions.generation(m, group, int(count), int(seed or 0)))
+        m, group = self.photos(model_name, photos, computations.MAX_GROUP)
+        return self.results.save(computations.generation(m, group, int(count), int(seed or 0)))
 
     def about(self, model_name: str | None) -> str:
         """The About tab's description of the model."""
