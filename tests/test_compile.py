@@ -51,3 +51,25 @@ def test_compiling_in_place_keeps_the_state_dict_keys(tmp_path, monkeypatch):
     compiled = faces_trainer(tmp_path, compile=True)
     assert compiled.module._compiled_call_impl is not None  # forward goes through torch.compile
     assert list(compiled.module.state_dict()) == list(plain.module.state_dict())
+
+
+def test_a_graph_torch_compile_cannot_build_mid_run_is_trained_eagerly_with_a_warning(tmp_path, monkeypatch, caplog):
+    monkeypatch.setattr(compile_module, "compiler_problem", lambda: None)
+    monkeypatch.setattr(torch.nn.Module, "compile", lambda self, **_: None)  # a real compile takes minutes here
+    trainer = faces_trainer(tmp_path, compile=True)
+    assert trainer.compiled
+    eager = trainer.batch_objective
+    calls = []
+
+    def fails_once(x, batch):
+        calls.append(1)
+        if len(calls) == 1:
+            raise torch._dynamo.exc.TorchRuntimeError("SymIntArrayRef expected to contain only concrete integers")
+        return eager(x, batch)
+
+    monkeypatch.setattr(trainer, "batch_objective", fails_once)
+    monkeypatch.setattr(torch.compiler, "set_stance", lambda stance: calls.append(stance))  # process-wide
+    with caplog.at_level(logging.WARNING):
+        loss = trainer.train_step(next(iter(trainer.sampler)))
+    assert torch.isfinite(torch.tensor(loss)) and not trainer.compiled and "force_eager" in calls
+    assert "--compile: torch.compile failed on this model (TorchRuntimeError: SymIntArrayRef" in caplog.text

@@ -14,6 +14,13 @@ import torch
 LOG_2PI = math.log(2.0 * math.pi)
 
 
+def standard_normal(like: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    """N(0, I) noise of ``like``'s shape, dtype and device."""
+    if generator is None and torch.compiler.is_compiling():  # --compile: dynamo cannot trace randn of a
+        return torch.randn_like(like)  # batch-sized (symbolic) shape, randn_like it can
+    return torch.randn(like.shape, generator=generator, device=like.device, dtype=like.dtype)
+
+
 @dataclass
 class DiagonalNormal:
     """N(mean, diag(exp(logvar))); ``mean`` and ``logvar`` have shape (N, d)."""
@@ -28,7 +35,7 @@ class DiagonalNormal:
 
     def rsample(self, generator: torch.Generator | None = None) -> torch.Tensor:
         """Reparameterised sample mean + std * eps with eps ~ N(0, I) (N, d)."""
-        eps = torch.randn(self.mean.shape, generator=generator, device=self.mean.device, dtype=self.mean.dtype)
+        eps = standard_normal(self.mean, generator)
         return self.mean + torch.exp(0.5 * self.logvar) * eps
 
     def index(self, idx: torch.Tensor) -> "DiagonalNormal":

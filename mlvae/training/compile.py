@@ -7,6 +7,8 @@ import torch
 from torch import nn
 
 log = logging.getLogger(__name__)
+# what torch.compile raises when it cannot trace or build a graph
+COMPILE_ERRORS = (torch._dynamo.exc.TorchDynamoException, torch._inductor.exc.InductorError)
 
 
 def _probe(x: torch.Tensor) -> torch.Tensor:
@@ -33,3 +35,10 @@ def compile_in_place(module: nn.Module) -> bool:
     module.compile()
     log.info("--compile: the training forward is compiled by torch.compile (the first steps take minutes)")
     return True
+
+
+def compile_failed(exc: BaseException) -> None:
+    """Say that torch.compile failed on this run's model, and train eagerly from here on."""
+    log.warning("--compile: torch.compile failed on this model (%s: %s); training continues without it",
+                type(exc).__name__, (str(exc).strip().splitlines() or [""])[0][:300])
+    torch.compiler.set_stance("force_eager")

@@ -27,7 +27,7 @@ from mlvae.device import pick_device
 from mlvae.model.model_types import build_model
 from mlvae.model.objective import ObjectiveTerms, annealed_weight, group_elbo, style_weighted_loss
 from mlvae.training import distributed
-from mlvae.training.compile import compile_in_place
+from mlvae.training.compile import COMPILE_ERRORS, compile_failed, compile_in_place
 from mlvae.training.dataset_elbo import accumulate_elbo, fixed_batches, summarise
 from mlvae.training.state import (
     Progress,
@@ -56,8 +56,7 @@ class Trainer:
         self.memory_format = torch.channels_last if config.model.architecture == "conv" else torch.contiguous_format
         self.model = self.model.to(memory_format=self.memory_format)
         self.module = self.model  # what holds the weights; DDP wraps ``model`` below
-        if tc.compile:
-            compile_in_place(self.module)
+        self.compiled = tc.compile and compile_in_place(self.module)
         if world_size > 1:
             self.model = distributed.wrap(self.module, self.device)
             if rank > 0:  # same initial weights (DDP broadcasts rank 0's), but each rank its own noise
@@ -245,7 +244,16 @@ class Trainer:
             mirror = torch.rand(x.shape[0], device=x.device) < 0.5
             x = torch.where(mirror[:, None, None, None], x.flip(-1), x).contiguous(memory_format=self.memory_format)
         with self.autocast:
-            terms = self.batch_objective(x, batch)
+            try:
+                terms = self.batch_objective(x, batch)
+            except COMPILE_ERRORS as exc:
+                if not self.compiled:
+                    raise
+                # a graph torch.compile cannot build (e.g. on a new batch shape): this step again, eagerly (its
+                # BatchNorm layers may have updated their running statistics once more on this batch)
+                self.compiled = False
+                compile_failed(exc)
+                terms = self.batch_objective(x, batch)
         weight = annealed_weight(tc.style_kl_weight, tc.style_kl_anneal_steps, self.progress.step)
         # under torchrun: weighted so DDP's gradient is that of the mean over all ranks' groups (see there)
         loss, global_loss = distributed.loss_for_group_mean(style_weighted_loss(terms, weight), terms.num_groups)
