@@ -342,7 +342,7 @@ def main() -> None:
     p.add_argument("--repeats", type=int, default=5, help="timed steps per variant of the loop comparison (default: 5)")
     p.add_argument("--conv-width", type=float, default=0.25, help="conv width of the loop comparison (default: 0.25)")
     p.add_argument("--rounds", type=int, default=5, help="interleaved rounds of step and matmul blocks (default: 5)")
-    p.add_argument("--block-s", type=float, default=1.5, help="seconds per timed block (default: 1.5)")
+    p.add_argument("--block-s", type=float, default=1.0, help="seconds per timed block (default: 1)")
     p.add_argument("--epochs", type=int, default=2, help="epochs of the end-to-end MNIST run (default: 2)")
     p.add_argument("--threads", type=int, default=None, help="torch threads (default: all cores)")
     p.add_argument("--skip-epoch", action="store_true", help="skip the end-to-end MNIST run")
