@@ -16,8 +16,8 @@ from typing import Callable
 
 import torch
 
-from demo.computations import swap_grid
 from demo.axes import swap_axes
+from demo.computations import swap_grid
 from demo.inputs import Preparation, clear_cache, read_photos
 from demo.models import DemoModel
 from demo.results import ResultStore

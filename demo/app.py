@@ -18,8 +18,8 @@ from mlvae import MLVAEError
 
 from . import computations, notices, pad
 from .drawing_pad import drawing_pad
-from .example_sets import EXAMPLES_DIR
 from .endpoints import Endpoints
+from .example_sets import EXAMPLES_DIR
 from .input_memory import labels_after_edit, switch
 from .inputs import upload_folders
 from .models import ModelRegistry, no_model_message, not_loaded_note

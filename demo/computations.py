@@ -8,8 +8,7 @@ import pandas as pd
 import torch
 from PIL import Image
 
-from mlvae import DataError
-from mlvae import latent
+from mlvae import DataError, latent
 from mlvae.data.images import to_float
 
 from .about import about, shortfall_note  # noqa: F401  (the About tab's text; imported from here by tests)

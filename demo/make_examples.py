@@ -15,8 +15,7 @@ from pathlib import Path
 import torch
 from PIL import Image
 
-from mlvae import DataConfig, MLVAEError, load_model
-from mlvae import latent
+from mlvae import DataConfig, MLVAEError, latent, load_model
 from mlvae.checkpoint.folder import atomic_write
 from mlvae.data import load_splits
 from mlvae.data.images import to_float

@@ -55,7 +55,7 @@ class Page:
         assert list(buttons) == TABS, f"tabs on screen: {list(buttons)}"
         assert all(b.is_displayed() for b in buttons.values())
         buttons[name].click()
-        self.wait(lambda: self.css(f"button[role=tab][aria-selected=true]")[0].text == name, 10, f"tab {name}")
+        self.wait(lambda: self.css("button[role=tab][aria-selected=true]")[0].text == name, 10, f"tab {name}")
 
     def text(self) -> str:
         return self.driver.execute_script("return document.body.innerText")

@@ -8,10 +8,10 @@ import torch
 from torch.distributions import Categorical, Independent, MixtureSameFamily, Normal, kl_divergence
 
 from mlvae import MLVAE, ModelConfig, group_elbo, load_model
-from mlvae.model.baselines import SVI, RegularisedVAE, SVIEncode, generate_observations, pair_penalty, symmetrised_kl
-from mlvae.model.baselines.regularised import consecutive_pairs
 from mlvae.data import GroupBatchSampler
 from mlvae.data.images import to_float
+from mlvae.model.baselines import SVI, RegularisedVAE, SVIEncode, generate_observations, pair_penalty, symmetrised_kl
+from mlvae.model.baselines.regularised import consecutive_pairs
 from mlvae.model.objective import group_elbo_from_posteriors
 from mlvae.model.posterior import (
     DiagonalNormal,
@@ -19,8 +19,8 @@ from mlvae.model.posterior import (
     mixture_log_density,
     mixture_sample,
 )
-from mlvae.training.trainer_types import trainer_class
 from mlvae.training.cli import main as train_main
+from mlvae.training.trainer_types import trainer_class
 
 TRAIN_IMAGES = 3000
 COMMON = ["--dataset", "mnist", "--max-train-images", str(TRAIN_IMAGES), "--max-val-images", "200",

@@ -5,9 +5,9 @@ import pytest
 import torch
 
 from mlvae import load_model
-from mlvae.evaluation.class_judge import class_trials, judge_accuracy, judge_columns, train_judge
 from mlvae.data.grouped import GroupedImages
 from mlvae.errors import DataError
+from mlvae.evaluation.class_judge import class_trials, judge_accuracy, judge_columns, train_judge
 
 
 @pytest.fixture(scope="module")

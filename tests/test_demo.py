@@ -17,10 +17,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mlvae.checkpoint.folder import SHIPPED_DIR
-
 from demo.axes import BAND
 from demo.sheets import GAP
+from mlvae.checkpoint.folder import SHIPPED_DIR
 from mlvae.data.images import display_scale
 from tests.demo_page import SERVER_PATH, Page
 from tests.demo_server import REPO, face_photos, gallery, load, running_app

@@ -11,18 +11,17 @@ import pytest
 import torch
 from PIL import Image
 
-from mlvae import DataError, MLVAE, MLVAEError, ModelConfig, RunConfig, save_model
-from mlvae.config import DataConfig
-from mlvae.data.faces import align_face
-from mlvae.data.images import image_to_tensor, open_image, to_model_mode
-
+from demo.computations import about, shortfall_note
 from demo.example_sets import example_set
 from demo.inputs import MAX_PIXELS, Preparation, labels_to_groups, prepare_file, read_photos
 from demo.models import ModelRegistry, load_registry, sources_from_env
-from mlvae.checkpoint.card import read_card
-from demo.computations import about, shortfall_note
 from demo.results import ResultStore
 from demo.sheets import GAP, grid_sheet
+from mlvae import MLVAE, DataError, MLVAEError, ModelConfig, RunConfig, save_model
+from mlvae.checkpoint.card import read_card
+from mlvae.config import DataConfig
+from mlvae.data.faces import align_face
+from mlvae.data.images import image_to_tensor, open_image, to_model_mode
 
 DIGITS = Preparation(28, 1, 1.0)
 FACES = Preparation(64, 3, 0.8)

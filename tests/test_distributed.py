@@ -19,10 +19,9 @@ import torch.multiprocessing as mp
 from safetensors.torch import load_file, save_file
 
 from mlvae import group_elbo, load_model
-
-from mlvae.training import distributed
 from mlvae.data import GroupBatchSampler, load_splits
 from mlvae.data.images import to_float
+from mlvae.training import distributed
 from mlvae.training.cli import build_parser, config_from_args, main
 from mlvae.training.state import TrainingError
 from mlvae.training.trainer import Trainer

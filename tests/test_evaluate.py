@@ -9,18 +9,23 @@ import pytest
 import torch
 from PIL import Image
 
-from tests.conftest import run_cli
 from mlvae.checkpoint.folder import write_json
-from mlvae.evaluation.classifier import (
-    FeatureSource, ProtocolConfig, block_labels, pooling_members, run_protocol, split_trials,
-)
 from mlvae.config import DataConfig, RunConfig
 from mlvae.errors import DataError
+from mlvae.evaluation.classifier import (
+    FeatureSource,
+    ProtocolConfig,
+    block_labels,
+    pooling_members,
+    run_protocol,
+    split_trials,
+)
 from mlvae.evaluation.cli import build_parser, config_from_args
 from mlvae.evaluation.config import EvaluationConfig
 from mlvae.evaluation.run import FILES, classifier_protocol, describe_test_set, evaluate, figures_section
 from mlvae.evaluation.test_images import load_test_images
 from mlvae.model.posterior import DiagonalNormal
+from tests.conftest import run_cli
 
 
 @pytest.mark.parametrize("max_k, trials", [(20, 5), (250, 3)])  # enough images for disjoint trials, and not

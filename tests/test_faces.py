@@ -10,8 +10,8 @@ import torch
 from PIL import Image
 
 from mlvae.data.faces import AlignmentCache, NoFaceError, align_face
-from mlvae.evaluation.identity import embed_faces, nearest_person, references
 from mlvae.data.images import image_to_tensor, open_image, to_model_mode
+from mlvae.evaluation.identity import embed_faces, nearest_person, references
 
 CELEBA, LFW = "faces-celeba200", "faces-lfw"
 

@@ -15,9 +15,9 @@ import os
 import pickle
 import re
 import struct
+import threading
 import urllib.error
 import urllib.request
-import threading
 import uuid
 import zlib
 from concurrent.futures import ThreadPoolExecutor
@@ -30,16 +30,14 @@ import torch
 from PIL import Image
 from safetensors.torch import load_file
 
-from mlvae import CheckpointError, MLVAE, ModelConfig, RunConfig, load_model, save_model
-from mlvae.checkpoint.folder import WEIGHTS_NAME
-from mlvae.config import DataConfig
-from mlvae.data import load_splits
-from mlvae.data.images import prepare_image
-
 from demo.inputs import Preparation, prepare_file
 from demo.models import load_registry
 from demo.sheets import GAP
-from mlvae.data.images import display_scale
+from mlvae import MLVAE, CheckpointError, ModelConfig, RunConfig, load_model, save_model
+from mlvae.checkpoint.folder import WEIGHTS_NAME
+from mlvae.config import DataConfig
+from mlvae.data import load_splits
+from mlvae.data.images import display_scale, prepare_image
 from tests.demo_server import gallery, load, running_app
 
 FACES, DIGITS = Preparation(64, 3, 0.8), Preparation(28, 1, 1.0)

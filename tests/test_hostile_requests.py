@@ -21,7 +21,6 @@ import urllib.error
 import urllib.request
 import uuid
 import zlib
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable

@@ -6,8 +6,8 @@ import math
 import torch
 
 from mlvae.evaluation.classifier import FeatureSource, LatentClassifier
-from mlvae.model.posterior import DiagonalNormal
 from mlvae.evaluation.probe import PROBES, ProbeConfig, probe_accuracy, probe_ks, probe_split, run_probes
+from mlvae.model.posterior import DiagonalNormal
 
 
 def test_probe_split_is_balanced_and_image_disjoint_on_mnist_test_labels(mnist_splits):

@@ -1,19 +1,18 @@
 """Every shipped checkpoint loads by its short name, reconstructs its own test images better than the mean
 image, and measures what its model card states; the Hub upload folder loads back through the same loader."""
-import os
 
 import pytest
 import torch
 
 from mlvae import latent, load_model
+from mlvae.checkpoint.card import read_card
 from mlvae.checkpoint.folder import SHIPPED_DIR, resolve_checkpoint
-from mlvae.evaluation.test_images import load_test_images
 from mlvae.checkpoint.hub import export_for_hub
+from mlvae.data.images import to_float
+from mlvae.evaluation.card_metrics import card_metrics
 from mlvae.evaluation.identity import identity_trials
 from mlvae.evaluation.swap_trials import FIGURES
-from mlvae.data.images import to_float
-from mlvae.checkpoint.card import read_card
-from mlvae.evaluation.card_metrics import card_metrics
+from mlvae.evaluation.test_images import load_test_images
 
 SHIPPED = {"mnist": (6, None), "faces": (25, ["faces-celeba200", "faces-lfw"])}  # name: (MB at most, data folders)
 

@@ -15,8 +15,8 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from mlvae.config import RunConfig
 from mlvae.checkpoint.validation import check_weights, read_config_file
+from mlvae.config import RunConfig
 from mlvae.errors import CheckpointError
 from mlvae.model.interface import GroupedVAE
 from mlvae.model.model_types import build_model
