@@ -84,10 +84,11 @@ def step_benchmark(name: str, config: ModelConfig, groups: int, repeats: int) ->
             "loop_samples_per_s": len(ids) / loop, "speedup": loop / vec}
 
 
-def epoch_benchmark(epochs: int, threads: int | None) -> dict:
-    """Run ``python -m mlvae.train`` on MNIST and read its own per-epoch throughput."""
+def run_train_cli(flags: list[str], threads: int | None) -> tuple[list[dict], float, str]:
+    """Run ``python -m mlvae.train`` with ``flags`` into a temporary --out: its metrics.jsonl rows, the wall seconds
+    and the command as one line."""
     with tempfile.TemporaryDirectory() as tmp:
-        cmd = [sys.executable, "-m", "mlvae.train", "--dataset", "mnist", "--epochs", str(epochs), "--out", tmp + "/run"]
+        cmd = [sys.executable, "-m", "mlvae.train", *flags, "--out", tmp + "/run"]
         if threads:
             cmd += ["--threads", str(threads)]
         start = time.perf_counter()
@@ -96,6 +97,12 @@ def epoch_benchmark(epochs: int, threads: int | None) -> dict:
         if done.returncode != 0:
             raise SystemExit(done.stderr[-2000:])
         rows = [json.loads(line) for line in Path(tmp, "run", "metrics.jsonl").read_text().splitlines()]
+    return rows, wall, " ".join(cmd[1:]).replace(tmp, "/tmp/...")
+
+
+def epoch_benchmark(epochs: int, threads: int | None) -> dict:
+    """Run ``python -m mlvae.train`` on MNIST and read its own per-epoch throughput."""
+    rows, wall, _ = run_train_cli(["--dataset", "mnist", "--epochs", str(epochs)], threads)
     per_epoch = [r["train_images_per_s"] for r in rows]
     return {"epochs": epochs, "train_images_per_s_per_epoch": per_epoch, "best_epoch_images_per_s": max(per_epoch),
             "wall_s_including_startup_and_validation": wall, "images_per_s_including_everything": 50000 * epochs / wall}
@@ -310,20 +317,11 @@ def faces_epoch_benchmark(steps: int, threads: int | None, width: float, rounds:
     per_image = flops / batch.indices.numel()
     matmul = reference_matmul(batch.indices.numel(), flops)
     before = interleaved({"step": (step, flops)}, matmul, rounds, block_s)["step"]
-    with tempfile.TemporaryDirectory() as tmp:
-        cmd = [sys.executable, "-m", "mlvae.train", "--dataset", "folder", "--data-dir", str(data_dir), "--align-faces",
-               "--width", str(width), "--style-dim", "8", "--likelihood", "normal-fixed", "--max-steps", str(steps),
-               "--max-val-images", "64", "--out", tmp + "/run"]
-        if threads:
-            cmd += ["--threads", str(threads)]
-        start = time.perf_counter()
-        done = subprocess.run(cmd, capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent)
-        wall = time.perf_counter() - start
-        if done.returncode != 0:
-            raise SystemExit(done.stderr[-2000:])
-        records = [json.loads(line) for line in Path(tmp, "run", "metrics.jsonl").read_text().splitlines()]
+    records, wall, command = run_train_cli(
+        ["--dataset", "folder", "--data-dir", str(data_dir), "--align-faces", "--width", str(width), "--style-dim", "8",
+         "--likelihood", "normal-fixed", "--max-steps", str(steps), "--max-val-images", "64"], threads)
     after = interleaved({"step": (step, flops)}, matmul, rounds, block_s)["step"]
-    out = {"command": " ".join(cmd[1:]).replace(tmp, "/tmp/..."), "wall_s": wall}
+    out = {"command": command, "wall_s": wall}
     images = sum(r["train_images"] for r in records)
     wall_per_s = images / sum(r["train_images"] / r["train_images_per_s"] for r in records)
     for clock, images_per_s in (("", wall_per_s), ("_cpu", images / sum(r["train_cpu_s"] for r in records))):
