@@ -1,5 +1,5 @@
 """Uploaded photos and drawings -> model inputs, prepared exactly as the checkpoint's training data was
-(``RunConfig.data``: image size, channels, centre-crop fraction or face alignment), through ``mlvae.images``
+(``RunConfig.data``: image size, channels, centre-crop fraction or face alignment), through ``mlvae.data.images``
 and ``mlvae.data.faces``. A faces model trained on aligned faces gets each photo's largest face, found and aligned
 the same way; a photo without a face is refused with a message, several faces or a small one are noted. An
 image already at the model's input size (the demo's examples, a crop saved from the demo) is taken as aligned.

@@ -52,7 +52,7 @@ def push_run(run_or_checkpoint: str | Path, repo_id: str) -> str:
         except Exception as exc:
             raise CheckpointError(
                 f"upload to {repo_id} failed ({type(exc).__name__}: {exc}); check the network and `hf auth login`. "
-                f"The folder to upload can be made with mlvae.hub.export_for_hub"
+                f"The folder to upload can be made with mlvae.checkpoint.hub.export_for_hub"
             ) from exc
     log.info("uploaded %s to %s", run_or_checkpoint, repo_id)
     return str(getattr(commit, "commit_url", repo_id))

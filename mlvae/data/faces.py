@@ -3,7 +3,7 @@
 The framing is the one dlib's face-recognition network is trained on (``dlib.get_face_chip_details`` with
 padding 0.25): a similarity transform that puts the eyes level, at a fixed distance and position. CelebA's and
 LFW's photos, and a user's phone photo, all come out framed alike, and an aligned model image upscaled to
-150 x 150 is itself a valid input of the identity judge (``mlvae.identity``).
+150 x 150 is itself a valid input of the identity judge (``mlvae.evaluation.identity``).
 
 Uses dlib (the ``dlib-bin`` wheel) and the weights of the ``face-recognition-models`` package; neither needs a
 network at run time.

@@ -1,8 +1,8 @@
 """The class judge: a small CNN, trained on real training images only (never on model outputs), says which
-class a decoded image shows; its verdicts on swaps and generations are the trials of ``mlvae.swap_trials``.
+class a decoded image shows; its verdicts on swaps and generations are the trials of ``mlvae.evaluation.swap_trials``.
 
 For class-grouped data (digits, Fashion-MNIST, a labelled folder whose test classes are training classes).
-The faces counterpart, for unseen identities, is the identity judge (``mlvae.identity``).
+The faces counterpart, for unseen identities, is the identity judge (``mlvae.evaluation.identity``).
 """
 from __future__ import annotations
 
@@ -91,7 +91,7 @@ def judge_accuracy(judge: Judge, test: GroupedImages) -> float:
 
 
 def class_trials(model: GroupedVAE, judge: Judge, test: GroupedImages, k: int = 5, trials: int = 1000, seed: int = 0) -> TrialResult:
-    """Swap/generation trials (``mlvae.swap_trials.FIGURES``) on ``test``, judged among its classes only."""
+    """Swap/generation trials (``mlvae.evaluation.swap_trials.FIGURES``) on ``test``, judged among its classes only."""
     columns = judge_columns(judge, test)
     present = np.unique(test.groups.numpy())  # groups the test set holds, in label order
     labels = np.searchsorted(present, test.groups.numpy())  # 0..P-1 over the present groups

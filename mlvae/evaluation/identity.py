@@ -83,7 +83,7 @@ def source_of(group_name: str) -> str:
 def identity_trials(
     model: GroupedVAE, test: GroupedImages, people: int = 20, k: int = 5, trials: int = 400, seed: int = 0
 ) -> dict[str, TrialResult]:
-    """The identity judge's trial figures (``mlvae.swap_trials``) for each source folder of ``test``.
+    """The identity judge's trial figures (``mlvae.evaluation.swap_trials``) for each source folder of ``test``.
 
     Per source, ``people`` test people with at least k + 1 photos are drawn; references are the mean
     descriptors of all their real photos."""

@@ -1,6 +1,6 @@
 """Probes on posterior means: how much of the class a linear or an MLP read-out finds in a latent code.
 
-The supplement §3 protocol (``mlvae.classifier``) trains on posterior *samples* of K images per class pooled
+The supplement §3 protocol (``mlvae.evaluation.classifier``) trains on posterior *samples* of K images per class pooled
 over all K, and tests at k = 1..K: it asks how well a classifier of tightly pooled content generalises to
 wider posteriors. A probe asks what the code of an image (or of k pooled images) holds: it is trained and
 tested at the SAME pooling level k, on posterior *means*, on many images. Per class, ``train_per_class``

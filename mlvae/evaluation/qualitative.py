@@ -2,7 +2,7 @@
 interpolation (5b), generation (5a) and reconstruction with and without pooling (6a/6b).
 
 Chooses the test images (seeded), runs the latent operations of ``mlvae.latent`` and draws with
-``mlvae.figures``; returns PIL images.
+``mlvae.evaluation.figures``; returns PIL images.
 """
 from __future__ import annotations
 
