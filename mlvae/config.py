@@ -190,6 +190,11 @@ class TrainConfig:
         "always reports the true ELBO", group="training", default_text="1, the paper"))
     style_kl_anneal_steps: int = field(default=0, metadata=flag(
         "steps over which --style-kl-weight falls to 1", group="training", default_text="0, the weight stays constant"))
+    init_from: str | None = field(default=None, metadata=flag(
+        "start from the weights of this checkpoint (a run's best/ or last/, or a shipped name) instead of a random "
+        "init, with a fresh optimiser: to go on training a model under another likelihood or schedule. The shapes "
+        "must match, and so must the split of people, so that the test people stay unseen", group="training",
+        metavar="CHECKPOINT", default_text="a random init"))
 
     def __post_init__(self) -> None:
         _at_least("--epochs", self.epochs, 1)

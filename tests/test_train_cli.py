@@ -125,3 +125,27 @@ def test_resume_onto_a_foreign_or_damaged_last_checkpoint_says_what_to_do(shared
     done = run_cli("mlvae.train", "--out", str(run), "--resume")
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "does not fit this run's config.json" in done.stderr or "not a readable" in done.stderr
+
+
+def test_init_from_starts_at_the_checkpoint_weights_and_refuses_another_shape_or_split(shared_data, tmp_path):
+    source = tmp_path / "source"
+    assert run_cli("mlvae.train", *QUICK, "--epochs", "1", "--max-steps", "5", "--out", str(source)).returncode == 0
+    start = load_file(str(source / "best" / "model.safetensors"))
+    warm = tmp_path / "warm"  # another objective (a style-KL weight); lr so small that no weight can move
+    done = run_cli("mlvae.train", *QUICK, "--epochs", "1", "--max-steps", "2", "--lr", "1e-30", "--style-kl-weight",
+                   "2", "--init-from", str(source / "best"), "--out", str(warm))
+    assert done.returncode == 0, done.stderr
+    assert "initialised from the weights of" in done.stderr
+    after = load_file(str(warm / "last" / "model.safetensors"))
+    assert all((after[k] == start[k]).all() for k in start)
+    assert json.loads((warm / "config.json").read_text())["train"]["init_from"] == str(source / "best")
+    cold = tmp_path / "cold"  # the same flags without --init-from: a random start
+    assert run_cli("mlvae.train", *QUICK, "--epochs", "1", "--max-steps", "2", "--lr", "1e-30", "--out",
+                   str(cold)).returncode == 0
+    assert any((load_file(str(cold / "last" / "model.safetensors"))[k] != start[k]).any() for k in start)
+    for flags, message in ((["--style-dim", "7"], "do not fit this run's model"),
+                           (["--split-seed", "1"], "another split of the groups")):
+        bad = run_cli("mlvae.train", *QUICK, "--epochs", "1", "--max-steps", "1", *flags, "--init-from",
+                      str(source), "--out", str(tmp_path / f"bad{flags[0]}"))
+        assert bad.returncode == 2 and message in bad.stderr, bad.stderr
+        assert bad.stderr.count("ERROR") == 1

@@ -171,6 +171,8 @@ def main(argv: list[str] | None = None) -> int:
             trainer.progress.step if resumed else -1, "the step to resume from",
             f"every node must see the same {out}/last: put --out on storage shared by all nodes",
         )
+        if not resumed and config.train.init_from:
+            trainer.warm_start(config.train.init_from)
         if resumed:
             log.info("resumed %s at epoch %d, step %d", out, trainer.progress.epoch + 1, trainer.progress.step)
             for group in trainer.optimizer.param_groups:  # the saved optimiser state holds the old rate

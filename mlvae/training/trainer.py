@@ -17,6 +17,7 @@ from mlvae.checkpoint.folder import (
     TRAINER_NAME,
     atomic_write,
     read_tensors,
+    resolve_checkpoint,
     save_model,
     write_json,
 )
@@ -129,6 +130,29 @@ class Trainer:
             torch.cuda.set_rng_state(tensors[f"rng.cuda{suffix}"], self.device)
         self.progress = progress
         return True
+
+    def warm_start(self, checkpoint: str | Path) -> None:
+        """Start from the weights of ``checkpoint`` (same shapes, same split of people); the optimiser stays fresh."""
+        folder = resolve_checkpoint(checkpoint)
+        tensors = read_tensors(folder / "model.safetensors")
+        expected = self.module.state_dict()
+        wrong = sorted(k for k in set(expected) | set(tensors)
+                       if k not in tensors or k not in expected or tensors[k].shape != expected[k].shape)
+        if wrong:
+            raise TrainingError(
+                f"--init-from {checkpoint}: its weights do not fit this run's model ({', '.join(wrong[:3])} differ): "
+                "give the same --model, --arch, --width and latent sizes as the checkpoint"
+            )
+        split = next((json.loads(f.read_text()) for f in (folder / SPLIT_NAME, folder.parent / SPLIT_NAME)
+                      if f.exists()), None)
+        if split is None or _people(split) != _people(self.splits.record):
+            raise TrainingError(
+                f"--init-from {checkpoint}: it was trained on another split of the groups (or has no {SPLIT_NAME}), "
+                "so this run's test groups may be ones it learnt: give the same data folders, --split-seed and "
+                "fractions as its run"
+            )
+        self.module.load_state_dict({k: v.to(expected[k].dtype) for k, v in tensors.items()})
+        log.info("initialised from the weights of %s", folder)
 
     # ---- loop --------------------------------------------------------------------------------------
     def _log_metrics(self, record: dict) -> None:
@@ -266,6 +290,11 @@ class Trainer:
         loss.backward()
         self.optimizer.step()
         return global_loss.item()
+
+
+def _people(split: dict) -> dict:
+    """A split record without where its data folders were: the same people split however the folders are spelt."""
+    return {k: v for k, v in split.items() if k != "data_dir"}
 
 
 def _rank_suffix(rank: int) -> str:
