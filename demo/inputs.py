@@ -10,9 +10,11 @@ the MNIST way. Images that already look like MNIST (dark background) are prepare
 """
 from __future__ import annotations
 
+import hashlib
 import os
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
@@ -122,8 +124,46 @@ def prepare_photo(path: str | Path, prep: Preparation) -> tuple[torch.Tensor, li
     return prepare_image(image, prep.size, prep.channels, prep.crop_fraction), []
 
 
-@lru_cache(maxsize=512)
-def _prepare_cached(path: str, file_id: tuple[int, int, int, int], prep: Preparation) -> tuple[torch.Tensor, list[str]] | str:
+CACHE_SIZE = 512  # prepared uploads remembered
+
+
+class PreparedUploads:
+    """``prepare_photo`` results remembered by file name and content, least recently used dropped first.
+
+    Keyed by what the file holds, not where it lies: Gradio stores each upload as a new file, so a photo sent
+    again (gradio_client re-sends every file with every call; a user drops the same photo into a second tab)
+    would otherwise be decoded and its face found anew. The name is in the key because messages name the file."""
+
+    def __init__(self, size: int = CACHE_SIZE) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple, tuple[torch.Tensor, list[str]] | str] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, path: str | Path, prep: Preparation) -> tuple[torch.Tensor, list[str]] | str:
+        """``prepare_photo`` of ``path``, from memory when this content was prepared before; a problem as text."""
+        try:
+            with open(path, "rb") as handle:
+                digest = hashlib.file_digest(handle, "blake2b").hexdigest()
+        except (OSError, ValueError):  # ValueError: a NUL byte in the name
+            return f"{Path(path).name}: the upload is missing on the server; upload it again"
+        key = (Path(path).name, digest, prep)
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        result = _prepare_or_problem(path, prep)
+        with self._lock:
+            self._items[key] = result
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return result
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+def _prepare_or_problem(path: str | Path, prep: Preparation) -> tuple[torch.Tensor, list[str]] | str:
     try:
         return prepare_photo(path, prep)
     except BudgetSpent:  # the request's problem, not the file's: never cached
@@ -134,22 +174,18 @@ def _prepare_cached(path: str, file_id: tuple[int, int, int, int], prep: Prepara
         return f"{Path(path).name}: could not be read as an image ({type(exc).__name__}: {exc}); try another file"
 
 
-def prepare_cached(path: str | Path, prep: Preparation) -> tuple[torch.Tensor, list[str]] | str:
-    """``prepare_file`` remembered per file (slider moves re-use uploads): (tensor, notes), or the problem as text.
+PREPARED = PreparedUploads()
 
-    Keyed by the file itself (device, inode, size, modification time), not by how the path is spelt: one upload
-    named eight ways (``/./``, links) is decoded once."""
-    try:
-        stat = os.stat(path)
-    except (OSError, ValueError):  # ValueError: a NUL byte in the name
-        return f"{Path(path).name}: the upload is missing on the server; upload it again"
-    file_id = (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
-    return _prepare_cached(os.path.realpath(path), file_id, prep)
+
+def prepare_cached(path: str | Path, prep: Preparation) -> tuple[torch.Tensor, list[str]] | str:
+    """``prepare_file`` remembered per file content (slider moves and re-sent photos re-use it): (tensor, notes),
+    or the problem as text."""
+    return PREPARED.get(path, prep)
 
 
 def clear_cache() -> None:
     """Forget every prepared upload (the benchmark's cold requests)."""
-    _prepare_cached.cache_clear()
+    PREPARED.clear()
 
 
 def upload_folders() -> list[Path]:

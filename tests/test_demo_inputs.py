@@ -13,7 +13,15 @@ from PIL import Image
 
 from demo.computations import about, shortfall_note
 from demo.example_sets import example_set
-from demo.inputs import MAX_PIXELS, Preparation, labels_to_groups, prepare_file, read_photos
+from demo.inputs import (
+    MAX_PIXELS,
+    Preparation,
+    clear_cache,
+    labels_to_groups,
+    prepare_cached,
+    prepare_file,
+    read_photos,
+)
 from demo.models import ModelRegistry, load_registry, sources_from_env
 from demo.results import ResultStore
 from demo.sheets import GAP, grid_sheet
@@ -88,6 +96,24 @@ def test_unreadable_files_become_named_problems(tmp_path):
     assert photos.names == ["good.png"] and photos.images.shape == (1, 3, 64, 64)
     assert [p.split(":")[0] for p in photos.problems] == ["notes.jpg", "cut.png", "gone.png"]
     assert "not a readable image" in photos.problems[0] and "upload it again" in photos.problems[2]
+
+
+def test_a_photo_sent_again_is_prepared_once_and_changed_content_anew(seven, tmp_path):
+    clear_cache()
+    digit = Image.fromarray(seven)
+    for folder in ("first", "again", "changed"):  # Gradio stores every upload as a new file in its own folder
+        (tmp_path / folder).mkdir()
+    digit.save(tmp_path / "first" / "7.png")
+    shutil.copy(tmp_path / "first" / "7.png", tmp_path / "again" / "7.png")
+    Image.fromarray(255 - seven).save(tmp_path / "changed" / "7.png")
+    first = prepare_cached(tmp_path / "first" / "7.png", DIGITS)
+    assert prepare_cached(tmp_path / "again" / "7.png", DIGITS)[0] is first[0]  # the same bytes: remembered
+    changed = prepare_cached(tmp_path / "changed" / "7.png", DIGITS)[0]
+    assert changed is not first[0] and torch.equal(changed, first[0])  # inverted, then framed: the same digit
+    digit.save(tmp_path / "first" / "7.png", compress_level=0)  # other bytes at the same path
+    assert prepare_cached(tmp_path / "first" / "7.png", DIGITS)[0] is not first[0]
+    shutil.copy(tmp_path / "again" / "7.png", tmp_path / "again" / "other-name.png")  # messages name the file
+    assert prepare_cached(tmp_path / "again" / "other-name.png", DIGITS)[0] is not first[0]
 
 
 def test_limit_keeps_the_first_photos_and_says_so(tmp_path):
