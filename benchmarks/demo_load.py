@@ -1,14 +1,19 @@
-"""The demo under load: 16 concurrent gradio_client clients against the real app on loopback.
+"""The demo under load: 16 concurrent clients against the real app on loopback.
 
     python -m benchmarks.demo_load                      # the shipped checkpoints (checkpoints/mnist, faces)
+    python -m benchmarks.demo_load --client browser     # clients that send what the demo's page sends
     python -m benchmarks.demo_load --model runs/x/best  # other checkpoints (folders or Hub ids)
 
 Starts ``python app.py`` on a free loopback port, measures the swap grid alone (one client, nothing else
 running: the unloaded baseline), then lets ``--clients`` clients send ``--requests`` requests in all, mixed over
-the tabs and models (pool, interpolate, the slider, swap, generate, about), each with real photos uploaded with
-it, and prints requests per second, median and p95 latency per endpoint, and the errors. Latency is the whole
-round trip as a user sees it (upload, queue, compute, result URL). The app computes CONCURRENCY (2) requests at
-a time and queues the rest, so under load most of a request's time is waiting in the queue.
+the tabs and models (pool, interpolate, the slider, swap, generate, about), with real photos, and prints requests
+per second, median and p95 latency per endpoint, and the errors. Latency is the whole round trip as a user sees
+it (uploads, queue, compute, result). The app computes CONCURRENCY (2) requests at a time and queues the rest,
+so under load most of a request's time is waiting in the queue.
+Two kinds of client: ``gradio_client`` (the default, as the goal was set) uploads every file of every call again,
+one connection each; ``browser`` does what the page does: a gallery's photos are uploaded once, in one request,
+and each click sends their server paths. The browser's requests cost the server less, so both its unloaded
+baseline and its loaded latency are lower.
 Goals (issue 6): zero errors; the swap grid's p95 under load at most 10x its unloaded median.
 Inputs: MNIST test digits and CelebA photos from $MLVAE_DATA_DIR (read in place, digits written to a tmp dir),
 or the demo's own generated examples when $MLVAE_DATA_DIR is not set. Bounded: stops by itself.
@@ -17,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import json
 import os
 import queue
 import statistics
@@ -27,7 +33,6 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from benchmarks.demo_latency import digit_inputs, face_inputs, percentiles, start_app
 from demo.app import CONCURRENCY, QUEUE_SIZE
@@ -60,47 +65,98 @@ def example_inputs(kind: str) -> dict[str, list[str]]:
     return {"group": group, "people": (list(heads.values()) + files)[:8]}
 
 
-def requests_for(model: str, files: dict[str, list[str]]) -> dict[str, Callable]:
-    """The tabs' requests for one model, each a function of a gradio_client Client that returns a Job."""
-    from gradio_client import handle_file
+@dataclass(frozen=True)
+class Gallery:
+    """A gallery input of a request: these image files."""
 
-    g = lambda paths: [{"image": handle_file(p), "caption": None} for p in paths]  # noqa: E731
+    paths: tuple[str, ...]
+
+
+def requests_for(model: str, files: dict[str, list[str]]) -> dict[str, list]:
+    """The tabs' requests for one model: endpoint -> its inputs, galleries as ``Gallery``."""
     group, people = files["group"], files["people"]
+    g = lambda paths: Gallery(tuple(paths))  # noqa: E731
     return {
-        "/pool": lambda c: c.submit(model, g(group[:5]), api_name="/pool"),
-        "/interpolate": lambda c: c.submit(model, g(group[:2]), g(people[:1]), 0.5, 0.5, api_name="/interpolate"),
-        "/interpolate_image": lambda c: c.submit(model, g(group[:1]), g(people[1:2]), 0.3, 0.7,
-                                                 api_name="/interpolate_image"),
-        "/swap": lambda c: c.submit(model, g(people), False, "", api_name="/swap"),
-        "/generate": lambda c: c.submit(model, g(group[:3]), 8, 0, api_name="/generate"),
-        "/about": lambda c: c.submit(model, api_name="/about"),
+        "/pool": [model, g(group[:5])],
+        "/interpolate": [model, g(group[:2]), g(people[:1]), 0.5, 0.5],
+        "/interpolate_image": [model, g(group[:1]), g(people[1:2]), 0.3, 0.7],
+        "/swap": [model, g(people), False, ""],
+        "/generate": [model, g(group[:3]), 8, 0],
+        "/about": [model],
     }
 
 
-def timed_request(client, endpoint: str, model: str, make: Callable) -> Outcome:
+class GradioClientSession:
+    """A gradio_client Client: every call uploads each of its files anew, one request (and connection) each."""
+
+    def __init__(self, url: str) -> None:
+        from gradio_client import Client
+
+        # plain HTTP on loopback: without ssl_verify=False gradio_client loads the CA bundle for every file it
+        # uploads (about 24 ms of CPU each), CPU that a small machine would take from the app being measured
+        self.client = Client(url, verbose=False, ssl_verify=False)
+
+    def call(self, endpoint: str, inputs: list) -> None:
+        from gradio_client import handle_file
+
+        data = [[{"image": handle_file(p), "caption": None} for p in x.paths] if isinstance(x, Gallery) else x
+                for x in inputs]
+        self.client.submit(*data, api_name=endpoint).result(timeout=REQUEST_TIMEOUT_S)
+
+
+class BrowserSession:
+    """What the demo's page does over one kept-alive connection: a gallery's photos are uploaded once, in one
+    request, when the user adds them; each click then sends their server paths through the queue, and the result
+    image is fetched to show it."""
+
+    def __init__(self, url: str) -> None:
+        import httpx
+
+        self.base = url.rstrip("/")
+        self.http = httpx.Client(timeout=REQUEST_TIMEOUT_S)
+        self.uploaded: dict[tuple[str, ...], list[dict]] = {}
+
+    def gallery(self, photos: Gallery) -> list[dict]:
+        if photos.paths not in self.uploaded:
+            files = [("files", (Path(p).name, Path(p).read_bytes())) for p in photos.paths]
+            response = self.http.post(f"{self.base}/gradio_api/upload", files=files)
+            response.raise_for_status()
+            self.uploaded[photos.paths] = [{"image": {"path": path, "meta": {"_type": "gradio.FileData"}},
+                                            "caption": None} for path in response.json()]
+        return self.uploaded[photos.paths]
+
+    def call(self, endpoint: str, inputs: list) -> None:
+        data = [self.gallery(x) if isinstance(x, Gallery) else x for x in inputs]
+        response = self.http.post(f"{self.base}/gradio_api/call{endpoint}", json={"data": data})
+        response.raise_for_status()
+        with self.http.stream("GET", f"{self.base}/gradio_api/call{endpoint}/{response.json()['event_id']}") as events:
+            body = "".join(events.iter_text())
+        kind, _, payload = body.rpartition("event: ")[2].partition("\n")
+        if kind.strip() != "complete":
+            raise RuntimeError(f"{kind.strip()}: {payload.strip()[:200]}")
+        result = json.loads(payload.split("data:", 1)[1].strip())
+        for value in result:  # the image a tab shows is fetched by the page
+            if isinstance(value, dict) and value.get("url"):
+                self.http.get(value["url"]).raise_for_status()
+
+
+SESSIONS = {"browser": BrowserSession, "gradio_client": GradioClientSession}
+
+
+def timed_request(session, endpoint: str, model: str, inputs: list) -> Outcome:
     """Send one request and wait for its result (at most REQUEST_TIMEOUT_S)."""
     start = time.perf_counter()
     try:
-        make(client).result(timeout=REQUEST_TIMEOUT_S)
+        session.call(endpoint, inputs)
         return Outcome(endpoint, model, time.perf_counter() - start)
     except Exception as exc:  # any failure is an error to count and show, never a crash of the benchmark
         return Outcome(endpoint, model, time.perf_counter() - start, f"{type(exc).__name__}: {exc}"[:300])
 
 
-def connect(url: str):
-    """A gradio_client Client. The app speaks plain HTTP on loopback, so no certificate is ever checked; without
-    ssl_verify=False gradio_client still loads the CA bundle for every file it uploads (about 24 ms of CPU each),
-    CPU that a small machine would take from the app being measured."""
-    from gradio_client import Client
-
-    return Client(url, verbose=False, ssl_verify=False)
-
-
-def unloaded(url: str, model: str, make: Callable, repeats: int) -> list[Outcome]:
+def unloaded(session, model: str, inputs: list, repeats: int) -> list[Outcome]:
     """``repeats`` requests from one client, one at a time, after one warm-up."""
-    client = connect(url)
-    timed_request(client, "/swap", model, make)
-    return [timed_request(client, "/swap", model, make) for _ in range(repeats)]
+    timed_request(session, "/swap", model, inputs)
+    return [timed_request(session, "/swap", model, inputs) for _ in range(repeats)]
 
 
 def cpu_seconds(pid: int) -> float | None:
@@ -112,27 +168,27 @@ def cpu_seconds(pid: int) -> float | None:
         return None
 
 
-def loaded(url: str, jobs: list[tuple[str, str, Callable]], clients: int) -> tuple[list[Outcome], float]:
+def loaded(url: str, jobs: list[tuple[str, str, list]], clients: int, session_kind: type) -> tuple[list[Outcome], float]:
     """Every job, sent by ``clients`` concurrent clients (each sends its next job when the last one is answered);
     returns the outcomes and the wall time."""
     todo: queue.Queue = queue.Queue()
     for job in jobs:
         todo.put(job)
-    connected = [connect(url) for _ in range(clients)]  # connected before the clock starts
+    sessions = [session_kind(url) for _ in range(clients)]  # connected before the clock starts
     outcomes: list[Outcome] = []
     lock = threading.Lock()
 
-    def work(client) -> None:
+    def work(session) -> None:
         while True:
             try:
-                endpoint, model, make = todo.get_nowait()
+                endpoint, model, inputs = todo.get_nowait()
             except queue.Empty:
                 return
-            outcome = timed_request(client, endpoint, model, make)
+            outcome = timed_request(session, endpoint, model, inputs)
             with lock:
                 outcomes.append(outcome)
 
-    threads = [threading.Thread(target=work, args=(c,), daemon=True) for c in connected]
+    threads = [threading.Thread(target=work, args=(s,), daemon=True) for s in sessions]
     start = time.perf_counter()
     for t in threads:
         t.start()
@@ -147,6 +203,9 @@ def main() -> int:
                         help="checkpoint instead of the shipped ones (repeatable)")
     parser.add_argument("--clients", type=int, default=16, help="concurrent clients (default: 16)")
     parser.add_argument("--requests", type=int, default=192, help="requests sent under load, in all (default: 192)")
+    parser.add_argument("--client", choices=sorted(SESSIONS), default="gradio_client",
+                        help="gradio_client: every call uploads its files again, one connection each; browser: as the "
+                        "demo's page (photos uploaded once, clicks send their paths) (default: gradio_client)")
     parser.add_argument("--baseline", type=int, default=15,
                         help="unloaded swap-grid requests per model for the baseline (default: 15)")
     args = parser.parse_args()
@@ -176,9 +235,10 @@ def main() -> int:
     try:
         print(f"app ready in {ready:.1f} s at {url} (loopback); models: {', '.join(calls)}; "
               f"it computes {CONCURRENCY} requests at a time and queues up to {QUEUE_SIZE}")
-        baseline = {name: unloaded(url, name, calls[name]["/swap"], args.baseline) for name in calls}
+        session_kind = SESSIONS[args.client]
+        baseline = {name: unloaded(session_kind(url), name, calls[name]["/swap"], args.baseline) for name in calls}
         server_cpu, client_cpu = cpu_seconds(proc.pid), time.process_time()
-        outcomes, wall = loaded(url, jobs, args.clients)
+        outcomes, wall = loaded(url, jobs, args.clients, session_kind)
         server_cpu = None if server_cpu is None else cpu_seconds(proc.pid) - server_cpu
         client_cpu = time.process_time() - client_cpu
     finally:
@@ -186,7 +246,7 @@ def main() -> int:
         proc.wait(timeout=30)
 
     errors = [o for o in outcomes if o.error]
-    print(f"\nunder load: {args.clients} clients, {len(outcomes)} requests in {wall:.1f} s = "
+    print(f"\nunder load: {args.clients} {args.client} clients, {len(outcomes)} requests in {wall:.1f} s = "
           f"{len(outcomes) / wall:.2f} requests/s; errors: {len(errors)}")
     if server_cpu is not None:
         print(f"CPU used meanwhile: the app {server_cpu:.1f} s ({server_cpu / wall:.2f} cores), these clients "
