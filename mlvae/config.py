@@ -192,8 +192,10 @@ class TrainConfig:
         "steps over which --style-kl-weight falls to 1", group="training", default_text="0, the weight stays constant"))
     init_from: str | None = field(default=None, metadata=flag(
         "start from the weights of this checkpoint (a run's best/ or last/, or a shipped name) instead of a random "
-        "init, with a fresh optimiser: to go on training a model under another likelihood or schedule. The shapes "
-        "must match, and so must the split of people, so that the test people stay unseen", group="training",
+        "init, with a fresh optimiser: to go on training a model under another σ, schedule or --width. The design "
+        "must match (a larger --width is allowed: the narrow network fills the leading channels and the wide one "
+        "starts computing what it computed), and so must the split of people, so that the test people stay unseen",
+        group="training",
         metavar="CHECKPOINT", default_text="a random init"))
 
     def __post_init__(self) -> None:

@@ -84,3 +84,20 @@ def test_training_on_celeba_and_lfw_together_aligns_splits_per_source_and_record
     assert len(list((tmp_path / "cache").rglob("*.png"))) >= 60  # aligned crops cached on disk
     model, loaded = load_model(run)
     assert loaded.data.align_faces and model.style_dim == 2
+    # a wider run started from this one: its weights lead the wide layers (widen_into's own test shows that the
+    # wide network then computes what the narrow one did); one step at a rate too small to move a weight
+    done = run_cli(
+        "mlvae.train", "--dataset", "folder", *folders, "--align-faces", "--width", "0.25", "--latent-dim", "8",
+        "--style-dim", "2", "--likelihood", "normal-fixed", "--sigma", "0.1", "--min-group-size", "2",
+        "--max-group-size", "3", "--groups-per-batch", "4", "--val-fraction", "0.25", "--test-fraction", "0.25",
+        "--epochs", "1", "--max-steps", "1", "--lr", "1e-30", "--init-from", str(run), "--out", str(tmp_path / "wide"),
+        env=env_cache,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "widened from --width 0.125 to 0.25" in done.stderr
+    narrow, wide = load_model(run)[0].state_dict(), load_model(tmp_path / "wide" / "last")[0].state_dict()
+    first_conv = "encoder.convs.0.weight"
+    assert wide[first_conv].shape[0] == 2 * narrow[first_conv].shape[0]
+    for key, old in narrow.items():
+        if key.endswith(".weight") and old.dim() > 1:
+            torch.testing.assert_close(wide[key][tuple(slice(0, n) for n in old.shape)], old)

@@ -1,6 +1,7 @@
 """The training loop: epochs of group minibatches, validation ELBO, best/last checkpoints, resume."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import time
@@ -16,6 +17,8 @@ from mlvae.checkpoint.folder import (
     STATE_NAME,
     TRAINER_NAME,
     atomic_write,
+    load_model,
+    read_config,
     read_tensors,
     resolve_checkpoint,
     save_model,
@@ -27,6 +30,7 @@ from mlvae.data.images import to_float
 from mlvae.device import pick_device
 from mlvae.model.model_types import build_model
 from mlvae.model.objective import ObjectiveTerms, annealed_weight, group_elbo, style_weighted_loss
+from mlvae.model.widen import widen_into
 from mlvae.training import distributed
 from mlvae.training.compile import COMPILE_ERRORS, compile_failed, compile_in_place
 from mlvae.training.dataset_elbo import accumulate_elbo, fixed_batches, summarise
@@ -138,10 +142,13 @@ class Trainer:
         expected = self.module.state_dict()
         wrong = sorted(k for k in set(expected) | set(tensors)
                        if k not in tensors or k not in expected or tensors[k].shape != expected[k].shape)
-        if wrong:
+        source = read_config(folder).model
+        narrower = source.width < self.config.model.width and dataclasses.replace(
+            source, width=self.config.model.width, sigma=self.config.model.sigma) == self.config.model
+        if wrong and not narrower:
             raise TrainingError(
                 f"--init-from {checkpoint}: its weights do not fit this run's model ({', '.join(wrong[:3])} differ): "
-                "give the same --model, --arch, --width and latent sizes as the checkpoint"
+                "give the same --model, --arch and latent sizes as the checkpoint, and its --width or a larger one"
             )
         split = next((json.loads(f.read_text()) for f in (folder / SPLIT_NAME, folder.parent / SPLIT_NAME)
                       if f.exists()), None)
@@ -151,6 +158,15 @@ class Trainer:
                 "so this run's test groups may be ones it learnt: give the same data folders, --split-seed and "
                 "fractions as its run"
             )
+        if wrong:  # a narrower network of the same design: its channels lead, computing what it computed
+            narrow, _ = load_model(folder, self.device)
+            try:
+                widen_into(self.module, narrow)
+            except ValueError as exc:
+                raise TrainingError(f"--init-from {checkpoint}: {exc}") from exc
+            log.info("initialised from the weights of %s, widened from --width %g to %g (the new channels start "
+                     "from zero weights into the old ones)", folder, source.width, self.config.model.width)
+            return
         self.module.load_state_dict({k: v.to(expected[k].dtype) for k, v in tensors.items()})
         log.info("initialised from the weights of %s", folder)
 
