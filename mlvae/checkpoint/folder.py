@@ -95,6 +95,18 @@ def resolve_checkpoint(name_or_path: str | Path) -> Path:
     )
 
 
+def find_split(checkpoint_folder: Path) -> dict | None:
+    """The ``split.json`` record of a checkpoint folder or of the run folder above it, if any."""
+    for folder in (checkpoint_folder, checkpoint_folder.parent):
+        path = folder / SPLIT_NAME
+        if path.exists():
+            try:
+                return json.loads(path.read_text())
+            except ValueError as exc:
+                raise CheckpointError(f"{path} is not valid JSON ({exc}); restore it from the training run") from exc
+    return None
+
+
 def read_config(folder: Path) -> RunConfig:
     """Parse and validate ``config.json`` of a checkpoint folder (``mlvae.checkpoint.validation``)."""
     return read_config_file(folder / CONFIG_NAME)

@@ -22,7 +22,7 @@ from typing import Callable, Sequence
 import torch
 
 from mlvae import latent
-from mlvae.checkpoint.folder import atomic_write, load_model, resolve_checkpoint, write_json
+from mlvae.checkpoint.folder import atomic_write, find_split, load_model, resolve_checkpoint, write_json
 from mlvae.config import RunConfig
 from mlvae.data import load_splits
 from mlvae.data.grouped import GroupedImages
@@ -46,7 +46,7 @@ from mlvae.evaluation.report import (
     probe_table,
     render_report,
 )
-from mlvae.evaluation.test_images import find_split, load_test_images
+from mlvae.evaluation.test_images import load_test_images
 from mlvae.model.interface import Encoding, GroupedVAE
 
 log = logging.getLogger("mlvae.evaluate")

@@ -7,29 +7,16 @@ with (``split.json`` beside the checkpoint or in its run folder), re-read from t
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 from pathlib import Path
 
-from mlvae.checkpoint.folder import SPLIT_NAME
+from mlvae.checkpoint.folder import SPLIT_NAME, find_split
 from mlvae.config import DataConfig
 from mlvae.data.grouped import GroupedImages
 from mlvae.data.loading import data_folders, grouped_files, load_mnist, read_groups
 from mlvae.errors import DataError
 
 log = logging.getLogger(__name__)
-
-
-def find_split(checkpoint_folder: Path) -> dict | None:
-    """The ``split.json`` record of a checkpoint folder or of the run folder above it, if any."""
-    for folder in (checkpoint_folder, checkpoint_folder.parent):
-        path = folder / SPLIT_NAME
-        if path.exists():
-            try:
-                return json.loads(path.read_text())
-            except ValueError as exc:
-                raise DataError(f"{path} is not valid JSON ({exc}); restore it from the training run") from exc
-    return None
 
 
 def load_test_images(

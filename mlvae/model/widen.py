@@ -14,7 +14,6 @@ from torch import nn
 from mlvae.model.interface import GroupedVAE
 
 _IN_DIM = {nn.Linear: 1, nn.Conv2d: 1, nn.ConvTranspose2d: 0}  # the weight dimension a layer reads its input on
-_BATCH_NORMS = (nn.BatchNorm1d, nn.BatchNorm2d)
 
 
 def _leading(narrow: torch.Tensor) -> tuple[slice, ...]:

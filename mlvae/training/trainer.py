@@ -16,7 +16,9 @@ from mlvae.checkpoint.folder import (
     SPLIT_NAME,
     STATE_NAME,
     TRAINER_NAME,
+    WEIGHTS_NAME,
     atomic_write,
+    find_split,
     load_model,
     read_config,
     read_tensors,
@@ -138,7 +140,7 @@ class Trainer:
     def warm_start(self, checkpoint: str | Path) -> None:
         """Start from the weights of ``checkpoint`` (same shapes, same split of people); the optimiser stays fresh."""
         folder = resolve_checkpoint(checkpoint)
-        tensors = read_tensors(folder / "model.safetensors")
+        tensors = read_tensors(folder / WEIGHTS_NAME)
         expected = self.module.state_dict()
         wrong = sorted(k for k in set(expected) | set(tensors)
                        if k not in tensors or k not in expected or tensors[k].shape != expected[k].shape)
@@ -150,8 +152,7 @@ class Trainer:
                 f"--init-from {checkpoint}: its weights do not fit this run's model ({', '.join(wrong[:3])} differ): "
                 "give the same --model, --arch and latent sizes as the checkpoint, and its --width or a larger one"
             )
-        split = next((json.loads(f.read_text()) for f in (folder / SPLIT_NAME, folder.parent / SPLIT_NAME)
-                      if f.exists()), None)
+        split = find_split(folder)
         if split is None or _people(split) != _people(self.splits.record):
             raise TrainingError(
                 f"--init-from {checkpoint}: it was trained on another split of the groups (or has no {SPLIT_NAME}), "
