@@ -27,6 +27,7 @@ MAX_IMAGE_SIZE = 512
 MAX_LATENT_DIM = 4096
 MAX_HIDDEN_DIM = 16384
 MAX_WIDTH = 8.0
+MAX_LOGVAR_BOUND = 20.0
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,12 @@ class ModelConfig:
         "normal-fixed: the decoder's standard deviation per pixel, in [0, 1] units", group="model"))
     reg_lambda: float = field(default=1.0, metadata=flag(
         "reg-vae: weight lambda of the symmetrised-KL content penalty of supplement eq. 18", group="model"))
+    content_logvar_bound: float = field(default=5.0, metadata=flag(
+        "the encoder's content log-variance lies in (-B, B): the paper's 5 (5*tanh) keeps every posterior standard "
+        "deviation above 0.082, which caps what one dimension can say; a wider bound is a departure from the paper",
+        group="model"))
+    style_logvar_bound: float = field(default=5.0, metadata=flag(
+        "the same bound for the encoder's style log-variance (the paper's 5)", group="model"))
     svi_observations: int = 0  # svi: rows of the per-observation style table = training images it was fitted to
     svi_groups: int = 0  # svi: rows of the per-group content table = training groups
     inference_steps: int = field(default=200, metadata=flag(
@@ -100,6 +107,10 @@ class ModelConfig:
         _in_range("hidden_dim", self.hidden_dim, 1, MAX_HIDDEN_DIM)
         if not (math.isfinite(self.width) and 0 < self.width <= MAX_WIDTH):
             raise ValueError(f"width must be in (0, {MAX_WIDTH:g}], got {self.width}")
+        for name in ("content_logvar_bound", "style_logvar_bound"):
+            bound = getattr(self, name)
+            if not (math.isfinite(bound) and 0 < bound <= MAX_LOGVAR_BOUND):
+                raise ValueError(f"{name} must be in (0, {MAX_LOGVAR_BOUND:g}], got {bound}")
         if not (math.isfinite(self.sigma) and self.sigma > 0):
             raise ValueError(f"sigma must be > 0, got {self.sigma}")
         if self.posterior == "mixture" and self.model_type in ("svi", "svi-encode", "reg-vae"):

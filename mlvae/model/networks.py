@@ -3,7 +3,8 @@
 Encoders return four heads: style mean/log-variance (B, d_s) and content mean/log-variance (B, d), where
 d_s = d unless ``style_dim`` says otherwise. Decoders map (B, d + d_s) latents (content first, then style) to
 likelihood parameters.
-Every log-variance is squashed by 5*tanh (supplement §2.1), which bounds it to (-5, 5).
+Every log-variance is squashed by 5*tanh (supplement §2.1), which bounds it to (-5, 5); the encoder's style and
+content log-variances may be given a wider bound (``style_logvar_bound``, ``content_logvar_bound``).
 """
 from __future__ import annotations
 
@@ -14,10 +15,17 @@ from torch import nn
 
 from mlvae.config import ModelConfig
 
+PAPER_LOGVAR_BOUND = 5.0
 
-def bounded_logvar(raw: torch.Tensor) -> torch.Tensor:
-    """5 * tanh(raw): the supplement's bound on every log-variance."""
-    return 5.0 * torch.tanh(raw)
+
+def bounded_logvar(raw: torch.Tensor, bound: float = PAPER_LOGVAR_BOUND) -> torch.Tensor:
+    """bound * tanh(5 raw / bound), in (-bound, bound): the supplement's 5 * tanh(raw) at bound 5.
+
+    The slope at raw = 0 is 5 whatever the bound, so a wider bound changes what a trained head computes only
+    where it was near the paper's bound."""
+    if bound == PAPER_LOGVAR_BOUND:
+        return PAPER_LOGVAR_BOUND * torch.tanh(raw)
+    return bound * torch.tanh(raw * (PAPER_LOGVAR_BOUND / bound))
 
 
 class EncoderHeads(nn.Module):
@@ -27,11 +35,12 @@ class EncoderHeads(nn.Module):
         super().__init__()
         self.sizes = [config.style_size, config.style_size, config.latent_dim, config.latent_dim]
         self.linear = nn.Linear(in_features, sum(self.sizes))
+        self.style_bound, self.content_bound = config.style_logvar_bound, config.content_logvar_bound
 
     def forward(self, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         """(B, F) -> style mean, style logvar (B, d_s), content mean, content logvar (B, d)."""
         s_mean, s_raw, c_mean, c_raw = self.linear(h).split(self.sizes, dim=-1)
-        return s_mean, bounded_logvar(s_raw), c_mean, bounded_logvar(c_raw)
+        return s_mean, bounded_logvar(s_raw, self.style_bound), c_mean, bounded_logvar(c_raw, self.content_bound)
 
 
 class MLPEncoder(nn.Module):

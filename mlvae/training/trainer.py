@@ -146,7 +146,9 @@ class Trainer:
                        if k not in tensors or k not in expected or tensors[k].shape != expected[k].shape)
         source = read_config(folder).model
         narrower = source.width < self.config.model.width and dataclasses.replace(
-            source, width=self.config.model.width, sigma=self.config.model.sigma) == self.config.model
+            source, width=self.config.model.width, sigma=self.config.model.sigma,
+            content_logvar_bound=self.config.model.content_logvar_bound,
+            style_logvar_bound=self.config.model.style_logvar_bound) == self.config.model
         if wrong and not narrower:
             raise TrainingError(
                 f"--init-from {checkpoint}: its weights do not fit this run's model ({', '.join(wrong[:3])} differ): "
