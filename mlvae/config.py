@@ -110,7 +110,8 @@ class ModelConfig:
         for name in ("content_logvar_bound", "style_logvar_bound"):
             bound = getattr(self, name)
             if not (math.isfinite(bound) and 0 < bound <= MAX_LOGVAR_BOUND):
-                raise ValueError(f"{name} must be in (0, {MAX_LOGVAR_BOUND:g}], got {bound}")
+                flag_name = "--" + name.replace("_", "-")
+                raise ValueError(f"{flag_name} must be in (0, {MAX_LOGVAR_BOUND:g}], got {bound}")
         if not (math.isfinite(self.sigma) and self.sigma > 0):
             raise ValueError(f"sigma must be > 0, got {self.sigma}")
         if self.posterior == "mixture" and self.model_type in ("svi", "svi-encode", "reg-vae"):
@@ -201,6 +202,12 @@ class TrainConfig:
         "always reports the true ELBO", group="training", default_text="1, the paper"))
     style_kl_anneal_steps: int = field(default=0, metadata=flag(
         "steps over which --style-kl-weight falls to 1", group="training", default_text="0, the weight stays constant"))
+    ema_decay: float = field(default=0.0, metadata=flag(
+        "keep an exponential moving average of the weights (Polyak averaging), avg <- decay * avg + (1 - decay) * "
+        "weights after each step (e.g. 0.999: about the last 1,000 steps); validation and best/ use the average, "
+        "last/ holds both. It smooths the step-to-step bounce of the weights; the objective is the paper's. 0: off",
+        group="training",
+        default_text="0, off"))
     init_from: str | None = field(default=None, metadata=flag(
         "start from the weights of this checkpoint (a run's best/ or last/, or a shipped name) instead of a random "
         "init, with a fresh optimiser: to go on training a model under another σ, schedule or --width. The design "
@@ -228,6 +235,8 @@ class TrainConfig:
         if not (math.isfinite(self.style_kl_weight) and self.style_kl_weight >= 0):
             raise ValueError(f"--style-kl-weight must be a number >= 0, got {self.style_kl_weight}")
         _at_least("--style-kl-anneal-steps", self.style_kl_anneal_steps, 0)
+        if not (math.isfinite(self.ema_decay) and 0 <= self.ema_decay < 1):
+            raise ValueError(f"--ema-decay must be in [0, 1), got {self.ema_decay}")
 
 
 @dataclass

@@ -47,5 +47,5 @@ def test_a_wider_content_bound_lets_only_the_content_be_more_precise(tmp_path):
 
 @pytest.mark.parametrize("bad", [0.0, -1.0, float("inf"), 100.0])
 def test_a_bound_outside_its_range_is_refused(bad):
-    with pytest.raises(ValueError, match="logvar_bound"):
+    with pytest.raises(ValueError, match="--style-logvar-bound must be in"):
         conv_config(style_logvar_bound=bad)

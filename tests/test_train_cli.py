@@ -2,6 +2,7 @@
 import json
 
 import pytest
+import torch
 from safetensors.torch import load_file
 
 from mlvae import load_model
@@ -88,6 +89,9 @@ def test_bad_invocations_get_one_clear_message(tmp_path, problem):
     (["--epochs", "0"], "--epochs must be at least 1, got 0"),
     (["--crop-fraction", "-1"], "--crop-fraction must be in (0, 1], got -1"),
     (["--style-kl-weight", "-1"], "--style-kl-weight must be a number >= 0"),
+    (["--ema-decay", "1"], "--ema-decay must be in [0, 1), got 1"),
+    (["--content-logvar-bound", "0"], "--content-logvar-bound must be in (0, 20], got 0"),
+    (["--dataset", "mnist", "--model", "svi", "--ema-decay", "0.9"], "--ema-decay does not apply to --model svi"),
 ])
 def test_bad_flag_values_get_one_line_naming_the_flag(tmp_path, flags, expected):
     done = run_cli("mlvae.train", *flags, "--out", str(tmp_path / "run"))
@@ -149,3 +153,24 @@ def test_init_from_starts_at_the_checkpoint_weights_and_refuses_another_shape_or
                       str(source), "--out", str(tmp_path / f"bad{flags[0]}"))
         assert bad.returncode == 2 and message in bad.stderr, bad.stderr
         assert bad.stderr.count("ERROR") == 1
+
+
+def test_ema_decay_validates_and_saves_the_average_without_changing_the_training(shared_data, tmp_path):
+    plain, straight, resumed = tmp_path / "plain", tmp_path / "straight", tmp_path / "resumed"
+    averaged = [*QUICK, "--epochs", "2", "--ema-decay", "0.9"]
+    assert run_cli("mlvae.train", *QUICK, "--epochs", "2", "--out", str(plain)).returncode == 0
+    assert run_cli("mlvae.train", *averaged, "--out", str(straight)).returncode == 0
+    assert run_cli("mlvae.train", *averaged, "--max-steps", "30", "--out", str(resumed)).returncode == 0
+    again = run_cli("mlvae.train", "--out", str(resumed), "--resume")
+    assert again.returncode == 0, again.stderr
+    live, live_plain = (load_file(str(r / "last" / "model.safetensors")) for r in (straight, plain))
+    assert all((live[k] == live_plain[k]).all() for k in live)  # the same gradient steps, average or not
+    state, state_resumed = (load_file(str(r / "last" / "training_state.safetensors")) for r in (straight, resumed))
+    average = {k[len("average."):]: v for k, v in state.items() if k.startswith("average.")}
+    assert average.keys() == live.keys()
+    assert all((state_resumed["average." + k] == v).all() for k, v in average.items())  # resume kept the average
+    assert metrics(straight)[-1]["best"]  # so best/ is the average at the end
+    best = load_file(str(straight / "best" / "model.safetensors"))
+    assert all((best[k] == average[k]).all() for k in best)
+    assert any(not torch.equal(best[k], live[k]) for k in best if best[k].is_floating_point())
+    assert metrics(straight)[-1]["val_elbo"] != metrics(plain)[-1]["val_elbo"]  # the average is what is validated

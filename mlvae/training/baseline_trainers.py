@@ -29,6 +29,8 @@ LARGE_SVI_VALIDATION = 2000  # validation images above which SVI's per-epoch tes
 class SVITrainer(Trainer):
     """Trains SVI: its tables get one row per training image and one per training group (noted in config.json)."""
 
+    averages_weights = False
+
     def __init__(self, config: RunConfig, splits: Splits, out: str | Path, rank: int = 0, world_size: int = 1) -> None:
         train = _limit(splits.train, config.train.max_train_images, config.train.seed)  # the images Trainer keeps
         rows = (len(train), train.num_groups)
@@ -65,6 +67,8 @@ class SVITrainer(Trainer):
 
 class SVIEncodeTrainer(Trainer):
     """Fits an encoder to the SVI model in ``config.model.svi_checkpoint`` (whose networks it takes)."""
+
+    averages_weights = False
 
     def __init__(self, config: RunConfig, splits: Splits, out: str | Path, rank: int = 0, world_size: int = 1) -> None:
         source = config.model.svi_checkpoint

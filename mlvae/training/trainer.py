@@ -34,6 +34,7 @@ from mlvae.model.model_types import build_model
 from mlvae.model.objective import ObjectiveTerms, annealed_weight, group_elbo, style_weighted_loss
 from mlvae.model.widen import widen_into
 from mlvae.training import distributed
+from mlvae.training.averaging import WeightAverage
 from mlvae.training.compile import COMPILE_ERRORS, compile_failed, compile_in_place
 from mlvae.training.dataset_elbo import accumulate_elbo, fixed_batches, summarise
 from mlvae.training.state import (
@@ -50,6 +51,8 @@ log = logging.getLogger(__name__)
 
 class Trainer:
     """Trains one run into ``out``: ``best/`` (validation-selected), ``last/`` (resumable), ``metrics.jsonl``."""
+
+    averages_weights = True  # whether --ema-decay applies (not to models validated by test-time inference)
 
     def __init__(self, config: RunConfig, splits: Splits, out: str | Path, rank: int = 0, world_size: int = 1) -> None:
         self.config, self.splits, self.out = config, splits, Path(out)
@@ -68,6 +71,7 @@ class Trainer:
             self.model = distributed.wrap(self.module, self.device)
             if rank > 0:  # same initial weights (DDP broadcasts rank 0's), but each rank its own noise
                 torch.manual_seed(tc.seed + 1_000_033 * rank)
+        self.average = self._weight_average()
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=tc.lr, betas=(0.9, 0.999), eps=1e-8)
         self.train_data = _on_device(_limit(splits.train, tc.max_train_images, tc.seed), self.device)
         self.val_data = _on_device(_limit(splits.val, tc.max_val_images, tc.seed), self.device)
@@ -87,6 +91,21 @@ class Trainer:
             torch.autocast("cuda", dtype=torch.bfloat16) if self.device.type == "cuda" else nullcontext()
         )
 
+    def _weight_average(self) -> WeightAverage | None:
+        decay = self.config.train.ema_decay
+        if not decay:
+            return None
+        if not self.averages_weights:
+            raise TrainingError(f"--ema-decay does not apply to --model {self.config.model.model_type}: leave it out")
+        with torch.random.fork_rng(devices=[]):  # the average's copy must not move the run's random stream
+            copy = build_model(self.config.model).to(self.device).to(memory_format=self.memory_format)
+        return WeightAverage(copy, self.module, decay)
+
+    @property
+    def validated(self) -> torch.nn.Module:
+        """What is validated and saved as ``best/``: the weight average under --ema-decay, else the trained module."""
+        return self.module if self.average is None else self.average.model
+
     # ---- checkpoints -------------------------------------------------------------------------------
     def rng_states(self) -> dict[str, torch.Tensor]:
         """Every rank's RNG state (a collective under torchrun): ``rng.torch`` for rank 0, ``rng.torch.rank<r>``."""
@@ -104,13 +123,15 @@ class Trainer:
         folder = self.out / "last"
         tensors, meta = optimizer_tensors(self.optimizer)
         tensors.update(self.rng_states() if rng is None else rng)
+        if self.average is not None:
+            tensors.update(self.average.tensors())
         save_model(folder, self.module, self.config)
         atomic_write(folder / STATE_NAME, lambda tmp: save_file(tensors, str(tmp)))
         write_json(folder / TRAINER_NAME, {"progress": self.progress.__dict__, "optimizer": meta})
 
     def save_best(self) -> None:
         """The validation-selected model, with the group split it was trained on."""
-        save_model(self.out / "best", self.module, self.config)
+        save_model(self.out / "best", self.validated, self.config)
         write_json(self.out / "best" / SPLIT_NAME, self.splits.record)
 
     def resume(self) -> bool:
@@ -124,6 +145,8 @@ class Trainer:
             meta = json.loads((folder / TRAINER_NAME).read_text())
             restore_optimizer(self.optimizer, {k: v.to(self.device) for k, v in tensors.items()}, meta["optimizer"])
             progress = Progress(**meta["progress"])
+            if self.average is not None and not self.average.load(tensors):
+                self.average.reset(self.module)  # a run saved before it kept an average
         except (RuntimeError, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise TrainingError(
                 f"{folder} does not fit this run's config.json ({str(exc).splitlines()[0][:200]}): it was written by "
@@ -169,9 +192,11 @@ class Trainer:
                 raise TrainingError(f"--init-from {checkpoint}: {exc}") from exc
             log.info("initialised from the weights of %s, widened from --width %g to %g (the new channels start "
                      "from zero weights into the old ones)", folder, source.width, self.config.model.width)
-            return
-        self.module.load_state_dict({k: v.to(expected[k].dtype) for k, v in tensors.items()})
-        log.info("initialised from the weights of %s", folder)
+        else:
+            self.module.load_state_dict({k: v.to(expected[k].dtype) for k, v in tensors.items()})
+            log.info("initialised from the weights of %s", folder)
+        if self.average is not None:
+            self.average.reset(self.module)
 
     # ---- loop --------------------------------------------------------------------------------------
     def _log_metrics(self, record: dict) -> None:
@@ -187,6 +212,8 @@ class Trainer:
         """
         tc = self.config.train
         distributed.broadcast_buffers(self.module)  # validate (and save) rank 0's BatchNorm statistics
+        if self.average is not None:
+            distributed.broadcast_buffers(self.average.model)
         self.model.eval()
 
         def objective(batch, generator):
@@ -270,7 +297,7 @@ class Trainer:
 
     def validation_objective(self, x: torch.Tensor, batch, generator: torch.Generator) -> ObjectiveTerms:
         """The ELBO of one validation batch (models without an amortised encoder override this)."""
-        return group_elbo(self.module, x, batch.group_ids.to(self.device), batch.num_groups, generator)
+        return group_elbo(self.validated, x, batch.group_ids.to(self.device), batch.num_groups, generator)
 
     def _inputs(self, batch, data: GroupedImages | None = None) -> torch.Tensor:
         images = (data or self.val_data).images[batch.indices.to(self.device)]
@@ -308,6 +335,8 @@ class Trainer:
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()
+        if self.average is not None:
+            self.average.update(self.module)
         return global_loss.item()
 
 
