@@ -1,9 +1,10 @@
-"""``widen_into``: a wider conv network started from a trained narrower one computes what the narrow one did."""
+"""``widen_into`` and ``grow_style_into``: a wider network, or one with a larger style, started from a trained smaller
+one computes what the smaller one did."""
 import pytest
 import torch
 
 from mlvae import MLVAE, ModelConfig
-from mlvae.model.widen import widen_into
+from mlvae.model.widen import grow_style_into, widen_into
 
 
 def conv_model(width: float, style_dim: int = 4) -> MLVAE:
@@ -49,3 +50,50 @@ def test_models_that_differ_in_more_than_width_are_refused():
         widen_into(conv_model(0.25), conv_model(0.5))
     with pytest.raises(ValueError, match="at least as wide"):  # a larger style in the narrow one
         widen_into(conv_model(0.5), conv_model(0.25, style_dim=6))
+
+
+def trained(model: MLVAE) -> MLVAE:
+    """A few SGD steps, so that no weight or BatchNorm statistic is the init's."""
+    model.train()
+    opt = torch.optim.SGD(model.parameters(), lr=0.01)
+    for _ in range(3):
+        x = torch.rand(6, 3, 64, 64)
+        z = torch.randn(6, model.config.latent_dim + model.config.style_size)
+        loss = sum(o.square().mean() for o in outputs(model, x, z))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return model
+
+
+@pytest.mark.parametrize("train_mode", [False, True])
+def test_a_grown_style_keeps_the_old_posteriors_and_images_and_starts_its_new_dimensions_at_the_prior(train_mode):
+    torch.manual_seed(0)
+    small, big = trained(conv_model(0.25, style_dim=4)), conv_model(0.25, style_dim=7)
+    grow_style_into(big, small)
+    for m in (small, big):
+        m.train(train_mode)
+    x = torch.rand(5, 3, 64, 64)
+    with torch.no_grad():
+        s_mean, s_logvar, c_mean, c_logvar = small.encoder(x)
+        b_mean, b_logvar, bc_mean, bc_logvar = big.encoder(x)
+        assert torch.allclose(b_mean[:, :4], s_mean, atol=1e-6) and torch.allclose(b_logvar[:, :4], s_logvar, atol=1e-6)
+        assert torch.equal(b_logvar[:, 4:], torch.zeros(5, 3))  # the new dimensions' variance is the prior's
+        assert torch.allclose(bc_mean, c_mean, atol=1e-6) and torch.allclose(bc_logvar, c_logvar, atol=1e-6)
+        content, style = torch.randn(5, 12), torch.randn(5, 4)
+        grown_style = torch.cat([style, 10 * torch.randn(5, 3)], -1)  # whatever the new dimensions hold
+        for a, b in zip(small.decoder(torch.cat([content, style], -1)), big.decoder(torch.cat([content, grown_style], -1))):
+            assert torch.allclose(a, b, atol=1e-5), (a - b).abs().max()
+    # the decoder learns to read the new dimensions: their zero weights get a gradient
+    big.train()
+    enc = big.encode(x)
+    image, _ = big.decode_params(enc.content.rsample(), enc.style.rsample())
+    (image - x).square().sum().backward()
+    assert big.decoder.project[0].weight.grad[:, 12 + 4:].abs().sum() > 0
+
+
+def test_growing_refuses_another_content_size_a_smaller_style_or_another_width():
+    with pytest.raises(ValueError, match="only the style may grow"):
+        grow_style_into(conv_model(0.25, style_dim=3), conv_model(0.25, style_dim=4))
+    with pytest.raises(ValueError, match="only --style-dim may differ"):
+        grow_style_into(conv_model(0.5, style_dim=6), conv_model(0.25, style_dim=4))

@@ -1,6 +1,10 @@
-"""Start a wider conv network from a trained narrower one, computing exactly what the narrow one computed.
+"""Start a larger network from a trained smaller one, computing exactly what the smaller one computed.
 
-Every layer of the wide network holds the narrow layer's weights in its leading channels; the weights from the
+``widen_into``: a wider conv network (``--width``). ``grow_style_into``: a network with a larger style latent
+(``--style-dim``), to give the style room once the content has taken the identity (the style's new dimensions
+start at the prior, and the decoder starts out not reading them).
+
+Widening: every layer of the wide network holds the narrow layer's weights in its leading channels; the weights from the
 new channels into the old ones are zero, so the old channels, and every output (the latents, the image), are
 the narrow network's. The new channels keep their random init and start to matter as training moves the
 zero weights (their gradient is not zero: the new channels' activations are not). Conv channels are the only
@@ -12,6 +16,7 @@ import torch
 from torch import nn
 
 from mlvae.model.interface import GroupedVAE
+from mlvae.model.networks import EncoderHeads
 
 _IN_DIM = {nn.Linear: 1, nn.Conv2d: 1, nn.ConvTranspose2d: 0}  # the weight dimension a layer reads its input on
 
@@ -49,3 +54,47 @@ def widen_into(wide: GroupedVAE, narrow: GroupedVAE) -> None:
                 tensor.copy_(old)
                 continue
             tensor[_leading(old)] = old
+
+
+def _decoder_input(model: GroupedVAE) -> nn.Linear:
+    """The decoder's first layer: the one that reads the (B, d + d_s) latent."""
+    width = model.config.latent_dim + model.config.style_size
+    layers = [m for m in model.decoder.modules() if isinstance(m, nn.Linear) and m.in_features == width]
+    if len(layers) != 1:
+        raise ValueError("cannot tell which decoder layer reads the latent")
+    return layers[0]
+
+
+@torch.no_grad()
+def grow_style_into(big: GroupedVAE, small: GroupedVAE) -> None:
+    """Copy ``small``'s weights into ``big``, whose style has more dimensions (appended after the old ones) and which
+    is otherwise the same network: the decoder's weights from the new dimensions are zero, so every output is
+    ``small``'s, and the new dimensions' log-variance heads start at 0 (the prior's); ValueError otherwise."""
+    d, old, new = small.config.latent_dim, small.config.style_size, big.config.style_size
+    if big.config.latent_dim != d or new < old:
+        raise ValueError("only the style may grow: the content size must be the same and the style at least as large")
+    heads, small_heads = (next(m for m in model.encoder.modules() if isinstance(m, EncoderHeads)) for model in (big, small))
+    reader, small_reader = _decoder_input(big), _decoder_input(small)
+    names = {module: name for name, module in big.named_modules()}
+    grown = {f"{names[layer]}.{p}" for layer in (heads.linear, reader) for p in ("weight", "bias")}
+    small_state = small.state_dict()
+    for key, tensor in big.state_dict().items():
+        if key in grown:
+            continue
+        if tensor.shape != small_state[key].shape:
+            raise ValueError(f"{key} is {tuple(small_state[key].shape)} in one model and {tuple(tensor.shape)} in the "
+                             "other: only --style-dim may differ")
+        tensor.copy_(small_state[key])
+    # heads' rows: style mean (d_s), style log-variance (d_s), content mean (d), content log-variance (d)
+    rows_from = [slice(0, old), slice(old, 2 * old), slice(2 * old, 2 * old + 2 * d)]
+    rows_to = [slice(0, old), slice(new, new + old), slice(2 * new, 2 * new + 2 * d)]
+    new_logvar_rows = slice(new + old, 2 * new)
+    for name in ("weight", "bias"):
+        target, source = getattr(heads.linear, name), getattr(small_heads.linear, name)
+        for a, b in zip(rows_to, rows_from):
+            target[a] = source[b]
+        target[new_logvar_rows] = 0
+    reader.weight.zero_()
+    reader.weight[:, : d + old] = small_reader.weight  # latent columns: content, then the style
+    if reader.bias is not None:
+        reader.bias.copy_(small_reader.bias)

@@ -32,7 +32,7 @@ from mlvae.data.images import to_float
 from mlvae.device import pick_device
 from mlvae.model.model_types import build_model
 from mlvae.model.objective import ObjectiveTerms, annealed_weight, group_elbo, style_weighted_loss
-from mlvae.model.widen import widen_into
+from mlvae.model.widen import grow_style_into, widen_into
 from mlvae.training import distributed
 from mlvae.training.averaging import WeightAverage
 from mlvae.training.compile import COMPILE_ERRORS, compile_failed, compile_in_place
@@ -167,15 +167,18 @@ class Trainer:
         expected = self.module.state_dict()
         wrong = sorted(k for k in set(expected) | set(tensors)
                        if k not in tensors or k not in expected or tensors[k].shape != expected[k].shape)
-        source = read_config(folder).model
-        narrower = source.width < self.config.model.width and dataclasses.replace(
-            source, width=self.config.model.width, sigma=self.config.model.sigma,
-            content_logvar_bound=self.config.model.content_logvar_bound,
-            style_logvar_bound=self.config.model.style_logvar_bound) == self.config.model
-        if wrong and not narrower:
+        source, target = read_config(folder).model, self.config.model
+        same_design = dataclasses.replace(
+            source, width=target.width, style_dim=target.style_dim, sigma=target.sigma,
+            content_logvar_bound=target.content_logvar_bound, style_logvar_bound=target.style_logvar_bound,
+        ) == target
+        narrower = same_design and source.width < target.width and source.style_size == target.style_size
+        smaller_style = same_design and source.style_size < target.style_size and source.width == target.width
+        if wrong and not (narrower or smaller_style):
             raise TrainingError(
                 f"--init-from {checkpoint}: its weights do not fit this run's model ({', '.join(wrong[:3])} differ): "
-                "give the same --model, --arch and latent sizes as the checkpoint, and its --width or a larger one"
+                "give the same --model, --arch and latent sizes as the checkpoint, and its --width or a larger one, "
+                "or its --style-dim or a larger one (not both at once)"
             )
         split = find_split(folder)
         if split is None or _people(split) != _people(self.splits.record):
@@ -184,14 +187,18 @@ class Trainer:
                 "so this run's test groups may be ones it learnt: give the same data folders, --split-seed and "
                 "fractions as its run"
             )
-        if wrong:  # a narrower network of the same design: its channels lead, computing what it computed
-            narrow, _ = load_model(folder, self.device)
+        if wrong:  # a smaller network of the same design: its weights lead, computing what it computed
+            small, _ = load_model(folder, self.device)
             try:
-                widen_into(self.module, narrow)
+                (widen_into if narrower else grow_style_into)(self.module, small)
             except ValueError as exc:
                 raise TrainingError(f"--init-from {checkpoint}: {exc}") from exc
-            log.info("initialised from the weights of %s, widened from --width %g to %g (the new channels start "
-                     "from zero weights into the old ones)", folder, source.width, self.config.model.width)
+            if narrower:
+                log.info("initialised from the weights of %s, widened from --width %g to %g (the new channels start "
+                         "from zero weights into the old ones)", folder, source.width, target.width)
+            else:
+                log.info("initialised from the weights of %s, its style grown from %d to %d dimensions (the decoder "
+                         "starts out not reading the new ones)", folder, source.style_size, target.style_size)
         else:
             self.module.load_state_dict({k: v.to(expected[k].dtype) for k, v in tensors.items()})
             log.info("initialised from the weights of %s", folder)
