@@ -137,6 +137,9 @@ def main() -> None:
             metadata["mlvae"]["shortfall"] = "The identity judge finds " + "; ".join(missed) + "."
     m = config.model
     size_mb = (dest / "model.safetensors").stat().st_size / 2**20
+    init_from = config.train.init_from
+    started_from = (f" These count this run's part only: it started (`--init-from`) from the weights of `{init_from}`, "
+                    "trained by the commands before it above.") if init_from else ""
     card = front_matter(metadata) + f"""
 # ML-VAE — {args.name}
 
@@ -160,7 +163,7 @@ model, config = mlvae.load_model("{args.name}")   # or this folder's path, or it
 {args.command}
 ```
 
-{len(rows)} epochs, {rows[-1]['step']} optimiser steps, {hours:.2f} h on {args.hardware}.
+{len(rows)} epochs, {rows[-1]['step']} optimiser steps, {hours:.2f} h on {args.hardware}.{started_from}
 Best validation ELBO {best['val_elbo']:.1f} nats per group ({best['val_elbo_per_image']:.1f} per image) at epoch
 {best['epoch']}; that checkpoint is the one shipped.
 
