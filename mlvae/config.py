@@ -210,8 +210,9 @@ class TrainConfig:
         default_text="0, off"))
     init_from: str | None = field(default=None, metadata=flag(
         "start from the weights of this checkpoint (a run's best/ or last/, or a shipped name) instead of a random "
-        "init, with a fresh optimiser: to go on training a model under another σ, schedule, --width or --style-dim. "
-        "The design must match (a larger --width or --style-dim is allowed: the smaller network's weights take their "
+        "init, with a fresh optimiser: to go on training a model under another σ, schedule, --width, --latent-dim or "
+        "--style-dim. The design must match (a larger --width, or a larger --latent-dim or --style-dim, is allowed: "
+        "the smaller network's weights take their "
         "places and the larger one starts computing what it computed), and so must the split of people, so that "
         "the test people stay unseen",
         group="training",

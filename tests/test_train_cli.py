@@ -147,14 +147,16 @@ def test_init_from_starts_at_the_checkpoint_weights_and_refuses_another_shape_or
     assert run_cli("mlvae.train", *QUICK, "--epochs", "1", "--max-steps", "2", "--lr", "1e-30", "--out",
                    str(cold)).returncode == 0
     assert any((load_file(str(cold / "last" / "model.safetensors"))[k] != start[k]).any() for k in start)
-    grown = tmp_path / "grown"  # a larger style: the old weights keep their places
-    done = run_cli("mlvae.train", *QUICK, "--epochs", "1", "--max-steps", "2", "--lr", "1e-30", "--style-dim", "12",
-                   "--init-from", str(source / "best"), "--out", str(grown))
-    assert done.returncode == 0 and "its style grown from 10 to 12 dimensions" in done.stderr, done.stderr
-    after = load_file(str(grown / "last" / "model.safetensors"))
-    kept = [k for k in start if after[k].shape == start[k].shape]
-    # all but the heads (weight, bias) and the weight of the decoder layer that reads the latent
-    assert len(kept) == len(start) - 3 and all((after[k] == start[k]).all() for k in kept)
+    for sizes, said in ((["--style-dim", "12"], "grown from content 10, style 10 to content 10, style 12"),
+                        (["--latent-dim", "14", "--style-dim", "10"], "grown from content 10, style 10 to content 14, style 10")):
+        grown = tmp_path / f"grown{sizes[1]}"  # larger latents: the old weights keep their places
+        done = run_cli("mlvae.train", *QUICK, "--epochs", "1", "--max-steps", "2", "--lr", "1e-30", *sizes,
+                       "--init-from", str(source / "best"), "--out", str(grown))
+        assert done.returncode == 0 and said in done.stderr, done.stderr
+        after = load_file(str(grown / "last" / "model.safetensors"))
+        kept = [k for k in start if after[k].shape == start[k].shape]
+        # all but the heads (weight, bias) and the weight of the decoder layer that reads the latent
+        assert len(kept) == len(start) - 3 and all((after[k] == start[k]).all() for k in kept)
     for flags, message in ((["--style-dim", "7"], "do not fit this run's model"),
                            (["--split-seed", "1"], "another split of the groups")):
         bad = run_cli("mlvae.train", *QUICK, "--epochs", "1", "--max-steps", "1", *flags, "--init-from",

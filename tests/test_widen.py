@@ -1,14 +1,14 @@
-"""``widen_into`` and ``grow_style_into``: a wider network, or one with a larger style, started from a trained smaller
-one computes what the smaller one did."""
+"""``widen_into`` and ``grow_latents_into``: a wider network, or one with a larger content or style, started from a
+trained smaller one computes what the smaller one did."""
 import pytest
 import torch
 
 from mlvae import MLVAE, ModelConfig
-from mlvae.model.widen import grow_style_into, widen_into
+from mlvae.model.widen import grow_latents_into, widen_into
 
 
-def conv_model(width: float, style_dim: int = 4) -> MLVAE:
-    return MLVAE(ModelConfig(architecture="conv", image_channels=3, image_size=64, width=width, latent_dim=12,
+def conv_model(width: float, style_dim: int = 4, latent_dim: int = 12) -> MLVAE:
+    return MLVAE(ModelConfig(architecture="conv", image_channels=3, image_size=64, width=width, latent_dim=latent_dim,
                              style_dim=style_dim, likelihood="normal-fixed", sigma=0.1))
 
 
@@ -67,33 +67,45 @@ def trained(model: MLVAE) -> MLVAE:
 
 
 @pytest.mark.parametrize("train_mode", [False, True])
-def test_a_grown_style_keeps_the_old_posteriors_and_images_and_starts_its_new_dimensions_at_the_prior(train_mode):
+@pytest.mark.parametrize("content_dim,style_dim", [(12, 7), (20, 4), (15, 6)])
+def test_grown_latents_keep_the_old_posteriors_and_images_and_start_their_new_dimensions_at_the_prior(
+        train_mode, content_dim, style_dim):
     torch.manual_seed(0)
-    small, big = trained(conv_model(0.25, style_dim=4)), conv_model(0.25, style_dim=7)
-    grow_style_into(big, small)
+    small = trained(conv_model(0.25, style_dim=4))
+    big = conv_model(0.25, style_dim=style_dim, latent_dim=content_dim)
+    grow_latents_into(big, small)
     for m in (small, big):
         m.train(train_mode)
     x = torch.rand(5, 3, 64, 64)
+    new_s, new_c = style_dim - 4, content_dim - 12
     with torch.no_grad():
         s_mean, s_logvar, c_mean, c_logvar = small.encoder(x)
         b_mean, b_logvar, bc_mean, bc_logvar = big.encoder(x)
         assert torch.allclose(b_mean[:, :4], s_mean, atol=1e-6) and torch.allclose(b_logvar[:, :4], s_logvar, atol=1e-6)
-        assert torch.equal(b_logvar[:, 4:], torch.zeros(5, 3))  # the new dimensions' variance is the prior's
-        assert torch.allclose(bc_mean, c_mean, atol=1e-6) and torch.allclose(bc_logvar, c_logvar, atol=1e-6)
+        assert torch.allclose(bc_mean[:, :12], c_mean, atol=1e-6)
+        assert torch.allclose(bc_logvar[:, :12], c_logvar, atol=1e-6)
+        # the new dimensions' variance is the prior's
+        assert torch.equal(b_logvar[:, 4:], torch.zeros(5, new_s))
+        assert torch.equal(bc_logvar[:, 12:], torch.zeros(5, new_c))
         content, style = torch.randn(5, 12), torch.randn(5, 4)
-        grown_style = torch.cat([style, 10 * torch.randn(5, 3)], -1)  # whatever the new dimensions hold
-        for a, b in zip(small.decoder(torch.cat([content, style], -1)), big.decoder(torch.cat([content, grown_style], -1))):
+        # whatever the new dimensions hold
+        grown = torch.cat([content, 10 * torch.randn(5, new_c), style, 10 * torch.randn(5, new_s)], -1)
+        for a, b in zip(small.decoder(torch.cat([content, style], -1)), big.decoder(grown)):
             assert torch.allclose(a, b, atol=1e-5), (a - b).abs().max()
     # the decoder learns to read the new dimensions: their zero weights get a gradient
     big.train()
     enc = big.encode(x)
     image, _ = big.decode_params(enc.content.rsample(), enc.style.rsample())
     (image - x).square().sum().backward()
-    assert big.decoder.project[0].weight.grad[:, 12 + 4:].abs().sum() > 0
+    grad = big.decoder.project[0].weight.grad
+    new_columns = [grad[:, 12:content_dim], grad[:, content_dim + 4:]]
+    assert all(g.abs().sum() > 0 for g in new_columns if g.numel())
 
 
-def test_growing_refuses_another_content_size_a_smaller_style_or_another_width():
-    with pytest.raises(ValueError, match="only the style may grow"):
-        grow_style_into(conv_model(0.25, style_dim=3), conv_model(0.25, style_dim=4))
-    with pytest.raises(ValueError, match="only --style-dim may differ"):
-        grow_style_into(conv_model(0.5, style_dim=6), conv_model(0.25, style_dim=4))
+def test_growing_refuses_a_smaller_latent_or_another_width():
+    with pytest.raises(ValueError, match="may only grow"):
+        grow_latents_into(conv_model(0.25, style_dim=3), conv_model(0.25, style_dim=4))
+    with pytest.raises(ValueError, match="may only grow"):
+        grow_latents_into(conv_model(0.25, latent_dim=10, style_dim=6), conv_model(0.25, style_dim=4))
+    with pytest.raises(ValueError, match="only --latent-dim and --style-dim may differ"):
+        grow_latents_into(conv_model(0.5, style_dim=6), conv_model(0.25, style_dim=4))

@@ -1,8 +1,8 @@
 """Start a larger network from a trained smaller one, computing exactly what the smaller one computed.
 
-``widen_into``: a wider conv network (``--width``). ``grow_style_into``: a network with a larger style latent
-(``--style-dim``), to give the style room once the content has taken the identity (the style's new dimensions
-start at the prior, and the decoder starts out not reading them).
+``widen_into``: a wider conv network (``--width``). ``grow_latents_into``: a network with a larger content
+(``--latent-dim``) or style (``--style-dim``) latent, to give either room once the content has taken the identity
+(the new dimensions start at the prior, and the decoder starts out not reading them).
 
 Widening: every layer of the wide network holds the narrow layer's weights in its leading channels; the weights from the
 new channels into the old ones are zero, so the old channels, and every output (the latents, the image), are
@@ -66,13 +66,15 @@ def _decoder_input(model: GroupedVAE) -> nn.Linear:
 
 
 @torch.no_grad()
-def grow_style_into(big: GroupedVAE, small: GroupedVAE) -> None:
-    """Copy ``small``'s weights into ``big``, whose style has more dimensions (appended after the old ones) and which
-    is otherwise the same network: the decoder's weights from the new dimensions are zero, so every output is
-    ``small``'s, and the new dimensions' log-variance heads start at 0 (the prior's); ValueError otherwise."""
-    d, old, new = small.config.latent_dim, small.config.style_size, big.config.style_size
-    if big.config.latent_dim != d or new < old:
-        raise ValueError("only the style may grow: the content size must be the same and the style at least as large")
+def grow_latents_into(big: GroupedVAE, small: GroupedVAE) -> None:
+    """Copy ``small``'s weights into ``big``, whose content and/or style have more dimensions (appended after the old
+    ones of each) and which is otherwise the same network: the decoder's weights from the new dimensions are zero, so
+    every output is ``small``'s, and the new dimensions' log-variance heads start at 0 (the prior's); ValueError
+    otherwise."""
+    od, nd = small.config.latent_dim, big.config.latent_dim
+    os_, ns = small.config.style_size, big.config.style_size
+    if nd < od or ns < os_:
+        raise ValueError("the latents may only grow: the content and the style must each be at least as large")
     heads, small_heads = (next(m for m in model.encoder.modules() if isinstance(m, EncoderHeads)) for model in (big, small))
     reader, small_reader = _decoder_input(big), _decoder_input(small)
     names = {module: name for name, module in big.named_modules()}
@@ -83,18 +85,21 @@ def grow_style_into(big: GroupedVAE, small: GroupedVAE) -> None:
             continue
         if tensor.shape != small_state[key].shape:
             raise ValueError(f"{key} is {tuple(small_state[key].shape)} in one model and {tuple(tensor.shape)} in the "
-                             "other: only --style-dim may differ")
+                             "other: only --latent-dim and --style-dim may differ")
         tensor.copy_(small_state[key])
-    # heads' rows: style mean (d_s), style log-variance (d_s), content mean (d), content log-variance (d)
-    rows_from = [slice(0, old), slice(old, 2 * old), slice(2 * old, 2 * old + 2 * d)]
-    rows_to = [slice(0, old), slice(new, new + old), slice(2 * new, 2 * new + 2 * d)]
-    new_logvar_rows = slice(new + old, 2 * new)
+    # heads' rows: style mean (d_s), style log-variance (d_s), content mean (d), content log-variance (d); the new
+    # mean rows keep their random init
+    blocks = [(0, 0, os_), (os_, ns, os_), (2 * os_, 2 * ns, od), (2 * os_ + od, 2 * ns + nd, od)]
+    new_logvar_rows = [slice(ns + os_, 2 * ns), slice(2 * ns + nd + od, 2 * ns + 2 * nd)]
     for name in ("weight", "bias"):
         target, source = getattr(heads.linear, name), getattr(small_heads.linear, name)
-        for a, b in zip(rows_to, rows_from):
-            target[a] = source[b]
-        target[new_logvar_rows] = 0
+        for src, dst, size in blocks:
+            target[dst : dst + size] = source[src : src + size]
+        for rows in new_logvar_rows:
+            target[rows] = 0
+    # latent columns: content, then the style
     reader.weight.zero_()
-    reader.weight[:, : d + old] = small_reader.weight  # latent columns: content, then the style
+    reader.weight[:, :od] = small_reader.weight[:, :od]
+    reader.weight[:, nd : nd + os_] = small_reader.weight[:, od:]
     if reader.bias is not None:
         reader.bias.copy_(small_reader.bias)

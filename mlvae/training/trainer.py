@@ -32,7 +32,7 @@ from mlvae.data.images import to_float
 from mlvae.device import pick_device
 from mlvae.model.model_types import build_model
 from mlvae.model.objective import ObjectiveTerms, annealed_weight, group_elbo, style_weighted_loss
-from mlvae.model.widen import grow_style_into, widen_into
+from mlvae.model.widen import grow_latents_into, widen_into
 from mlvae.training import distributed
 from mlvae.training.averaging import WeightAverage
 from mlvae.training.compile import COMPILE_ERRORS, compile_failed, compile_in_place
@@ -169,16 +169,18 @@ class Trainer:
                        if k not in tensors or k not in expected or tensors[k].shape != expected[k].shape)
         source, target = read_config(folder).model, self.config.model
         same_design = dataclasses.replace(
-            source, width=target.width, style_dim=target.style_dim, sigma=target.sigma,
+            source, width=target.width, latent_dim=target.latent_dim, style_dim=target.style_dim, sigma=target.sigma,
             content_logvar_bound=target.content_logvar_bound, style_logvar_bound=target.style_logvar_bound,
         ) == target
-        narrower = same_design and source.width < target.width and source.style_size == target.style_size
-        smaller_style = same_design and source.style_size < target.style_size and source.width == target.width
-        if wrong and not (narrower or smaller_style):
+        sizes, target_sizes = (source.latent_dim, source.style_size), (target.latent_dim, target.style_size)
+        narrower = same_design and source.width < target.width and sizes == target_sizes
+        smaller_latents = (same_design and source.width == target.width and sizes != target_sizes
+                           and all(a <= b for a, b in zip(sizes, target_sizes)))
+        if wrong and not (narrower or smaller_latents):
             raise TrainingError(
                 f"--init-from {checkpoint}: its weights do not fit this run's model ({', '.join(wrong[:3])} differ): "
-                "give the same --model, --arch and latent sizes as the checkpoint, and its --width or a larger one, "
-                "or its --style-dim or a larger one (not both at once)"
+                "give the same --model and --arch as the checkpoint, and its --width or a larger one, or its "
+                "--latent-dim and --style-dim or larger ones (not a wider network and larger latents at once)"
             )
         split = find_split(folder)
         if split is None or _people(split) != _people(self.splits.record):
@@ -190,15 +192,16 @@ class Trainer:
         if wrong:  # a smaller network of the same design: its weights lead, computing what it computed
             small, _ = load_model(folder, self.device)
             try:
-                (widen_into if narrower else grow_style_into)(self.module, small)
+                (widen_into if narrower else grow_latents_into)(self.module, small)
             except ValueError as exc:
                 raise TrainingError(f"--init-from {checkpoint}: {exc}") from exc
             if narrower:
                 log.info("initialised from the weights of %s, widened from --width %g to %g (the new channels start "
                          "from zero weights into the old ones)", folder, source.width, target.width)
             else:
-                log.info("initialised from the weights of %s, its style grown from %d to %d dimensions (the decoder "
-                         "starts out not reading the new ones)", folder, source.style_size, target.style_size)
+                log.info("initialised from the weights of %s, its latents grown from content %d, style %d to content %d, "
+                         "style %d dimensions (the decoder starts out not reading the new ones)", folder, *sizes,
+                         *target_sizes)
         else:
             self.module.load_state_dict({k: v.to(expected[k].dtype) for k, v in tensors.items()})
             log.info("initialised from the weights of %s", folder)
