@@ -65,6 +65,11 @@ class EvaluationConfig:
     identity_k: int = field(default=5, metadata=flag("photos pooled into each trial's content", group=IDENTITY))
     identity_trials: int | None = field(default=None, metadata=flag(
         "trials per source", group=IDENTITY, default_text="400; --quick: 40"))
+    identity_fit_steps: int = field(default=0, metadata=flag(
+        "also judge 5 photos of each judged person decoded from latents fitted to the photo by this many Adam steps "
+        "(on log p(x|c,s) + log p(c) + log p(s), and on the likelihood alone): what the decoder can render at best, "
+        "against what the encoder finds (minutes on a CPU: 300 steps take about 10 per source)", group=IDENTITY,
+        default_text="0, off"))
     figure_mode: str = field(default="mean", metadata=flag(
         "figures decode posterior means or one sample per image (the paper's figures sample)", group=FIGURES,
         choices=("mean", "sample")))
@@ -87,8 +92,9 @@ class EvaluationConfig:
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise ValueError(f"--{name.replace('_', '-')} must be at least 1, got {value}")
-        if self.pool_images < 0:
-            raise ValueError(f"--pool-images must be 0 or more, got {self.pool_images}")
+        for name in ("pool_images", "identity_fit_steps"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"--{name.replace('_', '-')} must be 0 or more, got {getattr(self, name)}")
         self.probe_ks  # noqa: B018 - checks --probe-k now, not minutes into the run
 
     @property

@@ -7,6 +7,7 @@ real photos; an image is judged as the person whose reference is nearest.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -15,8 +16,11 @@ from PIL import Image
 
 from mlvae.data.faces import models_folder
 from mlvae.data.grouped import GroupedImages
+from mlvae.data.images import to_float
 from mlvae.errors import DataError
+from mlvae.evaluation.latent_fit import fit_latents
 from mlvae.evaluation.swap_trials import FIGURES, TrialResult, choose_groups, run_trials
+from mlvae.latent import decode
 from mlvae.model.interface import GroupedVAE
 
 CHIP_SIZE = 150  # the recogniser's input size
@@ -80,26 +84,90 @@ def source_of(group_name: str) -> str:
     return group_name.split("/", 1)[0] if "/" in group_name else "test"
 
 
-def identity_trials(
-    model: GroupedVAE, test: GroupedImages, people: int = 20, k: int = 5, trials: int = 400, seed: int = 0
-) -> dict[str, TrialResult]:
-    """The identity judge's trial figures (``mlvae.evaluation.swap_trials``) for each source folder of ``test``.
+@dataclass
+class JudgedPeople:
+    """One source folder's judged people: their photos (N, C, H, W) uint8, person (N,) in 0..P-1 and the
+    references (P, 128) made of those photos."""
 
-    Per source, ``people`` test people with at least k + 1 photos are drawn; references are the mean
-    descriptors of all their real photos."""
+    images: torch.Tensor
+    person: np.ndarray
+    refs: np.ndarray
+
+
+def judged_people(test: GroupedImages, people: int, min_photos: int, seed: int = 0) -> dict[str, JudgedPeople]:
+    """Per source folder of ``test``, ``people`` test people with at least ``min_photos`` photos (sources with
+    fewer than 2 such people are left out); references are the mean descriptors of all their real photos."""
     labels = test.groups.numpy()
     sources = np.array([source_of(test.group_names[g]) for g in labels])
-    results = {}
+    judged = {}
     for source in sorted(set(sources)):
-        chosen = choose_groups(labels[sources == source], people, k + 1, seed)
+        chosen = choose_groups(labels[sources == source], people, min_photos, seed)
         if len(chosen) < 2:
             continue
         keep = np.flatnonzero(np.isin(labels, chosen))
         person = np.searchsorted(chosen, labels[keep])
         images = test.images[torch.as_tensor(keep)]
-        refs = references(embed_faces(images), person, len(chosen))
-        results[source] = run_trials(model, images, person, lambda x: -distances(embed_faces(x), refs), k, trials, seed)
-    return results
+        judged[source] = JudgedPeople(images, person, references(embed_faces(images), person, len(chosen)))
+    return judged
+
+
+def identity_trials(
+    model: GroupedVAE, test: GroupedImages, people: int = 20, k: int = 5, trials: int = 400, seed: int = 0
+) -> dict[str, TrialResult]:
+    """The identity judge's trial figures (``mlvae.evaluation.swap_trials``) for each source folder of ``test``.
+
+    Per source, ``people`` test people with at least k + 1 photos are drawn (``judged_people``)."""
+    return {
+        source: run_trials(model, j.images, j.person, lambda x, refs=j.refs: -distances(embed_faces(x), refs), k,
+                           trials, seed)
+        for source, j in judged_people(test, people, k + 1, seed).items()
+    }
+
+
+FIT_ROWS = ("input", "encoder", "fitted (MAP)", "fitted (likelihood)")
+
+
+@torch.no_grad()
+def _judged_and_error(images: torch.Tensor, target: torch.Tensor, who: np.ndarray, refs: np.ndarray) -> tuple[float, float]:
+    hits = float(100.0 * (nearest_person(embed_faces(images), refs) == who).mean())
+    return hits, float((images.float() - target).square().mean())
+
+
+def decoder_range(
+    model: GroupedVAE, test: GroupedImages, people: int = 20, min_photos: int = 6, per_person: int = 5,
+    steps: int = 300, seed: int = 0,
+) -> dict[str, dict[str, tuple[float, float]]]:
+    """Per source: (% judged as their own person, per-pixel MSE) of ``per_person`` photos of each judged person,
+    for the inputs, the encoder's reconstructions (posterior means) and decodes of latents fitted to each photo
+    (``mlvae.evaluation.latent_fit``) under the MAP objective and the likelihood alone (the decoder's range)."""
+    rng = np.random.default_rng(seed)
+    device = next(model.parameters()).device
+    out = {}
+    for source, j in judged_people(test, people, min_photos, seed).items():
+        picked = np.concatenate([rng.choice(np.flatnonzero(j.person == p), min(per_person, int((j.person == p).sum())),
+                                            replace=False) for p in range(len(j.refs))])
+        x = to_float(j.images[torch.as_tensor(picked)].to(device))
+        who = j.person[picked]
+        with torch.no_grad():
+            enc = model.eval().encode(x)
+            rows = {"input": x, "encoder": decode(model, enc.content.mean, enc.style.mean)}
+        for name, prior in (("fitted (MAP)", True), ("fitted (likelihood)", False)):
+            c, s = fit_latents(model, x, enc.content.mean, enc.style.mean, steps, prior=prior)
+            with torch.no_grad():
+                rows[name] = decode(model, c, s)
+        out[source] = {name: _judged_and_error(images.cpu(), x.cpu(), who, j.refs) for name, images in rows.items()}
+    return out
+
+
+def decoder_range_markdown(results: dict[str, dict[str, tuple[float, float]]], steps: int, per_person: int) -> str:
+    """``decoder_range``'s figures as a Markdown table: a row per source, judged-right % and MSE per kind."""
+    head = "| test people | " + " | ".join(f"{r}: judged right (%) / MSE" for r in FIT_ROWS) + " |"
+    lines = [head, "|" + " --- |" * (len(FIT_ROWS) + 1)]
+    for source, rows in results.items():
+        lines.append(f"| {SOURCE_NAMES.get(source, source)} | "
+                     + " | ".join(f"{rows[r][0]:.1f} / {rows[r][1]:.4f}" for r in FIT_ROWS) + " |")
+    return "\n".join(lines) + (f"\n\n{per_person} photos of each judged person; latents fitted by {steps} Adam steps "
+                               "(lr 0.05) from the encoder's posterior means.\n")
 
 
 # the faces model's goals, % of trials among 20 unseen people with k = 5: (at least?, value)
