@@ -1,14 +1,15 @@
 """Latents fitted to an image (``mlvae.evaluation.latent_fit``), and the identity judge's decoder-range table on the
 shipped faces model and real test photos."""
+import json
+
 import pytest
 import torch
 
-from mlvae import MLVAE, ModelConfig, load_model
-from mlvae.checkpoint.folder import resolve_checkpoint
+from mlvae import MLVAE, ModelConfig
 from mlvae.evaluation.config import EvaluationConfig
-from mlvae.evaluation.identity import FIT_ROWS, decoder_range, decoder_range_markdown
+from mlvae.evaluation.identity import FIT_ROWS
 from mlvae.evaluation.latent_fit import fit_latents, fit_objective
-from mlvae.evaluation.test_images import load_test_images
+from mlvae.evaluation.run import FILES, evaluate, identity_section
 
 
 def small_model() -> MLVAE:
@@ -53,17 +54,20 @@ def test_negative_fit_steps_are_refused_with_the_flag_name():
         EvaluationConfig("faces", identity_fit_steps=-1)
 
 
-def test_decoder_range_on_the_shipped_faces_model_and_real_test_photos(shared_data):
-    model, config = load_model("faces")
-    test = load_test_images(resolve_checkpoint("faces"), config.data,
-                            [shared_data / "faces-celeba200", shared_data / "faces-lfw"])
-    ranges = decoder_range(model, test, people=6, min_photos=6, per_person=2, steps=40)
-    assert set(ranges) == {"faces-celeba200", "faces-lfw"}
-    for rows in ranges.values():
-        assert list(rows) == list(FIT_ROWS)
-        assert rows["input"] == (pytest.approx(100.0, abs=100 / 12 + 1e-6), 0.0)  # the judge knows the real photos
-        encoder, fitted = rows["encoder"][1], rows["fitted (likelihood)"][1]
-        assert 0 < fitted < encoder  # fitting the pixels beats the encoder's guess on pixel error
-        assert all(0 <= hits <= 100 for hits, _ in rows.values())
-    table = decoder_range_markdown(ranges, 40, 2)
-    assert table.count("\n| ") == 3 and "40 Adam steps" in table  # header, CelebA and LFW rows
+def test_identity_fit_steps_on_the_shipped_faces_model_and_real_test_photos(shared_data, tmp_path):
+    settings = EvaluationConfig("faces", out=str(tmp_path / "eval"), identity=True, identity_people=6,
+                                identity_trials=10, identity_fit_steps=40, decoded_only=True,
+                                data_dir=[str(shared_data / "faces-celeba200"), str(shared_data / "faces-lfw")])
+    out = evaluate(settings, [identity_section])
+    record = json.loads((out / FILES["identity_fit_json"]).read_text())
+    assert record["steps"] == 40 and record["per_person"] == 5
+    for source in ("faces-celeba200", "faces-lfw"):
+        rows = record[source]
+        assert list(rows) == sorted(FIT_ROWS)
+        assert rows["input"]["judged_right"] >= 80 and rows["input"]["mse"] == 0  # the judge knows the real photos
+        # fitting the pixels beats the encoder's guess on pixel error
+        assert 0 < rows["fitted (likelihood)"]["mse"] < rows["encoder"]["mse"]
+        assert all(0 <= r["judged_right"] <= 100 for r in rows.values())
+    report = (out / FILES["report"]).read_text()
+    assert "What the decoder can render" in report and "40 Adam steps" in report
+    assert f"({FILES['identity_fit_json']})" in report

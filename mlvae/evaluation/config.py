@@ -68,7 +68,7 @@ class EvaluationConfig:
     identity_fit_steps: int = field(default=0, metadata=flag(
         "also judge 5 photos of each judged person decoded from latents fitted to the photo by this many Adam steps "
         "(on log p(x|c,s) + log p(c) + log p(s), and on the likelihood alone): what the decoder can render at best, "
-        "against what the encoder finds (minutes on a CPU: 300 steps take about 10 per source)", group=IDENTITY,
+        "against what the encoder finds (300 steps take about 5 minutes per source on 2 CPU cores)", group=IDENTITY,
         default_text="0, off"))
     figure_mode: str = field(default="mean", metadata=flag(
         "figures decode posterior means or one sample per image (the paper's figures sample)", group=FIGURES,

@@ -72,7 +72,7 @@ FILES = {
     "judge_json": "judge.json",
     "identity_json": "identity.json",
     "identity_table": "identity.md",
-    "decoder_range_json": "decoder_range.json",
+    "identity_fit_json": "identity_fit.json",
     "report": "report.md",
 }
 ENCODE_BATCH = 256
@@ -259,11 +259,12 @@ def identity_section(run: EvalRun) -> list[str] | None:
     if a.identity_fit_steps:
         ranges = decoder_range(run.model, run.test, a.identity_people, a.identity_k + 1, FIT_PER_PERSON,
                                a.identity_fit_steps, a.seed)
-        write_json(run.out / FILES["decoder_range_json"], {"steps": a.identity_fit_steps, "per_person": FIT_PER_PERSON,
+        write_json(run.out / FILES["identity_fit_json"], {"steps": a.identity_fit_steps, "per_person": FIT_PER_PERSON,
                    **{s: {r: {"judged_right": v[0], "mse": v[1]} for r, v in rows.items()} for s, rows in ranges.items()}})
         fitted = decoder_range_markdown(ranges, a.identity_fit_steps, FIT_PER_PERSON)
         print(fitted)
-        lines += [DECODER_RANGE_TEXT, "", fitted]
+        lines += [DECODER_RANGE_TEXT, "", fitted,
+                  f"All values: [`{FILES['identity_fit_json']}`]({FILES['identity_fit_json']}).", ""]
     return lines
 
 
