@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import html
 import logging
+import secrets
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -20,6 +21,7 @@ from . import computations, notices, pad
 from .drawing_pad import drawing_pad
 from .endpoints import Endpoints
 from .example_sets import EXAMPLES_DIR
+from .gallery_edits import users_entries, without_examples
 from .input_memory import labels_after_edit, switch
 from .inputs import upload_folders
 from .models import ModelRegistry, no_model_message, not_loaded_note
@@ -29,7 +31,8 @@ from .wording import wording
 
 log = logging.getLogger(__name__)
 
-MAX_FILE_SIZE = "16mb"  # per uploaded file
+UPLOAD_LIMIT = "64mb"  # per uploaded file, as Gradio takes it: a larger one makes the page drop the whole upload,
+# so this is well above the limit of a photo (demo.inputs.MAX_PHOTO_BYTES), which refuses one file by name
 CONCURRENCY = 2  # requests computed at once (a free Space has 2 vCPUs)
 # Gradio limits concurrency per event listener; every event that runs a model shares this one queue, so that
 # CONCURRENCY is the limit for the whole app, not for each of its dozen listeners. (A lane per kind of model, so
@@ -63,10 +66,23 @@ CSS = """
 """
 
 
+SOURCE_LABELS = {"common.webcam": "Take photos with the webcam", "common.video": "Record a video"}
+
+
+LABELS_UNUSED = ("The group labels are used only when \"Pool each column's content over its group\" is ticked: "
+                 "tick it to pool each photo's content with the others of its group.")
+
+
+def new_seed() -> int:
+    """A fresh seed for the next Generate click."""
+    return secrets.randbelow(1 << 31)
+
+
 def launch_options() -> dict[str, Any]:
     """Keyword arguments of ``Blocks.launch`` that the demo needs (uploads, offline, theme)."""
     return dict(
-        max_file_size=MAX_FILE_SIZE,
+        max_file_size=UPLOAD_LIMIT,
+        i18n=gr.I18n(en=SOURCE_LABELS),  # Gradio 6's gallery shows these keys raw
         ssr_mode=False,  # no Node server: starts fast and works offline
         show_error=False,  # an unexpected error's text stays in the log; the demo's own messages are gr.Error
         app_kwargs=dict(middleware=[Middleware(RequestLimits)]),  # oversized requests refused before Gradio reads them
@@ -112,7 +128,7 @@ class PhotoInput:
 def photo_input(label: str, key: str, digits: bool) -> PhotoInput:
     """Build one photo input: upload, webcam or paste into the gallery; draw into it for digit models."""
     gallery = gr.Gallery(
-        label=label, type="filepath", interactive=True, sources=["upload", "webcam", "clipboard"],
+        label=label, type="filepath", interactive=True, sources=["upload", "webcam", "clipboard"], file_types=["image"],
         columns=8, fit_columns=False, height=200, object_fit="contain", elem_id=f"{key}-photos",
         elem_classes="photos",
     )
@@ -155,6 +171,7 @@ def build_app(registry: ModelRegistry) -> gr.Blocks:
             shortfall = gr.Markdown(endpoints.shortfall(default), elem_id="shortfall", scale=6, min_width=320)
             to_card = gr.Button("Read the model card", size="sm", variant="secondary", elem_id="to-card",
                                 scale=0, min_width=160)
+        examples_note = gr.Markdown(words.examples_note, elem_id="examples-note", elem_classes="examples-note")
         memory, shown = gr.State({}), gr.State(kind)  # each kind's inputs (demo.input_memory); the kind shown
         inputs: list[PhotoInput] = []
         with gr.Tabs(overflow_behavior="wrap") as tabs:  # a narrow screen shows every tab, in two rows
@@ -219,7 +236,7 @@ def build_app(registry: ModelRegistry) -> gr.Blocks:
                 with gr.Row():
                     gen_count = gr.Slider(1, computations.MAX_GENERATE, value=8, step=1, label="Images")
                     gen_seed = gr.Number(value=0, precision=0, label="Seed", minimum=0, maximum=computations.MAX_SEED)
-                    gen_btn = gr.Button("Generate", variant="primary")
+                    gen_btn = gr.Button("Generate (new seed)", variant="primary", elem_id="generate-button")
                 gen_notice = notice_box("generate")
                 gen_image = gr.Image(label="Generated", **RESULT, height=300, elem_id="gen-image")
                 inputs.append(gen_in)
@@ -251,15 +268,24 @@ def build_app(registry: ModelRegistry) -> gr.Blocks:
             sheet, fresh, chart, summary = pool(model_name, photos)
             return sheet, fresh, gr.update(value=chart, visible=len(chart) > 1), summary  # one photo: the text
 
+        def add_first(model_name):
+            m = registry.models.get(model_name)
+            return wording(m.kind if m else None).add_first
+
         def need_photos(model_name, photos, *rest):
-            return None if photos else ""
+            return None if photos else add_first(model_name)
 
         def need_a_and_b(model_name, a, b, *rest):
             if a and b:
                 return None
             if not a and not b:
-                return ""
+                return add_first(model_name)
             return f"Interpolation goes from A to B: add {'a photo to B' if a else 'a photo to A'} too."
+
+        def swap_told(model_name, photos, pooled, labels):
+            if (labels or "").strip() and not pooled:
+                notices.warn(LABELS_UNUSED)
+            return swap(model_name, photos, pooled, labels)
 
         updates = {  # per tab: (UI function, inputs, outputs)
             "pool": (notices.with_notice(guarded(pool_ui), 4, need_photos), pool_args, pool_out + [pool_notice]),
@@ -268,6 +294,8 @@ def build_app(registry: ModelRegistry) -> gr.Blocks:
             "interpolate_image": (notices.with_notice(guarded(interpolate_image), 1, need_a_and_b), interp_args,
                                   [interp_image, interp_notice]),
             "swap": (notices.with_notice(guarded(swap), 1, need_photos), swap_args, [swap_grid, swap_notice]),
+            "swap_told": (notices.with_notice(guarded(swap_told), 1, need_photos), swap_args,
+                          [swap_grid, swap_notice]),
             "generate": (notices.with_notice(guarded(generate), 1, need_photos), gen_args, [gen_image, gen_notice]),
         }
         tab_of_input = ["pool", "interpolate", "interpolate", "swap", "generate"]  # the order of ``inputs``
@@ -280,30 +308,49 @@ def build_app(registry: ModelRegistry) -> gr.Blocks:
             else:
                 trigger(fn, args, outs, api_visibility="private", **LIVE)
 
-        for button, tab in ((pool_btn, "pool"), (interp_btn, "interpolate"), (swap_btn, "swap"),
-                            (gen_btn, "generate")):
+        for button, tab in ((pool_btn, "pool"), (interp_btn, "interpolate"), (swap_btn, "swap_told")):
             listen(button.click, tab)
-        # Gallery.change fires on the user's edits (and when a tab first shows its gallery), not on updates made
-        # by functions (examples, drawings, a model switch): those are followed by an explicit update
-        for inp, tab in zip(inputs, tab_of_input):
-            if tab != "swap":
-                listen(inp.gallery.change, tab)
+        # a click on Generate draws a new seed (the same seed would give the same images): then the images
+        listen(gen_btn.click(new_seed, None, gen_seed, api_visibility="private", show_progress="hidden").then,
+               "generate")
         # sliders: keyboard, drag and a typed value all fire .input; .release also covers the reset button
         listen([style_w.input, style_w.release, content_w.input, content_w.release], "interpolate_image")
-        listen([gen_count.input, gen_count.release, gen_seed.change], "generate")
-        listen([swap_pooled.change, swap_labels.submit], "swap")
+        listen([gen_count.input, gen_count.release, gen_seed.input], "generate")
+        listen([swap_pooled.change], "swap")
+        listen([swap_labels.submit], "swap_told")
 
         def clear_example_labels(model_name, gallery, labels):
             m = registry.models.get(model_name)
             return labels_after_edit(m.kind if m else None, gallery, labels)
 
-        edited = swap_in.gallery.change(clear_example_labels, [model, swap_in.gallery, swap_labels], swap_labels,
-                                        api_visibility="private", show_progress="hidden")
-        listen(edited.then, "swap")
+        # Gallery.change fires on the user's edits (and when a tab first shows its gallery), not on updates made
+        # by functions (examples, drawings, a model switch): those are followed by an explicit update. The first
+        # photo the user adds to a gallery of examples replaces them (demo.gallery_edits).
+        def own_photos(gallery):
+            kept = without_examples(gallery)
+            return gr.skip() if kept is None else kept
 
-        # ---- drawing pads ----
+        def own_swap_photos(model_name, gallery, labels):
+            kept = without_examples(gallery)
+            return (gr.skip() if kept is None else kept,
+                    clear_example_labels(model_name, gallery if kept is None else kept, labels))
+
         for inp, tab in zip(inputs, tab_of_input):
-            added = inp.add.click(guarded(pad.add_drawing), [inp.pad, inp.gallery], [inp.gallery, inp.pad],
+            if tab == "swap":
+                edited = inp.gallery.change(own_swap_photos, [model, inp.gallery, swap_labels],
+                                            [inp.gallery, swap_labels], api_visibility="private",
+                                            show_progress="hidden", queue=False)
+            else:
+                edited = inp.gallery.change(own_photos, inp.gallery, inp.gallery, api_visibility="private",
+                                            show_progress="hidden", queue=False)
+            listen(edited.then, tab)
+
+        # ---- drawing pads: a drawing added to a gallery of examples replaces them ----
+        def add_drawing(pad_value, gallery):
+            return pad.add_drawing(pad_value, users_entries(gallery))
+
+        for inp, tab in zip(inputs, tab_of_input):
+            added = inp.add.click(guarded(add_drawing), [inp.pad, inp.gallery], [inp.gallery, inp.pad],
                                   api_visibility="private", show_progress="hidden")
             if tab == "swap":
                 added = added.success(clear_example_labels, [model, swap_in.gallery, swap_labels], swap_labels,
@@ -322,13 +369,14 @@ def build_app(registry: ModelRegistry) -> gr.Blocks:
                 kept, new_kind,
                 *[gr.update(visible=bool(m and m.is_digits)) for _ in inputs],
                 *[gr.update(value=g or None, label=label) for g, label in zip(new_galleries, gallery_labels)],
-                new_labels, w.pool_intro, w.interpolate_intro,
+                new_labels, w.pool_intro, w.interpolate_intro, w.examples_note,
             )
 
         galleries = [inp.gallery for inp in inputs]
         switched = model.change(
             switch_inputs, [model, memory, shown, *galleries, swap_labels],
-            [memory, shown, *[inp.drawing for inp in inputs], *galleries, swap_labels, pool_intro, interp_intro],
+            [memory, shown, *[inp.drawing for inp in inputs], *galleries, swap_labels, pool_intro, interp_intro,
+             examples_note],
             api_visibility="private",
         )
         for tab in ("pool", "interpolate", "swap", "generate"):
@@ -351,7 +399,7 @@ def build_app(registry: ModelRegistry) -> gr.Blocks:
 
         loaded = app.load(fill_examples, model,
                           [memory, shown, *[inp.drawing for inp in inputs], *galleries, swap_labels, pool_intro,
-                           interp_intro], api_visibility="private")
+                           interp_intro, examples_note], api_visibility="private")
         for tab in ("pool", "interpolate", "swap", "generate"):
             listen(loaded.success, tab)
     app.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)

@@ -36,48 +36,74 @@ class PoolResult:
     summary: str
 
 
-def require(photos: Photos, minimum: int, what: str) -> torch.Tensor:
-    """The photos as float (B, C, H, W), or DataError when fewer than ``minimum`` are usable."""
+def sentence(text: str) -> str:
+    """``text`` ending with a full stop (messages are joined into one paragraph)."""
+    text = text.strip()
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def require(photos: Photos, minimum: int, what: str, digits: bool = False) -> torch.Tensor:
+    """The photos as float (B, C, H, W), or DataError when fewer than ``minimum`` are usable (``digits``: the
+    model takes digits, which the hint names)."""
     if len(photos) < minimum:
         need = "a photo" if minimum == 1 else f"at least {minimum} photos"
-        refused = " ".join(photos.problems[:2]) + (" ..." if len(photos.problems) > 2 else "")
-        raise DataError(
-            f"{what} needs {need} and got {len(photos) or 'none'} usable. "
-            + (f"Refused: {refused} " if refused else "")
-            + "Upload images (or draw, for digits)."
-        )
+        refused = " ".join(sentence(p) for p in photos.problems[:2]) + (" ..." if len(photos.problems) > 2 else "")
+        hint = ("Draw a digit, or upload images of digits." if digits else
+                "Upload photos with a face in each, paste one, or take them with the webcam.")
+        parts = [f"{what} needs {need} and got {len(photos) or 'none'} usable.",
+                 f"Refused: {refused}" if refused else "", hint]
+        raise DataError(" ".join(p for p in parts if p))
     return to_float(photos.images)
+
+
+UNCERTAIN_RATIO = 5  # a photo whose content variance is this many times the median is far less certain
+
+
+def pooling_summary(alone: torch.Tensor, pooled: torch.Tensor, positions: list[int], what: str) -> str:
+    """The Pool tab's sentence: ``alone`` (B,) each photo's mean content variance, ``pooled`` (B,) the variance
+    after pooling the first k; compared with a typical single photo (the median), and naming (by position,
+    ``positions``: 1-based among the photos given) any photo far less certain than the rest."""
+    if len(alone) == 1:
+        return (f"One photo: content variance {alone[0]:.3g}. Add more photos of the same {what} to watch it "
+                "shrink.")
+    typical = float(alone.median())
+    text = (f"Pooling {len(alone)} photos shrank the mean content variance from {typical:.3g} (a typical single "
+            f"photo: the median of the {len(alone)}) to {pooled[-1]:.3g}, {typical / float(pooled[-1]):.1f}x "
+            "smaller: every photo adds its precision (paper eq. 7).")
+    unsure = [(positions[i], float(v)) for i, v in enumerate(alone) if v > UNCERTAIN_RATIO * typical]
+    if unsure:
+        listed = ", ".join(f"photo {k} ({v:.3g})" for k, v in unsure)
+        text += (f" Far less certain than the rest: {listed}, over {UNCERTAIN_RATIO}x the median; the model is "
+                 "unsure of its content (blur, a turned face, poor light), so it adds little to the pool.")
+    return text
 
 
 def pool_evidence(m: DemoModel, photos: Photos, seed: int = 0) -> PoolResult:
     """Reconstructions alone and pooled, the pooled identity in fresh styles, and variance by photo count."""
-    x = require(photos, 1, "Pooling evidence")
+    x = require(photos, 1, "Pooling evidence", m.is_digits)
     alone = latent.reconstruct(m.model, x, pooled=False)
     pooled = latent.reconstruct(m.model, x, pooled=True)
     fresh = latent.generate(m.model, x, FRESH_STYLES, seed=int(seed))
-    variance = latent.content_variance_by_count(latent.encode(m.model, x)).cpu()
+    encoding = latent.encode(m.model, x)
+    variance = latent.content_variance_by_count(encoding).cpu()
     chart = pd.DataFrame({
         "photos": [str(k) for k in range(1, len(variance) + 1)],  # categories: whole-number ticks
         "variance": variance.tolist(),
     })
-    if len(variance) == 1:
-        summary = (f"One photo: content variance {variance[0]:.3g}. Add more photos of the same "
-                   f"{'digit' if m.is_digits else 'person'} to watch it shrink.")
-    else:
-        summary = (f"Pooling {len(variance)} photos shrank the mean content variance from {variance[0]:.3g} "
-                   f"(one photo) to {variance[-1]:.3g}, {variance[0] / variance[-1]:.1f}x smaller: every photo "
-                   "adds its precision (paper eq. 7).")
+    positions = [i + 1 for i in (photos.indices or range(len(photos)))]
+    summary = pooling_summary(latent.content_variance_each(encoding).cpu(), variance, positions,
+                              "digit" if m.is_digits else "person")
     return PoolResult(stacked_sheet([photos.images, alone, pooled]), strip_sheet(fresh, FRESH_PER_ROW), chart, summary)
 
 
-def _pair(a: Photos, b: Photos) -> tuple[torch.Tensor, torch.Tensor, list[torch.Tensor]]:
-    xa, xb = require(a, 1, "Interpolation input A"), require(b, 1, "Interpolation input B")
+def _pair(m: DemoModel, a: Photos, b: Photos) -> tuple[torch.Tensor, torch.Tensor, list[torch.Tensor]]:
+    xa, xb = require(a, 1, "Interpolation input A", m.is_digits), require(b, 1, "Interpolation input B", m.is_digits)
     return xa[:1], xb[:1], [xa[1:], xb[1:]]
 
 
 def interpolation(m: DemoModel, a: Photos, b: Photos, style_weight: float, content_weight: float) -> Image.Image:
     """A's codes moved toward B's: style by ``style_weight``, content by ``content_weight`` (0 = A, 1 = B)."""
-    image_a, image_b, groups = _pair(a, b)
+    image_a, image_b, groups = _pair(m, a, b)
     out = latent.interpolate(m.model, image_a, image_b, float(style_weight), float(content_weight),
                              content_groups=groups)
     return single_image(out[0])
@@ -85,7 +111,7 @@ def interpolation(m: DemoModel, a: Photos, b: Photos, style_weight: float, conte
 
 def interpolation_grid(m: DemoModel, a: Photos, b: Photos, steps: int = GRID_STEPS) -> Image.Image:
     """Paper Figure 5b: rows move the content from A to B, columns the style."""
-    image_a, image_b, groups = _pair(a, b)
+    image_a, image_b, groups = _pair(m, a, b)
     weights = torch.linspace(0, 1, steps).tolist()
     grid = latent.interpolation_grid(m.model, image_a, image_b, weights, weights, content_groups=groups)
     return interpolation_axes(grid_sheet(grid))
@@ -94,7 +120,7 @@ def interpolation_grid(m: DemoModel, a: Photos, b: Photos, steps: int = GRID_STE
 def swap_grid(m: DemoModel, photos: Photos, pooled: bool, labels: str = "") -> Image.Image:
     """Every style (rows) with every content (columns); with ``pooled``, a column's content is pooled over
     the photos that share its group label (all photos when no labels are given)."""
-    x = require(photos, 1, "The swap grid")
+    x = require(photos, 1, "The swap grid", m.is_digits)
     groups = None
     if pooled:
         groups = [x[others] for others in labels_to_groups(labels, photos.given, photos.indices)]
@@ -104,7 +130,7 @@ def swap_grid(m: DemoModel, photos: Photos, pooled: bool, labels: str = "") -> I
 
 def generation(m: DemoModel, photos: Photos, count: int, seed: int) -> Image.Image:
     """The group's pooled content with ``count`` styles drawn from the prior (seeded)."""
-    x = require(photos, 1, "Generation")
+    x = require(photos, 1, "Generation", m.is_digits)
     count = int(count)
     if not 1 <= count <= MAX_GENERATE:
         raise DataError(f"the number of images must be between 1 and {MAX_GENERATE}, got {count}")

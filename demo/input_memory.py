@@ -10,15 +10,17 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from .example_sets import ExampleSet, example_set
+from .gallery_edits import example_gallery
 from .inputs import gallery_paths
 
 Memory = dict[str, dict[str, Any]]
 
 
-def examples_of(kind: str | None) -> tuple[list[list[str]], str]:
-    """The example galleries (pool, A, B, swap, generate) and swap labels of a kind; empty for no model."""
+def examples_of(kind: str | None) -> tuple[list[list[tuple[str, str]]], str]:
+    """The example galleries (pool, A, B, swap, generate), captioned as examples, and swap labels of a kind; empty
+    for no model."""
     ex = example_set(kind) if kind else ExampleSet()
-    return [ex.pool, ex.interp_a, ex.interp_b, ex.swap, ex.generate], ex.swap_labels
+    return [example_gallery(g) for g in (ex.pool, ex.interp_a, ex.interp_b, ex.swap, ex.generate)], ex.swap_labels
 
 
 def switch(memory: Memory | None, shown: str | None, new: str | None, galleries: Sequence[Any],
@@ -41,6 +43,6 @@ def labels_after_edit(kind: str | None, gallery: Any, labels: str | None) -> str
         return ""
     galleries, example_labels = examples_of(kind)
     names = lambda paths: [Path(p).name for p in paths]  # noqa: E731
-    if example_labels and (labels or "") == example_labels and names(gallery_paths(gallery)) != names(galleries[3]):
+    if example_labels and (labels or "") == example_labels and names(gallery_paths(gallery)) != names(gallery_paths(galleries[3])):
         return ""
     return labels or ""

@@ -29,6 +29,7 @@ from mlvae.data.images import image_to_tensor, open_image, prepare_image, to_mod
 from .decode_budget import BudgetSpent, charge, decode_budget
 from .drawings import drawings_folder
 
+MAX_PHOTO_BYTES = 16 << 20  # per photo; larger uploads (Gradio takes up to demo.app.UPLOAD_LIMIT) are refused by name
 MAX_PIXELS = 24_000_000  # decoded size limit per upload (JPEGs are decoded reduced, so this is met by other formats)
 MNIST_INK_BOX = 20 / 28  # MNIST digits fit a 20 x 20 box centred in the 28 x 28 frame
 INK_THRESHOLD = 0.25  # a pixel is ink above this fraction of the brightest pixel
@@ -110,13 +111,22 @@ def prepare_photo(path: str | Path, prep: Preparation) -> tuple[torch.Tensor, li
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path.name}: the upload is missing on the server; upload it again")
+    if path.stat().st_size > MAX_PHOTO_BYTES:
+        raise DataError(f"{path.name}: {path.stat().st_size / (1 << 20):.0f} MB, over the {MAX_PHOTO_BYTES >> 20} MB "
+                        "a photo may be; send a smaller copy (e.g. a JPEG)")
     # decode JPEGs reduced, but never below 2x the crop the model sees, so the final resize stays antialiased;
     # faces are searched for in photos of up to DETECT_MAX_SIDE pixels
     min_side = DETECT_MAX_SIDE if prep.align_faces else int(np.ceil(2 * prep.size / prep.crop_fraction))
-    image = open_image(path, min_side=min_side, max_pixels=MAX_PIXELS, before_decode=charge)
+    return prepare_opened(open_image(path, min_side=min_side, max_pixels=MAX_PIXELS, before_decode=charge), prep,
+                          path.name)
+
+
+def prepare_opened(image: Image.Image, prep: Preparation, name: str) -> tuple[torch.Tensor, list[str]]:
+    """An opened, upright image (an upload, a webcam frame) -> uint8 (C, size, size) and notes; DataError naming
+    ``name`` when it cannot be used."""
     if prep.align_faces and image.size != (prep.size, prep.size):
-        face = align_face(to_model_mode(image, 3), prep.size, path.name)
-        return image_to_tensor(to_model_mode(face.image, prep.channels)), face.warnings(path.name)
+        face = align_face(to_model_mode(image, 3), prep.size, name)
+        return image_to_tensor(to_model_mode(face.image, prep.channels)), face.warnings(name)
     if prep.digits:
         image = to_model_mode(image, 1)
         if has_light_background(image):

@@ -60,7 +60,7 @@ def stacked_sheet(parts: Sequence[torch.Tensor], per_row: int = 10) -> Image.Ima
     width = max(b.width for b in blocks)
     gap = BLOCK_GAP * display_scale(parts[0].shape[-1])
     height = sum(b.height for b in blocks) + gap * (len(blocks) - 1)
-    sheet = Image.new(blocks[0].mode, (width, height), BACKGROUND)
+    sheet = Image.new(blocks[0].mode, (width, height), (BACKGROUND,) * len(blocks[0].getbands()))  # white, not red
     y = 0
     for block in blocks:
         sheet.paste(block, (0, y))

@@ -81,6 +81,25 @@ def content_variance_by_count(encoding: Encoding) -> torch.Tensor:
     return torch.stack([pool_content(encoding, torch.arange(k)).variance.mean() for k in range(1, encoding.content.mean.shape[0] + 1)])
 
 
+def content_variance_each(encoding: Encoding) -> torch.Tensor:
+    """Mean content variance of each image alone: (B,)."""
+    return encoding.content.variance.mean(-1)
+
+
+def pool_into(running: DiagonalNormal | None, evidence: DiagonalNormal) -> DiagonalNormal:
+    """The pooled content after more evidence: ``running`` (1, d; None before any) times the Normals of
+    ``evidence`` (N, d), (1, d). Pooling frame by frame this way gives the pool of all frames (paper eq. 7)."""
+    return pool(evidence if running is None else _cat([running, evidence]))
+
+
+def nearest_distance(codes: torch.Tensor, seen: torch.Tensor) -> torch.Tensor:
+    """For each row of ``codes`` (N, d), the RMS distance per dimension to its nearest row of ``seen`` (K, d):
+    (N,); infinite when ``seen`` is empty."""
+    if seen.shape[0] == 0:
+        return torch.full((codes.shape[0],), float("inf"), device=codes.device)
+    return torch.cdist(codes, seen).min(dim=1).values / codes.shape[1] ** 0.5
+
+
 @torch.no_grad()
 def decode(model: GroupedVAE, content: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
     """Decoded images (B, C, H, W) of content and style codes (B, d) each."""
@@ -189,7 +208,13 @@ def interpolation_grid(
 @torch.no_grad()
 def generate(model: GroupedVAE, group_images: torch.Tensor, count: int, seed: int | None = 0) -> torch.Tensor:
     """Figure 5a: the group's pooled content mean with ``count`` styles from the prior: (count, C, H, W)."""
-    content = pool_content(encode(model, group_images)).mean
+    return generate_from(model, pool_content(encode(model, group_images)), count, seed)
+
+
+@torch.no_grad()
+def generate_from(model: GroupedVAE, content: DiagonalNormal, count: int, seed: int | None = 0) -> torch.Tensor:
+    """The mean of a content posterior (1, d) with ``count`` styles from the prior: (count, C, H, W)."""
+    content = content.mean
     gen = _generator(seed, _device(model))
     style = torch.randn((count, model.style_dim), generator=gen, device=content.device)
     return decode(model, content.expand(count, -1), style)

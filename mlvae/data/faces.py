@@ -28,6 +28,7 @@ from mlvae.errors import DataError
 CHIP_PADDING = 0.25  # dlib's default: the recogniser's framing
 DETECT_MAX_SIDE = 1024  # photos are searched for faces at most this large (HOG cost grows with pixels)
 SMALL_FACE_PX = 40  # faces narrower than this (in the photo's pixels) carry little detail: warn
+SAME_SIZE = 0.8  # a second face at least this fraction of the largest one's width: "about the same size"
 ALIGNMENT_VERSION = 1  # part of the cache key: bump when the framing changes
 
 
@@ -42,11 +43,15 @@ class AlignedFace:
     image: Image.Image  # size x size, RGB
     faces_found: int  # faces detected in the photo; the largest was taken
     face_width: float  # width of the detected face box, in the photo's pixels
+    runner_up_width: float = 0.0  # width of the next largest face found (0 when only one)
 
     def warnings(self, name: str) -> list[str]:
         """User-facing notes: several faces, a small face."""
         notes = []
-        if self.faces_found > 1:
+        if self.faces_found > 1 and self.runner_up_width >= SAME_SIZE * self.face_width:
+            notes.append(f"{name}: {self.faces_found} faces of about the same size found; the one used may not be "
+                         "the one you meant: crop the photo to one face")
+        elif self.faces_found > 1:
             notes.append(f"{name}: {self.faces_found} faces found; the largest was used")
         if self.face_width < SMALL_FACE_PX:
             notes.append(
@@ -96,16 +101,21 @@ def align_face(image: Image.Image, size: int, name: str = "photo") -> AlignedFac
         boxes = list(detector(small, 0))
         if not boxes:  # small faces (e.g. a 96 px photo): search the image upsampled once
             boxes = list(detector(small, 1))
+        if not boxes and min(image.size) < 2 * SMALL_FACE_PX:
+            raise NoFaceError(f"{name}: the image is only {image.width} x {image.height} pixels, too small to find a "
+                              f"face in; use a photo in which the face is at least {SMALL_FACE_PX} pixels wide")
         if not boxes:
             raise NoFaceError(
                 f"{name}: no face found; use a photo where one face is clearly visible, upright and not too small"
             )
-        box = max(boxes, key=lambda b: b.width() * b.height())
+        boxes.sort(key=lambda b: b.width() * b.height(), reverse=True)
+        box = boxes[0]
         full = dlib.rectangle(int(box.left() / scale), int(box.top() / scale),
                               int(box.right() / scale), int(box.bottom() / scale))
         shape = predictor(rgb, full)
         chip = dlib.extract_image_chip(rgb, dlib.get_face_chip_details(shape, size, CHIP_PADDING))
-    return AlignedFace(Image.fromarray(np.asarray(chip, dtype=np.uint8)), len(boxes), full.width())
+    runner_up = boxes[1].width() / scale if len(boxes) > 1 else 0.0
+    return AlignedFace(Image.fromarray(np.asarray(chip, dtype=np.uint8)), len(boxes), full.width(), runner_up)
 
 
 def cache_root() -> Path:
