@@ -55,6 +55,9 @@ CSS = """
 .problem, .notice { border-left: 4px solid #d97706; padding-left: 0.75em; }
 .shortfall-row { align-items: center; }
 .photos:has(video) { height: auto !important; min-height: 420px; }  /* the webcam view at a usable size */
+/* an empty gallery: as tall as its drop area and its upload, webcam and paste buttons (none clipped) */
+.photos:has(> .source-selection) { height: auto !important; }
+.photos:has(> .source-selection) .upload-container { min-height: 150px; }
 .photos video { max-height: 480px; object-fit: contain; }
 .shortfall-row button { flex-grow: 0; min-width: max-content; }
 /* a narrow screen: the shortfall line above its button; results as tall as they are, no blank box around them */

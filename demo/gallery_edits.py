@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-EXAMPLE = "example (decoded by the model)"  # the caption of every example thumbnail
+EXAMPLE = "example"  # the caption of every example thumbnail (the note above the tabs says what they are)
 
 
 def caption_of(item: Any) -> str | None:
