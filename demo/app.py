@@ -9,6 +9,7 @@ import functools
 import html
 import logging
 import secrets
+import threading
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -23,6 +24,8 @@ from .endpoints import Endpoints
 from .example_sets import EXAMPLES_DIR
 from .gallery_edits import users_entries, without_examples
 from .input_memory import labels_after_edit, switch
+from . import live
+from .live import LivePooling, LiveState, status_line
 from .inputs import upload_folders
 from .models import ModelRegistry, no_model_message, not_loaded_note
 from .request_errors import DemoBlocks
@@ -42,6 +45,13 @@ MODEL_QUEUE = dict(concurrency_id="model")
 TORCH_THREADS = 1  # per process: one core per concurrent request; more threads oversubscribe a small CPU
 QUEUE_SIZE = 64  # waiting requests beyond this are turned away with a message
 LIVE = dict(trigger_mode="always_last", show_progress="minimal", **MODEL_QUEUE)
+# every computation, the webcam's live frames included, takes one of CONCURRENCY slots while it computes (the live
+# stream holds its own queue slot, one stream at a time, for STREAM_SECONDS, but a slot here only per frame)
+COMPUTING = threading.BoundedSemaphore(CONCURRENCY)
+STREAM_EVERY_S = 0.25  # the webcam sends a frame this often while live pooling runs
+STREAM_SECONDS = 120  # one live stream's time limit; starting the camera again continues the same pool
+STREAM = dict(stream_every=STREAM_EVERY_S, time_limit=STREAM_SECONDS, concurrency_limit=1, concurrency_id="live",
+              show_progress="hidden", api_visibility="private")
 RESULT = dict(type="filepath", show_label=False, elem_classes="result", buttons=["download", "fullscreen"],
               interactive=False)
 
@@ -97,13 +107,20 @@ def launch_options() -> dict[str, Any]:
     )
 
 
+def variance_chart(label: str, key: str, most: int) -> gr.LinePlot:
+    """A chart of the mean content variance against the number of photos pooled."""
+    return gr.LinePlot(x="photos", y="variance", label=label, x_title="photos pooled", y_title="mean content variance",
+                       height=300, elem_id=key, sort=[str(k) for k in range(1, most + 1)])  # 1, 2, ..., 10 as text
+
+
 def guarded(fn: Callable) -> Callable:
     """Turn a problem into a clear message in the UI (gr.Error) instead of a failed request."""
 
     @functools.wraps(fn)
     def run(*args: Any) -> Any:
         try:
-            return fn(*args)
+            with COMPUTING:
+                return fn(*args)
         except gr.Error:
             raise
         except MLVAEError as exc:
@@ -192,11 +209,27 @@ def build_app(registry: ModelRegistry) -> gr.Blocks:
                     with gr.Column(scale=2):
                         gr.Markdown("The pooled identity with fresh styles drawn from the prior")
                         pool_fresh = gr.Image(label="Pooled identity", **RESULT, height=300, elem_id="pool-fresh")
-                pool_chart = gr.LinePlot(x="photos", y="variance", label="Content uncertainty after pooling",
-                                         x_title="photos pooled", y_title="mean content variance",
-                                         height=300, elem_id="pool-chart",
-                                         sort=[str(k) for k in range(1, computations.MAX_GROUP + 1)])  # 1, 2, ..., 10
+                pool_chart = variance_chart("Content uncertainty after pooling", "pool-chart", computations.MAX_GROUP)
                 inputs.append(pool_in)
+                with gr.Accordion("Live: pool your face from the webcam", open=True, visible=not digits,
+                                  elem_id="live") as live_box:
+                    gr.Markdown("Start the camera below: every new view of your face (turn your head a little, "
+                                "change the light) is aligned, encoded and pooled as it arrives, and the pooled "
+                                "identity is redrawn with four fixed styles. Stop with the camera's button; Reset "
+                                "starts a new pool.")
+                    with gr.Row():
+                        with gr.Column(scale=2, min_width=280):
+                            live_cam = gr.Image(sources=["webcam"], streaming=True, type="numpy", label="Webcam",
+                                                elem_id="live-camera", height=320)
+                            live_reset = gr.Button("Reset the live pool", size="sm", elem_id="live-reset")
+                        with gr.Column(scale=3, min_width=280):
+                            live_status = gr.Markdown(status_line(LiveState()), elem_id="live-status")
+                            live_identity = gr.Image(label="Pooled identity, four fixed styles", **RESULT, height=200,
+                                                     elem_id="live-identity")
+                            live_recent = gr.Image(label="The last frames pooled, as the model sees them", **RESULT,
+                                                   height=110, elem_id="live-recent")
+                    live_chart = variance_chart("Content uncertainty, live", "live-chart", live.MAX_POOLED)
+                    live_state = gr.State(None)
             with gr.Tab("Interpolate", id="interpolate"):
                 interp_intro = gr.Markdown(words.interpolate_intro)
                 with gr.Row():
@@ -360,6 +393,23 @@ def build_app(registry: ModelRegistry) -> gr.Blocks:
                                       api_visibility="private", show_progress="hidden")
             listen(added.success, tab)
 
+        # ---- live pooling from the webcam (demo.live) ----
+        live_pooling = LivePooling(registry, endpoints.results)
+        live_outputs = [live_state, live_identity, live_recent, live_chart, live_status]
+
+        def live_frame(model_name, frame, state):
+            state, view = live_pooling.frame(model_name, frame, state)
+            if view is None:
+                return state, gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return (state, view.identity or gr.skip(), view.recent or gr.skip(),
+                    gr.update(value=view.chart, visible=len(view.chart) > 1), view.status)
+
+        def live_reset_all():
+            return LiveState(), None, None, gr.update(value=None, visible=False), status_line(LiveState())
+
+        live_cam.stream(guarded(live_frame), [model, live_cam, live_state], live_outputs, **STREAM)
+        live_reset.click(live_reset_all, None, live_outputs, api_visibility="private", show_progress="hidden")
+
         # ---- switching models: each kind keeps its own inputs (demo.input_memory) ----
         def switch_inputs(model_name, kept, shown_kind, *values):
             m = registry.models.get(model_name)
@@ -373,13 +423,14 @@ def build_app(registry: ModelRegistry) -> gr.Blocks:
                 *[gr.update(visible=bool(m and m.is_digits)) for _ in inputs],
                 *[gr.update(value=g or None, label=label) for g, label in zip(new_galleries, gallery_labels)],
                 new_labels, w.pool_intro, w.interpolate_intro, w.examples_note,
+                gr.update(visible=bool(m and not m.is_digits)),
             )
 
         galleries = [inp.gallery for inp in inputs]
         switched = model.change(
             switch_inputs, [model, memory, shown, *galleries, swap_labels],
             [memory, shown, *[inp.drawing for inp in inputs], *galleries, swap_labels, pool_intro, interp_intro,
-             examples_note],
+             examples_note, live_box],
             api_visibility="private",
         )
         for tab in ("pool", "interpolate", "swap", "generate"):
@@ -402,7 +453,7 @@ def build_app(registry: ModelRegistry) -> gr.Blocks:
 
         loaded = app.load(fill_examples, model,
                           [memory, shown, *[inp.drawing for inp in inputs], *galleries, swap_labels, pool_intro,
-                           interp_intro, examples_note], api_visibility="private")
+                           interp_intro, examples_note, live_box], api_visibility="private")
         for tab in ("pool", "interpolate", "swap", "generate"):
             listen(loaded.success, tab)
     app.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)

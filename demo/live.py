@@ -1,0 +1,127 @@
+"""Live pooling from the webcam: each streamed frame with a face is aligned and encoded, and its content evidence
+joins a running product of Normals kept in the session's state (``mlvae.latent.pool_into``). A frame whose style
+code lies within ``NEAR_DUPLICATE`` of a frame already pooled (the same pose and light) adds nothing new and is
+skipped, so that a still head does not count as many independent photos.
+
+The model math is in ``mlvae.latent``; this module keeps the session's state and lays the results out.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from PIL import Image
+
+from mlvae import DataError, latent
+from mlvae.model.posterior import DiagonalNormal
+
+from .inputs import Preparation, prepare_opened
+from .models import ModelRegistry
+from .results import ResultStore
+from .sheets import strip_sheet
+
+NEAR_DUPLICATE = 1.2  # RMS style distance per dimension under which a frame repeats a pooled one (measured on the
+# faces model: the same photo re-encoded and shifted is within 0.94, two photos of one person at least 2.2 apart)
+STYLES = 4  # the pooled identity is shown with this many fixed styles from the prior
+STYLE_SEED = 0  # ... always the same ones, so that only the identity changes as frames are pooled
+RECENT = 6  # the last pooled frames shown, as the model sees them
+MAX_POOLED = 500  # frames pooled per session at most (the style codes kept for the duplicate check are bounded)
+MAX_SIDE = 1280  # a frame larger than this is refused (a webcam frame is 640 x 480 or 1280 x 720)
+
+
+@dataclass
+class LiveState:
+    """One session's live pooling: the model it belongs to, the pooled content, the style codes of the frames
+    pooled, the last frames pooled, the variance after each, and the counts of frames seen and pooled."""
+
+    model: str | None = None
+    content: DiagonalNormal | None = None
+    styles: torch.Tensor = field(default_factory=lambda: torch.zeros(0, 0))
+    recent: list[torch.Tensor] = field(default_factory=list)
+    variances: list[float] = field(default_factory=list)
+    seen: int = 0
+    last: str = ""  # what happened to the last frame
+
+    @property
+    def pooled(self) -> int:
+        """Frames pooled so far."""
+        return len(self.variances)
+
+
+@dataclass
+class LiveView:
+    """What the page shows: the pooled identity, the last frames pooled, the variance chart and a status line."""
+
+    identity: str | None
+    recent: str | None
+    chart: pd.DataFrame
+    status: str
+
+
+def status_line(state: LiveState) -> str:
+    """The counts, the variance and what happened to the last frame."""
+    if state.seen == 0:
+        return "Live pooling: start the camera; each new view of your face is pooled as it arrives."
+    variance = f" Mean content variance {state.variances[-1]:.3g}." if state.variances else ""
+    return (f"**{state.seen} frames seen, {state.pooled} pooled.**{variance} Last frame: {state.last}. "
+            "Turn your head a little or change the light: a frame like one already pooled is skipped.")
+
+
+def chart_of(state: LiveState) -> pd.DataFrame:
+    """The variance after each pooled frame (the same columns as the Pool tab's chart)."""
+    return pd.DataFrame({"photos": [str(k) for k in range(1, state.pooled + 1)], "variance": state.variances})
+
+
+def as_image(frame: Any) -> Image.Image:
+    """A streamed frame (an (H, W, 3) uint8 array) as an RGB image; DataError when it is not one."""
+    array = np.asarray(frame)
+    if array.dtype != np.uint8 or array.ndim != 3 or array.shape[2] not in (3, 4) or max(array.shape[:2]) > MAX_SIDE:
+        raise DataError("not a webcam frame")
+    return Image.fromarray(array[..., :3])
+
+
+class LivePooling:
+    """Streamed frames in, the session's state and what the page shows out."""
+
+    def __init__(self, registry: ModelRegistry, results: ResultStore) -> None:
+        self.registry, self.results = registry, results
+
+    def frame(self, model_name: str, frame: Any, state: LiveState | None) -> tuple[LiveState, LiveView | None]:
+        """Pool one frame into ``state`` (a new state for another model); the view when something changed."""
+        m = self.registry.get(model_name)
+        state = state if isinstance(state, LiveState) and state.model == model_name else LiveState(model_name)
+        if frame is None:
+            return state, None
+        if m.is_digits:
+            raise DataError("live pooling is for faces: pick the faces model")
+        state = replace(state, seen=state.seen + 1)
+        if state.pooled >= MAX_POOLED:
+            return replace(state, last=f"not pooled: {MAX_POOLED} frames is the most one session pools; reset"), None
+        try:
+            x, _ = prepare_opened(as_image(frame), Preparation.of(m.config.data), "frame")
+        except DataError as exc:
+            reason = "no face found" if "face" in str(exc) else str(exc)
+            return replace(state, last=f"not pooled, {reason}"), self.view(m, state, changed=False)
+        encoding = latent.encode(m.model, x.unsqueeze(0))
+        style = encoding.style.mean
+        if state.styles.numel() and latent.nearest_distance(style, state.styles).item() < NEAR_DUPLICATE:
+            return replace(state, last="skipped, like a frame already pooled"), self.view(m, state, changed=False)
+        content = latent.pool_into(state.content, encoding.content)
+        state = replace(
+            state, content=content, styles=torch.cat([state.styles.reshape(-1, style.shape[1]), style]),
+            recent=(state.recent + [x])[-RECENT:], variances=state.variances + [content.variance.mean().item()],
+            last="pooled",
+        )
+        return state, self.view(m, state, changed=True)
+
+    def view(self, m: Any, state: LiveState, changed: bool) -> LiveView:
+        """The page's outputs; the images are decoded and saved only when the pool ``changed``."""
+        identity = recent = None
+        if changed and state.content is not None:
+            identity = self.results.save(strip_sheet(latent.generate_from(m.model, state.content, STYLES,
+                                                                          STYLE_SEED), STYLES))
+            recent = self.results.save(strip_sheet(torch.stack(state.recent), RECENT))
+        return LiveView(identity, recent, chart_of(state), status_line(state))
