@@ -22,6 +22,9 @@ import gradio as gr
 from gradio.exceptions import ComponentProcessingError, InvalidPathError
 from gradio_client.utils import is_http_url_like
 
+from .inputs import upload_folders
+from .request_files import file_problem
+
 API_PAGE = "the API page (?view=api) lists what each endpoint takes"
 NOT_UPLOADED = ("a file in the request was not uploaded to this demo: upload the image (gradio_client's "
                 "handle_file, or POST gradio_api/upload) and send the path it returns")
@@ -77,8 +80,9 @@ def value_problem(block: Any, value: Any) -> str | None:
 
 
 class DemoBlocks(gr.Blocks):
-    """``gr.Blocks`` that refuses URL file entries, turns Gradio's input errors into clear messages and keeps a
-    cancelled request's queue place until its work ends."""
+    """``gr.Blocks`` that refuses URL file entries and files outside the upload folders (``demo.request_files``),
+    turns Gradio's input errors into clear messages and keeps a cancelled request's queue place until its work
+    ends."""
 
     async def call_function(self, *args: Any, **kwargs: Any) -> Any:
         """Gradio's call of the event's function; cancelled, it waits for the function's thread to finish."""
@@ -100,10 +104,14 @@ class DemoBlocks(gr.Blocks):
         """Gradio's preprocessing, with URL file entries refused first and its errors reworded."""
         if has_url_file(inputs):
             raise gr.Error(NO_URLS)
+        allowed = upload_folders()
         for index, (block, value) in enumerate(zip(block_fn.inputs, inputs)):
             problem = value_problem(block, value)
             if problem:
                 raise gr.Error(f"{endpoint(block_fn)}: {input_name(block, index)} {problem}; {API_PAGE}")
+            refused = file_problem(block, value, f"{endpoint(block_fn)}: {input_name(block, index)}", allowed)
+            if refused:
+                raise gr.Error(refused)
         try:
             return await super().preprocess_data(block_fn, inputs, state, explicit_call)
         except gr.Error:

@@ -1,0 +1,60 @@
+"""The file entries of an event's values, checked before Gradio processes them.
+
+Gradio checks a file entry only when it carries its ``FileData`` marker; one without it reaches the event's
+function as a plain path, and a gallery returned by an event (the drawing pad's, a model switch's) is served
+to the client. Here every event, private ones included, takes file entries only in inputs that take files, at
+most as many as such an input is used for, and only inside this server's upload folders
+(``demo.inputs.not_uploaded``, the confinement ``read_photos`` applies); anything else is refused with a
+message naming the file or the input, before Gradio reads or copies a file.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+import gradio as gr
+
+from .computations import MAX_GROUP
+from .inputs import not_uploaded
+
+MAX_EDITOR_FILES = 8  # a drawing pad's payload: its background, its composite and a few layers
+FILE_INPUTS = {gr.Gallery: MAX_GROUP, gr.ImageEditor: MAX_EDITOR_FILES}  # input type -> file entries it takes
+
+
+def file_entries(value: Any) -> Iterator[dict]:
+    """The file entries (dicts with a ``path``) of a nested value."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if "path" in item:
+                yield item
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def files_taken(block: Any) -> int:
+    """How many file entries an input takes (0: none)."""
+    return next((limit for kind, limit in FILE_INPUTS.items() if isinstance(block, kind)), 0)
+
+
+def file_problem(block: Any, value: Any, what: str, allowed: Sequence[Path]) -> str | None:
+    """What is wrong with the file entries of a value sent for ``block`` (named ``what`` in the message), or
+    None."""
+    entries = list(file_entries(value))
+    if not entries:
+        return None
+    limit = files_taken(block)
+    if limit == 0:
+        return f"{what} takes no files, but the request sent {len(entries)}"
+    if len(entries) > limit:
+        return f"{what} takes at most {limit} files, but the request sent {len(entries)}"
+    for entry in entries:
+        path = entry["path"]
+        if not isinstance(path, str):
+            return f"{what} holds a file entry whose path is not a string"
+        refused = not_uploaded(path, allowed)
+        if refused:
+            return refused
+    return None
