@@ -18,7 +18,7 @@ from pathlib import Path
 from PIL import Image
 
 from mlvae import DataError
-from mlvae.data.images import open_image
+from mlvae.data.images import MAX_ASPECT, open_image
 
 MAX_DRAWING_BYTES = 2 << 20  # a 280 x 280 canvas is at most ~320 kB as PNG
 MAX_DRAWING_PIXELS = 4_000_000  # the canvas is 280 x 280; a composite larger than this was not drawn on it
@@ -61,7 +61,7 @@ def decode_drawing(data: bytes, folder: Path | None = None) -> Image.Image:
     try:
         with os.fdopen(fd, "wb") as out:
             out.write(data)
-        return open_image(raw, max_pixels=MAX_DRAWING_PIXELS).convert("RGBA")
+        return open_image(raw, max_pixels=MAX_DRAWING_PIXELS, max_aspect=MAX_ASPECT).convert("RGBA")
     except DataError as exc:  # its message names the temporary file: say "the drawing" instead
         raise DataError(str(exc).replace(raw, "the drawing").replace(Path(raw).name, "the drawing")) from None
     finally:

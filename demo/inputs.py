@@ -24,7 +24,7 @@ from PIL import Image, ImageOps
 
 from mlvae import DataConfig, DataError, MLVAEError
 from mlvae.data.faces import DETECT_MAX_SIDE, align_face
-from mlvae.data.images import image_to_tensor, open_image, prepare_image, to_model_mode
+from mlvae.data.images import MAX_ASPECT, image_to_tensor, open_image, prepare_image, to_model_mode
 
 from .decode_budget import BudgetSpent, charge, decode_budget
 from .drawings import drawings_folder
@@ -33,6 +33,7 @@ MAX_PHOTO_BYTES = 16 << 20  # per photo; larger uploads (Gradio takes up to demo
 MAX_PIXELS = 24_000_000  # decoded size limit per upload (JPEGs are decoded reduced, so this is met by other formats)
 MNIST_INK_BOX = 20 / 28  # MNIST digits fit a 20 x 20 box centred in the 28 x 28 frame
 INK_THRESHOLD = 0.25  # a pixel is ink above this fraction of the brightest pixel
+MAX_INK_SIDE = 1024  # the ink box is shrunk to this before framing (the frame becomes 28 pixels): a bounded canvas
 
 
 @dataclass(frozen=True)
@@ -87,17 +88,20 @@ def frame_digit(image: Image.Image) -> Image.Image:
     if arr.max() < 32 or not ink.any():
         raise DataError("the drawing is empty: draw a digit (dark ink on a light background, or light on dark)")
     rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
-    top, bottom, left, right = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
-    height, width = bottom - top, right - left
+    box = image.crop((cols[0], rows[0], cols[-1] + 1, rows[-1] + 1))
+    if max(box.size) > MAX_INK_SIDE:  # shrunk first: the canvas's side follows the ink box's longer side
+        scale = MAX_INK_SIDE / max(box.size)
+        box = box.resize((max(1, round(box.width * scale)), max(1, round(box.height * scale))), Image.Resampling.BOX)
+    width, height = box.size
     side = int(np.ceil(max(height, width) / MNIST_INK_BOX))
-    crop = arr[top:bottom, left:right].astype(np.float64)
+    crop = np.asarray(box, dtype=np.float64)
     mass = max(crop.sum(), 1.0)
     cy, cx = (crop.sum(axis=1) @ np.arange(height)) / mass, (crop.sum(axis=0) @ np.arange(width)) / mass
     # centre of mass to the centre, but never pushing the ink out of the frame
     x = int(round(min(max(side / 2 - cx, 0), side - width)))
     y = int(round(min(max(side / 2 - cy, 0), side - height)))
     canvas = Image.new("L", (side, side), 0)
-    canvas.paste(image.crop((left, top, right, bottom)), (x, y))
+    canvas.paste(box, (x, y))
     return canvas
 
 
@@ -117,8 +121,8 @@ def prepare_photo(path: str | Path, prep: Preparation) -> tuple[torch.Tensor, li
     # decode JPEGs reduced, but never below 2x the crop the model sees, so the final resize stays antialiased;
     # faces are searched for in photos of up to DETECT_MAX_SIDE pixels
     min_side = DETECT_MAX_SIDE if prep.align_faces else int(np.ceil(2 * prep.size / prep.crop_fraction))
-    return prepare_opened(open_image(path, min_side=min_side, max_pixels=MAX_PIXELS, before_decode=charge), prep,
-                          path.name)
+    return prepare_opened(open_image(path, min_side=min_side, max_pixels=MAX_PIXELS, before_decode=charge,
+                                     max_aspect=MAX_ASPECT), prep, path.name)
 
 
 def prepare_opened(image: Image.Image, prep: Preparation, name: str) -> tuple[torch.Tensor, list[str]]:

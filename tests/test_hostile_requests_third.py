@@ -6,7 +6,11 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import re
+import struct
 import uuid
+import zlib
 from pathlib import Path
 
 import pytest
@@ -73,3 +77,71 @@ def test_private_events_never_hand_back_a_file_a_client_named(server, tmp_path):
     assert message is None, message
     paths = [entry["image"]["path"] for entry in result[0]]
     assert len(paths) == 2 and paths[0] == own, paths
+
+
+# ---- 2. extreme-aspect images -------------------------------------------------------------------------------
+def grey_strip_png(width: int, height: int, grey: int = 200) -> bytes:
+    """A light grey PNG of ``width`` x ``height`` (1 x 30000: about 140 bytes)."""
+    from tests.test_hostile_requests import png_chunk
+
+    idat = zlib.compress((b"\x00" + bytes([grey]) * width) * height, 9)
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", header) + png_chunk(b"IDAT", idat) + png_chunk(b"IEND", b"")
+
+
+def strip_gif(width: int, height: int) -> bytes:
+    buf = io.BytesIO()
+    Image.new("L", (width, height), 200).save(buf, "GIF")
+    return buf.getvalue()
+
+
+def test_extreme_aspect_images_are_refused_by_name_within_the_limits(server):
+    strip = upload(server, "strip.png", grey_strip_png(1, 30000))
+    measured = measure(server, lambda: call(server, "pool", ["mnist", photos([strip])]))
+    measured.within_limits("/pool with a 1 x 30000 grey PNG on the digits model")
+    assert_clear(measured.result[1], r"strip\.png: 1 x 30000 pixels is more elongated than the 20:1", "1 x 30000 PNG")
+    # through the drawing pad: a GIF of about 100 bytes as the pad's composite
+    gif = upload(server, "pad.gif", strip_gif(1, 65535))
+    editor = {"background": None, "layers": [], "composite": file_data(gif), "id": None}
+    measured = measure(server, lambda: event_in_session(server, pad_event(server), [editor, []], uuid.uuid4().hex))
+    measured.within_limits("a 1 x 65535 GIF drawn on the pad")
+    assert_clear(measured.result[1], r"the drawing: 1 x 65535 pixels is more elongated", "1 x 65535 GIF")
+
+
+def test_an_extreme_aspect_ink_box_gets_a_bounded_canvas():
+    from demo.inputs import MAX_INK_SIDE, frame_digit
+
+    framed = frame_digit(Image.new("L", (150, 3000), 255))  # all ink: the canvas's side was 4200 before
+    assert max(framed.size) <= int(MAX_INK_SIDE * 28 / 20) + 1, framed.size
+    assert framed.getbbox()[3] - framed.getbbox()[1] == MAX_INK_SIDE  # the ink, shrunk, spans 20/28 of the side
+
+
+FACE_STRIP = """
+import json, resource, sys, time
+from demo.inputs import Preparation, read_photos
+from mlvae.data.faces import _dlib_models
+_dlib_models()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+started = time.perf_counter()
+photos = read_photos([sys.argv[1]], Preparation(64, 3, 0.8, align_faces=True))
+print(json.dumps({"problems": photos.problems, "seconds": time.perf_counter() - started,
+                  "extra_mb": (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024}))
+"""
+
+
+def test_a_one_pixel_wide_photo_costs_a_faces_model_nothing(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+    from tests.test_hostile_requests import EXTRA_RSS_MB, REQUEST_S
+
+    path = tmp_path / "face-strip.png"
+    path.write_bytes(grey_strip_png(1, 24_000_000))  # 45 kB, exactly 24 megapixels: +1.2 GB before
+    done = subprocess.run([sys.executable, "-c", FACE_STRIP, str(path)], cwd=REPO, capture_output=True, text=True,
+                          env=dict(os.environ, PYTHONPATH=str(REPO)), timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    print(f"\n1 x 24,000,000 PNG on an aligning model: {result}")
+    assert result["extra_mb"] <= EXTRA_RSS_MB // 4 and result["seconds"] <= REQUEST_S, result
+    assert re.search(r"face-strip\.png: 1 x 24000000 pixels is more elongated", result["problems"][0]), result

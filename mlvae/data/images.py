@@ -18,6 +18,9 @@ Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 # The raster formats photos come in (JPEG includes phones' MPO files). No other PIL plugin ever sees a file:
 # some run external programs (EPS runs Ghostscript).
 IMAGE_FORMATS = ("JPEG", "PNG", "GIF", "BMP", "TIFF", "WEBP", "AVIF", "PPM")
+# The most elongated image the demo takes (longer side over shorter): a 1 x 30000 strip is a few bytes, but
+# anything drawn at its longer side's scale (a square canvas, a face search) would take gigabytes.
+MAX_ASPECT = 20
 
 
 # EXIF orientation -> the transpose that turns the stored pixels upright
@@ -146,13 +149,14 @@ def jpeg_full_size_decode(path: Path) -> str | None:
 
 def open_image(
     path: str | Path, min_side: int | None = None, max_pixels: int | None = None,
-    before_decode: Callable[[int, int], None] | None = None,
+    before_decode: Callable[[int, int], None] | None = None, max_aspect: float | None = None,
 ) -> Image.Image:
     """Open and fully decode an image file, or raise DataError naming the file and the problem.
 
     ``min_side``: a JPEG is decoded reduced (by 2, 4 or 8, in its DCT) as far as its shorter side stays at least
     this large, which makes huge photos fast. ``max_pixels``: images still larger are refused before decoding
-    (default and upper bound: MAX_PIXELS). Only IMAGE_FORMATS are read. ``before_decode(width, height)`` is
+    (default and upper bound: MAX_PIXELS); ``max_aspect``: so are images more elongated than this (longer side
+    over shorter; None: any). Only IMAGE_FORMATS are read. ``before_decode(width, height)`` is
     called with the size about to be decoded, once the checks have passed; it may raise DataError."""
     path = Path(path)
     limit = min(max_pixels or MAX_PIXELS, MAX_PIXELS)
@@ -174,6 +178,11 @@ def open_image(
                 raise DataError(
                     f"{path.name}: {image.width} x {image.height} pixels is larger than the "
                     f"{limit / 1e6:.0f} megapixels allowed here; resize it (or save it as a JPEG) and retry"
+                )
+            if max_aspect is not None and max(image.size) > max_aspect * max(min(image.size), 1):
+                raise DataError(
+                    f"{path.name}: {image.width} x {image.height} pixels is more elongated than the {max_aspect:g}:1 "
+                    "allowed here; crop it closer to a square and retry"
                 )
             if before_decode is not None:
                 before_decode(image.width, image.height)
