@@ -208,6 +208,23 @@ class TrainConfig:
         "last/ holds both. It smooths the step-to-step bounce of the weights; the objective is the paper's. 0: off",
         group="training",
         default_text="0, off"))
+    # A labelled departure from the paper, off by default (mlvae/training/adversarial.py): a patch discriminator
+    # judges the decoder's reconstructions, and the decoder is also trained to fool it (VAE-GAN, VQGAN).
+    adversarial_weight: float = field(default=0.0, metadata=flag(
+        "add an adversarial patch term to the decoder's loss (VAE-GAN / VQGAN): a departure from the paper that "
+        "trades the Normal likelihood's blurry mean for sharp detail. The value is the term's gradient relative to "
+        "the likelihood's at the decoder's last layer (VQGAN's adaptive weight; 0.1-1 are typical). The encoders, "
+        "the product of Normals and the KL terms stay the paper's, and validation still reports the ELBO. Meant "
+        "for a run started --init-from a model trained without it. 0: off", group="training", default_text="0, off"))
+    adversarial_start: int = field(default=0, metadata=flag(
+        "optimiser steps of this run before the decoder feels the adversarial term (the discriminator trains "
+        "from the first step, so it has learnt something by then)", group="training", metavar="STEPS"))
+    # A labelled departure from the paper, off by default (mlvae/training/frequency.py): the focal frequency term.
+    frequency_weight: float = field(default=0.0, metadata=flag(
+        "add the focal frequency term (Jiang et al. 2021) to the decoder's loss: a departure from the paper that "
+        "weights each spatial frequency's squared error by how badly it is reconstructed, against the blur a "
+        "pixel-wise likelihood settles for. In the normal-fixed likelihood's units: 1 adds at most as much again "
+        "as its squared error. Validation still reports the ELBO. 0: off", group="training", default_text="0, off"))
     init_from: str | None = field(default=None, metadata=flag(
         "start from the weights of this checkpoint (a run's best/ or last/, or a shipped name) instead of a random "
         "init, with a fresh optimiser: to go on training a model under another σ, schedule, --width, --latent-dim or "
@@ -239,6 +256,11 @@ class TrainConfig:
         _at_least("--style-kl-anneal-steps", self.style_kl_anneal_steps, 0)
         if not (math.isfinite(self.ema_decay) and 0 <= self.ema_decay < 1):
             raise ValueError(f"--ema-decay must be in [0, 1), got {self.ema_decay}")
+        if not (math.isfinite(self.adversarial_weight) and self.adversarial_weight >= 0):
+            raise ValueError(f"--adversarial-weight must be a number >= 0, got {self.adversarial_weight}")
+        _at_least("--adversarial-start", self.adversarial_start, 0)
+        if not (math.isfinite(self.frequency_weight) and self.frequency_weight >= 0):
+            raise ValueError(f"--frequency-weight must be a number >= 0, got {self.frequency_weight}")
 
 
 @dataclass

@@ -166,6 +166,15 @@ class ConvDecoder(nn.Module):
         return torch.sigmoid(self.mean_head(h)), bounded_logvar(self.logvar_head(h))
 
 
+def output_layer_weight(decoder: nn.Module) -> torch.Tensor:
+    """The weight of the decoder's layer that outputs the image mean (MLP: its last linear; conv: the mean head)."""
+    if isinstance(decoder, ConvDecoder):
+        return decoder.mean_head.weight
+    if isinstance(decoder, MLPDecoder):
+        return decoder.net[-1].weight
+    raise TypeError(f"no known output layer in {type(decoder).__name__}")
+
+
 def build_networks(config: ModelConfig) -> tuple[nn.Module, nn.Module]:
     """Encoder and decoder for ``config.architecture``."""
     if config.architecture == "mlp":

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import torch
 
 from mlvae.model.interface import GroupedVAE
-from mlvae.model.likelihood import log_likelihood
+from mlvae.model.likelihood import decoded_mean, log_likelihood
 from mlvae.model.posterior import (
     DiagonalNormal,
     check_group_ids,
@@ -36,6 +36,7 @@ class ObjectiveTerms:
     content_sample: torch.Tensor  # (B, d) c_{G,i}
     style_sample: torch.Tensor  # (B, d) s_i
     group_ids: torch.Tensor  # (B,) group of each observation as used (arange(B) for the VAE)
+    reconstruction: torch.Tensor  # (B, C, H, W) the decoded means of the samples, in [0, 1]
 
     @property
     def num_groups(self) -> int:
@@ -115,7 +116,8 @@ def elbo_terms(
     """Assemble eq. 3 from the samples (B, d) and the content KL (num_groups,): likelihood, style KL, sums."""
     num_groups = kl_content.shape[0]
     kl_style = kl_to_standard_normal(style)
-    ll = log_likelihood(x, model.decode_params(content_sample, style_sample))
+    params = model.decode_params(content_sample, style_sample)
+    ll = log_likelihood(x, params)
     per_obs_terms = torch.zeros(num_groups, dtype=ll.dtype, device=ll.device).index_add(0, group_ids, ll - kl_style)
     elbo = per_obs_terms - kl_content
     return ObjectiveTerms(
@@ -127,6 +129,7 @@ def elbo_terms(
         content_sample=content_sample,
         style_sample=style_sample,
         group_ids=group_ids,
+        reconstruction=decoded_mean(params),
     )
 
 

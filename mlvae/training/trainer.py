@@ -31,12 +31,15 @@ from mlvae.data import GroupBatchSampler, GroupedImages, Splits
 from mlvae.data.images import to_float
 from mlvae.device import pick_device
 from mlvae.model.model_types import build_model
+from mlvae.model.networks import output_layer_weight
 from mlvae.model.objective import ObjectiveTerms, annealed_weight, group_elbo, style_weighted_loss
 from mlvae.model.widen import grow_latents_into, widen_into
 from mlvae.training import distributed
+from mlvae.training.adversarial import AdversarialTerm
 from mlvae.training.averaging import WeightAverage
 from mlvae.training.compile import COMPILE_ERRORS, compile_failed, compile_in_place
 from mlvae.training.dataset_elbo import accumulate_elbo, fixed_batches, summarise
+from mlvae.training.frequency import frequency_loss
 from mlvae.training.state import (
     Progress,
     TrainingError,
@@ -52,7 +55,8 @@ log = logging.getLogger(__name__)
 class Trainer:
     """Trains one run into ``out``: ``best/`` (validation-selected), ``last/`` (resumable), ``metrics.jsonl``."""
 
-    averages_weights = True  # whether --ema-decay applies (not to models validated by test-time inference)
+    # whether --ema-decay and --adversarial-weight apply (not to models validated by test-time inference)
+    averages_weights = True
 
     def __init__(self, config: RunConfig, splits: Splits, out: str | Path, rank: int = 0, world_size: int = 1) -> None:
         self.config, self.splits, self.out = config, splits, Path(out)
@@ -72,6 +76,9 @@ class Trainer:
             if rank > 0:  # same initial weights (DDP broadcasts rank 0's), but each rank its own noise
                 torch.manual_seed(tc.seed + 1_000_033 * rank)
         self.average = self._weight_average()
+        self.adversary = self._adversarial_term()
+        if tc.frequency_weight and config.model.likelihood != "normal-fixed":
+            raise TrainingError("--frequency-weight is in the units of --likelihood normal-fixed: give that likelihood")
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=tc.lr, betas=(0.9, 0.999), eps=1e-8)
         self.train_data = _on_device(_limit(splits.train, tc.max_train_images, tc.seed), self.device)
         self.val_data = _on_device(_limit(splits.val, tc.max_val_images, tc.seed), self.device)
@@ -101,6 +108,18 @@ class Trainer:
             copy = build_model(self.config.model).to(self.device).to(memory_format=self.memory_format)
         return WeightAverage(copy, self.module, decay)
 
+    def _adversarial_term(self) -> AdversarialTerm | None:
+        tc = self.config.train
+        if not tc.adversarial_weight:
+            return None
+        if not self.averages_weights:
+            raise TrainingError(f"--adversarial-weight does not apply to --model {self.config.model.model_type}: "
+                                "leave it out")
+        if self.world_size > 1:
+            raise TrainingError("--adversarial-weight trains one discriminator in one process: run it without torchrun")
+        return AdversarialTerm(tc.adversarial_weight, tc.adversarial_start, self.config.model.image_channels, tc.lr,
+                               self.device)
+
     @property
     def validated(self) -> torch.nn.Module:
         """What is validated and saved as ``best/``: the weight average under --ema-decay, else the trained module."""
@@ -127,7 +146,10 @@ class Trainer:
             tensors.update(self.average.tensors())
         save_model(folder, self.module, self.config)
         atomic_write(folder / STATE_NAME, lambda tmp: save_file(tensors, str(tmp)))
-        write_json(folder / TRAINER_NAME, {"progress": self.progress.__dict__, "optimizer": meta})
+        record = {"progress": self.progress.__dict__, "optimizer": meta}
+        if self.adversary is not None:
+            record["discriminator_optimizer"] = self.adversary.save(folder)
+        write_json(folder / TRAINER_NAME, record)
 
     def save_best(self) -> None:
         """The validation-selected model, with the group split it was trained on."""
@@ -147,6 +169,8 @@ class Trainer:
             progress = Progress(**meta["progress"])
             if self.average is not None and not self.average.load(tensors):
                 self.average.reset(self.module)  # a run saved before it kept an average
+            if self.adversary is not None and "discriminator_optimizer" in meta:
+                self.adversary.load(folder, meta["discriminator_optimizer"])
         except (RuntimeError, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise TrainingError(
                 f"{folder} does not fit this run's config.json ({str(exc).splitlines()[0][:200]}): it was written by "
@@ -292,6 +316,7 @@ class Trainer:
                     "train_images_per_s": throughput, "train_images": seen, "train_cpu_s": train_cpu_s,
                     "elapsed_s": self.progress.elapsed_s, "best": improved,
                     "groups_per_step": self.world_size * tc.groups_per_batch, **metrics,
+                    **(self.adversary.summary() if self.adversary is not None else {}),
                 }
                 self._log_metrics(record)
                 log.info(
@@ -336,7 +361,14 @@ class Trainer:
                 terms = self.batch_objective(x, batch)
         weight = annealed_weight(tc.style_kl_weight, tc.style_kl_anneal_steps, self.progress.step)
         # under torchrun: weighted so DDP's gradient is that of the mean over all ranks' groups (see there)
-        loss, global_loss = distributed.loss_for_group_mean(style_weighted_loss(terms, weight), terms.num_groups)
+        objective = style_weighted_loss(terms, weight)
+        if tc.frequency_weight:  # a departure from eq. 3 (see mlvae/training/frequency.py)
+            objective = objective + tc.frequency_weight * frequency_loss(terms.reconstruction, x,
+                                                                         self.config.model.sigma, terms.num_groups)
+        loss, global_loss = distributed.loss_for_group_mean(objective, terms.num_groups)
+        if self.adversary is not None:  # a departure from eq. 3 (see mlvae/training/adversarial.py)
+            loss = self.adversary.generator_loss(self.progress.step, loss, terms.reconstruction,
+                                                 output_layer_weight(self.module.decoder))
         if not torch.isfinite(global_loss):  # the same on every rank, so all ranks stop together
             raise TrainingError(
                 f"the loss became {global_loss.item()} at step {self.progress.step + 1} (epoch {self.progress.epoch + 1}); "
@@ -347,6 +379,8 @@ class Trainer:
         self.optimizer.step()
         if self.average is not None:
             self.average.update(self.module)
+        if self.adversary is not None:
+            self.adversary.discriminator_step(x, terms.reconstruction)
         return global_loss.item()
 
 

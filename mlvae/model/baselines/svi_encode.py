@@ -18,7 +18,7 @@ import torch
 
 from mlvae.config import ModelConfig
 from mlvae.model.interface import GroupedVAE
-from mlvae.model.likelihood import log_likelihood
+from mlvae.model.likelihood import decoded_mean, log_likelihood
 from mlvae.model.ml_vae import MLVAE
 from mlvae.model.objective import ObjectiveTerms
 
@@ -48,11 +48,13 @@ class SVIEncode(MLVAE):
         are zero (eq. 17 has none) and ``loss`` is -(1/B) sum_i. Groups are ignored: there is no group information."""
         enc = self.encode(x)
         content, style = enc.content.rsample(generator), enc.style.rsample(generator)
-        ll = log_likelihood(x, self.decode_params(content, style))
+        params = self.decode_params(content, style)
+        ll = log_likelihood(x, params)
         zeros = torch.zeros_like(ll)
         return ObjectiveTerms(
             loss=-ll.mean(), elbo=ll, log_likelihood=ll, kl_style=zeros, kl_content=zeros,
             content_sample=content, style_sample=style, group_ids=torch.arange(x.shape[0], device=x.device),
+            reconstruction=decoded_mean(params),
         )
 
 

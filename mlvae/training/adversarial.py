@@ -1,0 +1,132 @@
+"""An adversarial patch term for the decoder: a labelled departure from the paper, off by default.
+
+A pixel-wise Normal likelihood at 64x64 settles on the blurry mean of what it cannot place. Following VAE-GAN
+(Larsen et al. 2016) and VQGAN (Esser et al. 2021), a patch discriminator learns to tell training photos from the
+decoder's reconstructions of them, and the decoder is also trained to fool it:
+
+    loss = -ELBO + w * lambda * L_G,   L_G = -mean D(x_hat)                 (VQGAN's generator hinge term)
+    lambda = ||grad_{W_L} (-ELBO)|| / (||grad_{W_L} L_G|| + 1e-4)           (VQGAN eq. 7: W_L, the last layer)
+
+so ``w`` (``--adversarial-weight``) is the adversarial gradient's size relative to the likelihood's at the decoder's
+last layer, whatever the likelihood's scale. The discriminator minimises the hinge loss
+mean relu(1 - D(x)) + mean relu(1 + D(x_hat)). Only the decoder's training signal changes: the encoders, the
+product of Normals and every KL term are the paper's, and validation still reports the ELBO alone.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from safetensors.torch import save_file
+from torch import nn
+
+from mlvae.checkpoint.folder import atomic_write, read_tensors
+from mlvae.training.state import optimizer_tensors, restore_optimizer
+
+DISCRIMINATOR_NAME = "discriminator.safetensors"
+ADAPTIVE_WEIGHT_MAX = 1e4  # VQGAN's clamp on lambda
+DISCRIMINATOR_BETAS = (0.5, 0.9)  # VQGAN's Adam betas for both networks' adversarial game
+
+
+class PatchDiscriminator(nn.Module):
+    """PatchGAN discriminator (Isola et al. 2017; VQGAN's, at half its width): (B, C, 64, 64) -> (B, 1, 6, 6) logits.
+
+    Each logit judges one overlapping 70x70-receptive-field patch, so it rewards local sharpness, not a whole face."""
+
+    def __init__(self, channels: int = 3, width: int = 32) -> None:
+        super().__init__()
+        c = [width, 2 * width, 4 * width, 8 * width]
+        self.net = nn.Sequential(
+            nn.Conv2d(channels, c[0], 4, stride=2, padding=1), nn.LeakyReLU(0.2, inplace=True),
+            nn.Conv2d(c[0], c[1], 4, stride=2, padding=1, bias=False), nn.BatchNorm2d(c[1]),
+            nn.LeakyReLU(0.2, inplace=True),
+            nn.Conv2d(c[1], c[2], 4, stride=2, padding=1, bias=False), nn.BatchNorm2d(c[2]),
+            nn.LeakyReLU(0.2, inplace=True),
+            nn.Conv2d(c[2], c[3], 4, stride=1, padding=1, bias=False), nn.BatchNorm2d(c[3]),
+            nn.LeakyReLU(0.2, inplace=True),
+            nn.Conv2d(c[3], 1, 4, stride=1, padding=1),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, C, H, W) in [0, 1] -> (B, 1, h, w) patch logits (real > 0)."""
+        return self.net(2.0 * x - 1.0)
+
+
+def discriminator_hinge_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
+    """mean relu(1 - D(x)) + mean relu(1 + D(x_hat)): scalar."""
+    return torch.relu(1.0 - real_logits).mean() + torch.relu(1.0 + fake_logits).mean()
+
+
+def adaptive_weight(reconstruction_loss: torch.Tensor, generator_loss: torch.Tensor,
+                    last_layer: torch.Tensor) -> torch.Tensor:
+    """VQGAN eq. 7: ||grad (reconstruction)|| / (||grad (generator)|| + 1e-4) at ``last_layer``, clamped, detached."""
+    rec_grad, = torch.autograd.grad(reconstruction_loss, last_layer, retain_graph=True)
+    gen_grad, = torch.autograd.grad(generator_loss, last_layer, retain_graph=True)
+    return (rec_grad.norm() / (gen_grad.norm() + 1e-4)).clamp(0.0, ADAPTIVE_WEIGHT_MAX).detach()
+
+
+class AdversarialTerm:
+    """The discriminator, its optimiser and the decoder's adversarial loss (see the module docstring)."""
+
+    def __init__(self, weight: float, start_step: int, channels: int, lr: float, device: torch.device) -> None:
+        self.weight, self.start_step = weight, start_step
+        self.discriminator = PatchDiscriminator(channels).to(device)
+        self.optimizer = torch.optim.Adam(self.discriminator.parameters(), lr=lr, betas=DISCRIMINATOR_BETAS)
+        self.sums: dict[str, float] = {}
+        self.count = 0
+
+    def generator_loss(self, step: int, loss: torch.Tensor, reconstruction: torch.Tensor,
+                       last_layer: torch.Tensor) -> torch.Tensor:
+        """``loss`` (-ELBO, scalar) plus w * lambda * L_G for the reconstructions (B, C, H, W) from ``start_step`` on."""
+        if step < self.start_step:
+            return loss
+        for p in self.discriminator.parameters():  # the decoder's term must not move the discriminator
+            p.requires_grad_(False)
+        try:
+            generator = -self.discriminator(reconstruction).mean()
+        finally:
+            for p in self.discriminator.parameters():
+                p.requires_grad_(True)
+        lam = adaptive_weight(loss, generator, last_layer)
+        self._record(generator=generator.item(), adaptive_weight=lam.item())
+        return loss + self.weight * lam * generator
+
+    def discriminator_step(self, real: torch.Tensor, fake: torch.Tensor) -> None:
+        """One hinge-loss step on photos (B, C, H, W) against reconstructions (B, C, H, W), both in [0, 1]."""
+        logits = self.discriminator(torch.cat([real, fake.detach()]))
+        real_logits, fake_logits = logits.split([real.shape[0], fake.shape[0]])
+        loss = discriminator_hinge_loss(real_logits, fake_logits)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        self._record(discriminator=loss.item(), real_logit=real_logits.mean().item(),
+                     fake_logit=fake_logits.mean().item())
+
+    def _record(self, **values: float) -> None:
+        if "discriminator" in values:
+            self.count += 1
+        for name, value in values.items():
+            self.sums[name] = self.sums.get(name, 0.0) + value
+
+    def summary(self) -> dict[str, float]:
+        """Means since the last call of the recorded figures (``adv_discriminator``, ``adv_adaptive_weight``, ...)."""
+        figures = {f"adv_{name}": total / max(self.count, 1) for name, total in self.sums.items()}
+        self.sums, self.count = {}, 0
+        return figures
+
+    def save(self, folder: Path) -> dict:
+        """Write the discriminator and its optimiser into ``folder`` (atomic); returns the optimiser's JSON part."""
+        tensors, meta = optimizer_tensors(self.optimizer)
+        tensors.update({f"net.{k}": v.detach().cpu().contiguous() for k, v in self.discriminator.state_dict().items()})
+        atomic_write(folder / DISCRIMINATOR_NAME, lambda tmp: save_file(tensors, str(tmp)))
+        return meta
+
+    def load(self, folder: Path, meta: dict) -> None:
+        """Inverse of ``save``; a run saved without a discriminator keeps the fresh one."""
+        path = folder / DISCRIMINATOR_NAME
+        if not path.exists():
+            return
+        tensors = read_tensors(path)
+        self.discriminator.load_state_dict({k[4:]: v for k, v in tensors.items() if k.startswith("net.")})
+        device = next(self.discriminator.parameters()).device
+        restore_optimizer(self.optimizer, {k: v.to(device) for k, v in tensors.items() if k.startswith("opt.")}, meta)
