@@ -24,9 +24,8 @@ from .endpoints import Endpoints
 from .example_sets import EXAMPLES_DIR
 from .gallery_edits import users_entries, without_examples
 from .input_memory import labels_after_edit, switch
-from . import live
-from .live import LivePooling, LiveState, status_line
 from .inputs import upload_folders
+from .live import LivePooling, LiveState, status_line
 from .models import ModelRegistry, no_model_message, not_loaded_note
 from .request_errors import DemoBlocks
 from .request_guard import RequestLimits
@@ -107,10 +106,12 @@ def launch_options() -> dict[str, Any]:
     )
 
 
-def variance_chart(label: str, key: str, most: int) -> gr.LinePlot:
-    """A chart of the mean content variance against the number of photos pooled."""
+def variance_chart(label: str, key: str, most: int | None = None) -> gr.LinePlot:
+    """A chart of the mean content variance against the number of photos pooled (up to ``most``: given as text,
+    for whole-number ticks; None: as numbers)."""
+    order = [str(k) for k in range(1, most + 1)] if most else None  # 1, 2, ..., 10, not 1, 10, 2
     return gr.LinePlot(x="photos", y="variance", label=label, x_title="photos pooled", y_title="mean content variance",
-                       height=300, elem_id=key, sort=[str(k) for k in range(1, most + 1)])  # 1, 2, ..., 10 as text
+                       height=300, elem_id=key, sort=order)
 
 
 def guarded(fn: Callable) -> Callable:
@@ -228,7 +229,7 @@ def build_app(registry: ModelRegistry) -> gr.Blocks:
                                                      elem_id="live-identity")
                             live_recent = gr.Image(label="The last frames pooled, as the model sees them", **RESULT,
                                                    height=110, elem_id="live-recent")
-                    live_chart = variance_chart("Content uncertainty, live", "live-chart", live.MAX_POOLED)
+                    live_chart = variance_chart("Content uncertainty, live", "live-chart")
                     live_state = gr.State(None)
             with gr.Tab("Interpolate", id="interpolate"):
                 interp_intro = gr.Markdown(words.interpolate_intro)
@@ -257,7 +258,8 @@ def build_app(registry: ModelRegistry) -> gr.Blocks:
                             "**style** of the input on its left (labelled under and beside the grid).")
                 swap_in = photo_input(words.swap_inputs, "swap", digits)
                 with gr.Row():
-                    swap_pooled = gr.Checkbox(value=False, label="Pool each column's content over its group")
+                    swap_pooled = gr.Checkbox(value=False, label="Pool each column's content over its group",
+                                              elem_id="swap-pooled")
                     swap_labels = gr.Textbox(label="Group of each photo, in order (e.g. a a b b)",
                                              value="", placeholder="empty: all photos are one group", max_lines=1,
                                              elem_id="swap-labels")
@@ -271,7 +273,7 @@ def build_app(registry: ModelRegistry) -> gr.Blocks:
                 gen_in = photo_input(words.group_inputs, "generate", digits)
                 with gr.Row():
                     gen_count = gr.Slider(1, computations.MAX_GENERATE, value=8, step=1, label="Images")
-                    gen_seed = gr.Number(value=0, precision=0, label="Seed", minimum=0, maximum=computations.MAX_SEED)
+                    gen_seed = gr.Number(value=0, precision=0, label="Seed", elem_id="gen-seed", minimum=0, maximum=computations.MAX_SEED)
                     gen_btn = gr.Button("Generate (new seed)", variant="primary", elem_id="generate-button")
                 gen_notice = notice_box("generate")
                 gen_image = gr.Image(label="Generated", **RESULT, height=300, elem_id="gen-image")

@@ -71,8 +71,8 @@ def status_line(state: LiveState) -> str:
 
 
 def chart_of(state: LiveState) -> pd.DataFrame:
-    """The variance after each pooled frame (the same columns as the Pool tab's chart)."""
-    return pd.DataFrame({"photos": [str(k) for k in range(1, state.pooled + 1)], "variance": state.variances})
+    """The variance after each pooled frame (the Pool tab chart's columns; numbers: hundreds of frames)."""
+    return pd.DataFrame({"photos": list(range(1, state.pooled + 1)), "variance": state.variances})
 
 
 def as_image(frame: Any) -> Image.Image:

@@ -81,6 +81,7 @@ class Page:
         shot = self.driver.execute_cdp_cmd("Page.captureScreenshot", {
             "captureBeyondViewport": True, "clip": {"x": 0, "y": 0, "width": width, "height": min(height, 6000),
                                                     "scale": 1}})
+        self.screenshots.mkdir(parents=True, exist_ok=True)
         (self.screenshots / f"{name}.png").write_bytes(base64.b64decode(shot["data"]))
 
     def select_model(self, label: str) -> None:

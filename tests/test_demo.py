@@ -26,6 +26,7 @@ from tests.demo_server import REPO, face_photos, gallery, load, running_app
 
 SCREENSHOTS = REPO / "test-output" / "screenshots"
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+WEBCAM = "Take photos with the webcam"  # the gallery's webcam button
 
 
 # ---- server, inputs (models and face photos: tests/conftest.py) --------------------------------------------
@@ -287,8 +288,8 @@ def test_one_photo_and_fifty_photos(client, face_dir, digit_files):
 
 
 # ---- the page in headless Chromium ------------------------------------------------------------------------
-@pytest.fixture(scope="session")
-def browser():
+def chromium(*flags: str):
+    """Headless Chromium with a fake webcam (``flags`` added); yields the driver, quits it after."""
     for path in (CHROMIUM, CHROMEDRIVER):
         if not Path(path).exists():
             pytest.fail(f"{path} is missing: install Debian's chromium and chromium-driver "
@@ -302,12 +303,19 @@ def browser():
     for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
                  "--disable-dev-shm-usage", f"--user-data-dir={profile}", "--window-size=1400,1000",
-                 "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"):  # a webcam that works
+                 "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream", *flags):  # a webcam that works
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    yield driver
-    driver.quit()
-    shutil.rmtree(profile, ignore_errors=True)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    yield from chromium()
 
 
 def test_page_in_chromium_does_what_a_new_user_did(server, browser, face_dir, digit_files, bad_files):
@@ -330,16 +338,17 @@ def test_page_in_chromium_does_what_a_new_user_did(server, browser, face_dir, di
     figures = page.wait(lambda: page.css("#about-figures img"), 20, "the card's figures")
     page.wait(lambda: all(int(img.get_attribute("naturalWidth") or 0) > 0 for img in figures), 20, "figures loaded")
 
-    # two digits drawn in a row, with Add between them: the brush stays selected
+    # two digits drawn in a row, with Add between them: the brush stays selected; the first replaces the examples
     page.tab("Pool evidence")
-    before = len(page.gallery_names("pool"))
+    assert page.gallery_names("pool")[0].startswith("digit-")
     next(b for b in page.css("button.label-wrap") if b.is_displayed() and "Draw a digit" in b.text).click()
     for count, strokes in ((1, [[(0, -60), (0, 60)]]), (2, [[(-40, -50), (40, -50), (-30, 60), (40, 60)]])):
         page.draw_digit("pool", strokes)
         next(b for b in page.css("button") if b.is_displayed() and b.text == "Add the drawing to the photos").click()
-        page.wait(lambda: len(page.gallery_names("pool")) == before + count, 20, f"drawing {count} in the gallery")
+        page.wait(lambda: len(page.gallery_names("pool")) == count, 20, f"drawing {count} alone in the gallery")
+    assert not [n for n in page.gallery_names("pool") if n.startswith("digit-")], "drawings pooled with examples"
     assert not [t for t in page.toasts() if "Draw a digit" in t], "the second drawing was not drawn"
-    page.wait(lambda: f"Pooling {before + 2} photos" in page.css("#pool-summary")[0].text, 30, "the pooled drawings")
+    page.wait(lambda: "Pooling 2 photos" in page.css("#pool-summary")[0].text, 30, "the pooled drawings")
 
     # a slider moved with the keyboard updates the image; with only A there is a notice saying B is needed
     page.tab("Interpolate")
@@ -394,7 +403,7 @@ def test_page_in_chromium_does_what_a_new_user_did(server, browser, face_dir, di
 
     # the webcam view is not squeezed into the gallery's box
     page.tab("Generate")
-    next(b for b in page.css("#generate-photos button") if b.get_attribute("aria-label") == "common.webcam").click()
+    next(b for b in page.css("#generate-photos button") if b.get_attribute("aria-label") == WEBCAM).click()
     access = page.wait(lambda: [b for b in page.css("#generate-photos button") if "Access Webcam" in b.text], 10,
                        "the webcam's button")
     access[0].click()
@@ -405,3 +414,191 @@ def test_page_in_chromium_does_what_a_new_user_did(server, browser, face_dir, di
     page.screenshot("1400x1000-faces-webcam")
 
     assert not SERVER_PATH.search(texts) and str(REPO) not in texts, "a server path on the page"
+
+
+# ---- your photos first, and live pooling from the webcam (issue 24) ----------------------------------------
+def faces_page(server: str, driver, width: int = 1400, height: int = 1000) -> Page:
+    """The page at ``width`` x ``height`` with the faces model selected and its examples shown."""
+    page = Page(driver, server, SCREENSHOTS)
+    page.open(width, height)
+    page.select_model("faces (64x64 colour)")
+    page.wait(lambda: page.gallery_names("pool")[:1] == ["person-0-0.png"], 30, "the faces examples")
+    return page
+
+
+def thumbnail_texts(page: Page, key: str) -> list[str]:
+    """The caption shown on each thumbnail of a gallery."""
+    return [item.text.strip() for item in page.css(f"#{key}-photos .thumbnail-item")]
+
+
+def shown(page: Page, selector: str) -> str:
+    """The text of the first displayed element matching ``selector`` ("" when none)."""
+    found = [e for e in page.css(selector) if e.is_displayed()]
+    return found[0].text if found else ""
+
+
+def click_button(page: Page, scope: str, label: str) -> None:
+    """Click the displayed button under ``scope`` whose text or aria-label is ``label``."""
+    page.wait(lambda: [b for b in page.css(f"{scope} button") if b.is_displayed()
+                       and label in (b.text, b.get_attribute("aria-label"))], 20, f"the button {label}")[0].click()
+
+
+def test_your_photos_replace_the_examples_which_say_they_are_examples(server, browser, face_dir):
+    page = faces_page(server, browser)
+    note = page.css("#examples-note")[0].text
+    assert "examples the model decoded itself" in note and "webcam" in note and "replaces" in note
+    assert thumbnail_texts(page, "pool") == ["example"] * 5
+    mine = face_photos(face_dir, 1, 3)[0]
+    page.css("#pool-photos input[type=file]")[0].send_keys("\n".join(mine))
+    page.wait(lambda: page.gallery_names("pool") == [Path(p).name for p in mine], 30, "only the uploads")
+    page.wait(lambda: "Pooling 3 photos" in page.css("#pool-summary")[0].text, 60, "the uploads pooled alone")
+    assert "median" in page.css("#pool-summary")[0].text
+    page.screenshot("1400x1000-faces-your-photos")
+
+    page.tab("Swap grid")  # two photos dropped onto the eight examples: a grid of the two, no labels left over
+    page.wait(lambda: len(page.gallery_names("swap")) == 8, 30, "the swap examples")
+    two = [p for person in face_photos(face_dir, 2, 1) for p in person]
+    old_grid = page.image_src("#swap-grid")
+    page.css("#swap-photos input[type=file]")[0].send_keys("\n".join(two))
+    page.wait(lambda: page.gallery_names("swap") == [Path(p).name for p in two], 30, "only the two uploads")
+    image = page.wait(lambda: [i for i in page.css("#swap-grid img") if i.get_attribute("src") != old_grid
+                               and i.get_attribute("naturalWidth") not in (None, "0")], 90, "the grid of two")[0]
+    assert int(image.get_attribute("naturalWidth")) == grid_size(3, 3, 64)[1]
+    assert page.css("#swap-labels input, #swap-labels textarea")[0].get_attribute("value") == ""
+
+    page.tab("Generate")  # a webcam frame replaces the examples too (the fake camera shows no face: said so)
+    page.wait(lambda: len(page.gallery_names("generate")) == 3, 30, "the generate examples")
+    click_button(page, "#generate-photos", WEBCAM)
+    click_button(page, "#generate-photos", "Click to Access Webcam")
+    page.wait(lambda: [v for v in page.css("#generate-photos video") if int(v.get_attribute("videoHeight") or 0)],
+              20, "the webcam")
+    click_button(page, "#generate-photos", "capture photo")
+    page.wait(lambda: len(page.gallery_names("generate")) == 1, 30, "the webcam frame alone")
+    assert "no face found" in page.wait(lambda: shown(page, "#generate-notice"), 30, "the notice")
+
+
+def test_an_empty_gallery_keeps_its_webcam_button_and_offers_images_only(server, browser):
+    page = Page(browser, server, SCREENSHOTS)
+    page.open(1400, 1000)
+    page.tab("Interpolate")  # a gallery with photos: its source buttons have words, and no video recorder
+    labels = [b.get_attribute("aria-label") or "" for b in page.css("#interp-a-photos button")]
+    assert WEBCAM in labels and not [x for x in labels if x.startswith("common.") or "video" in x.lower()], labels
+    page.tab("Pool evidence")
+    page.css("#pool-photos button[aria-label=Clear]")[0].click()
+    assert "Add digits first" in page.wait(lambda: shown(page, "#pool-notice"), 30, "what to do")
+    box = page.css("#pool-photos")[0].rect
+    camera = page.wait(lambda: [b for b in page.css("#pool-photos button")
+                                if b.get_attribute("aria-label") == "Capture from camera"], 10, "the camera button")[0]
+    inside = box["y"] <= camera.rect["y"] and camera.rect["y"] + camera.rect["height"] <= box["y"] + box["height"]
+    assert camera.is_displayed() and inside, f"the camera button {camera.rect} outside its gallery {box}"
+    page.screenshot("1400x1000-digits-empty-gallery")
+    camera.click()
+    page.wait(lambda: [b for b in page.css("#pool-photos button") if "Access Webcam" in b.text], 10, "the webcam")
+    page.resize(400, 900)
+    time.sleep(0.5)
+    page.screenshot("400x900-digits-empty-gallery")
+
+
+def test_one_oversized_photo_is_named_and_the_others_kept(server, browser, face_dir, tmp_path):
+    page = faces_page(server, browser)
+    good = face_photos(face_dir, 1, 2)[0]
+    big = tmp_path / "big.jpg"
+    big.write_bytes(Path(good[0]).read_bytes() + bytes(17 << 20))  # a readable JPEG of 17 MB
+    page.css("#pool-photos input[type=file]")[0].send_keys("\n".join([good[0], str(big), good[1]]))
+    page.wait(lambda: len(page.gallery_names("pool")) == 3, 90, "all three files in the gallery")
+    page.wait(lambda: "Pooling 2 photos" in page.css("#pool-summary")[0].text, 60, "the two good photos pooled")
+    notice = page.wait(lambda: shown(page, "#pool-notice"), 30, "the notice")
+    assert "big.jpg" in notice and "over the 16 MB" in notice
+
+
+def test_every_click_shows_something(server, browser):
+    page = Page(browser, server, SCREENSHOTS)
+    page.open(1400, 1000)
+    page.tab("Generate")  # Generate again: a new seed, new images
+    page.wait(lambda: page.image_src("#gen-image"), 60, "the generated images")
+    before, seed = page.image_src("#gen-image"), page.css("#gen-seed input")[0].get_attribute("value")
+    page.css("#generate-button")[0].click()
+    page.wait(lambda: page.image_src("#gen-image") not in ("", before), 60, "new images")
+    assert page.css("#gen-seed input")[0].get_attribute("value") != seed, "the seed did not change"
+    page.tab("Swap grid")  # labels without pooling: said
+    page.wait(lambda: page.image_src("#swap-grid"), 60, "the swap grid")
+    labels = page.css("#swap-labels input, #swap-labels textarea")[0]
+    labels.clear()
+    labels.send_keys("a a b b c c d d\n")
+    assert "used only when" in page.wait(lambda: shown(page, "#swap-notice"), 30, "the hint on labels")
+    page.tab("Pool evidence")  # Pool with nothing in the gallery: said
+    page.css("#pool-photos button[aria-label=Clear]")[0].click()
+    page.wait(lambda: not page.css("#pool-sheet img"), 30, "the cleared pool")
+    next(b for b in page.css("button") if b.is_displayed() and b.text == "Pool").click()
+    time.sleep(1)
+    assert "Add digits first" in page.wait(lambda: shown(page, "#pool-notice"), 30, "the notice after Pool")
+
+
+def fake_camera_video(photos: list[str], path: Path, width: int = 320, height: int = 240, fps: int = 4) -> Path:
+    """A .y4m video for Chromium's fake camera: one frame per photo, each centred on grey, ``fps`` a second."""
+    with open(path, "wb") as out:
+        out.write(f"YUV4MPEG2 W{width} H{height} F{fps}:1 Ip A1:1 C420jpeg\n".encode())
+        for photo in photos:
+            frame = Image.new("RGB", (width, height), (110, 110, 110))
+            image = Image.open(photo).convert("RGB")
+            image.thumbnail((width, height))
+            frame.paste(image, ((width - image.width) // 2, (height - image.height) // 2))
+            y, cb, cr = frame.convert("YCbCr").split()
+            half = (width // 2, height // 2)
+            out.write(b"FRAME\n" + y.tobytes() + cb.resize(half).tobytes() + cr.resize(half).tobytes())
+    return path
+
+
+@pytest.fixture(scope="module")
+def camera_browser(face_dir, tmp_path_factory):
+    """Chromium whose fake camera plays 30 photos of one person, 4 a second, in a loop."""
+    video = fake_camera_video(face_photos(face_dir, 1, 30)[0], tmp_path_factory.mktemp("camera") / "person.y4m")
+    yield from chromium(f"--use-file-for-fake-video-capture={video}")
+
+
+def live_counts(page: Page) -> tuple[int, int, float]:
+    """(frames seen, frames pooled, mean content variance) from the live status line."""
+    text = page.css("#live-status")[0].text
+    seen, pooled = map(int, re.search(r"(\d+) frames seen, (\d+) pooled", text).groups())
+    variance = re.search(r"Mean content variance ([\d.e-]+)", text)
+    return seen, pooled, float(variance.group(1).rstrip(".")) if variance else float("inf")
+
+
+def test_live_pooling_from_a_fake_camera(server, camera_browser):
+    """The pooled count grows at 2 frames a second or more, the variance falls, repeated views are skipped, the
+    other tabs still answer meanwhile; stop and reset are one click each."""
+    page = faces_page(server, camera_browser)
+    click_button(page, "#live-camera", "Click to Access Webcam")
+    click_button(page, "#live-camera", "capture photo")  # the streaming camera's Record button
+    page.wait(lambda: live_counts(page)[1] >= 2, 60, "the first frames pooled")
+    start, (_, first, first_variance) = time.monotonic(), live_counts(page)
+    time.sleep(4)
+    _, pooled, variance = live_counts(page)
+    rate = (pooled - first) / (time.monotonic() - start)
+    assert rate >= 2, f"{rate:.1f} frames pooled a second"
+    assert variance < first_variance
+    page.wait(lambda: page.css("#live-identity img") and page.css("#live-recent img"), 10, "the live images")
+    page.screenshot("1400x1000-faces-live")
+
+    page.tab("Swap grid")  # the other tabs answer while the stream runs
+    asked = time.monotonic()
+    old = page.image_src("#swap-grid")
+    page.css("#swap-pooled input")[0].click()
+    page.wait(lambda: page.image_src("#swap-grid") not in ("", old), 30, "the swap grid during the stream")
+    swap_s = time.monotonic() - asked
+    page.tab("Pool evidence")
+    page.wait(lambda: live_counts(page)[0] > live_counts(page)[1] + 2, 30, "repeated views skipped")  # the 2nd loop
+    page.resize(400, 900)
+    time.sleep(1)
+    page.screenshot("400x900-faces-live")
+    page.resize(1400, 1000)
+
+    click_button(page, "#live-camera", "Stop")
+    time.sleep(1.5)
+    stopped = live_counts(page)[0]
+    time.sleep(2)
+    assert live_counts(page)[0] == stopped, "frames still arrive after Stop"
+    page.css("#live-reset")[0].click()
+    page.wait(lambda: "start the camera" in page.css("#live-status")[0].text, 10, "the reset status")
+    assert not page.css("#live-identity img")
+    print(f"live pooling: {rate:.1f} frames pooled a second; a swap grid during the stream in {swap_s:.1f} s")
