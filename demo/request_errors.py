@@ -22,6 +22,7 @@ import gradio as gr
 from gradio.exceptions import ComponentProcessingError, InvalidPathError
 from gradio_client.utils import is_http_url_like
 
+from .drawing_pad import in_session
 from .inputs import upload_folders
 from .request_files import file_problem
 
@@ -113,7 +114,8 @@ class DemoBlocks(gr.Blocks):
             if refused:
                 raise gr.Error(refused)
         try:
-            return await super().preprocess_data(block_fn, inputs, state, explicit_call)
+            with in_session(state.blocks_config if state is not None else None):  # the pads' blobs of this session
+                return await super().preprocess_data(block_fn, inputs, state, explicit_call)
         except gr.Error:
             raise
         except InvalidPathError:

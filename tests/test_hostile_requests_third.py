@@ -9,6 +9,7 @@ import json
 import os
 import re
 import struct
+import urllib.request
 import uuid
 import zlib
 from pathlib import Path
@@ -145,3 +146,38 @@ def test_a_one_pixel_wide_photo_costs_a_faces_model_nothing(tmp_path):
     print(f"\n1 x 24,000,000 PNG on an aligning model: {result}")
     assert result["extra_mb"] <= EXTRA_RSS_MB // 4 and result["seconds"] <= REQUEST_S, result
     assert re.search(r"face-strip\.png: 1 x 24000000 pixels is more elongated", result["problems"][0]), result
+
+
+# ---- 3. pending drawings, per session -----------------------------------------------------------------------
+def send_blob(server: Server, session: str, blob_id: str, data: bytes) -> tuple[int, str]:
+    """A page's composite blob for the pad, as its session sends it before the pad's event."""
+    from tests.test_hostile_requests import post
+
+    config = json.load(urllib.request.urlopen(f"{server.url}config", timeout=10))
+    pad = next(c["id"] for c in config["components"] if c["type"] == "imageeditor")
+    boundary = uuid.uuid4().hex
+    fields = {"session_hash": session, "component_id": pad, "fn_name": "accept_blobs", "id": blob_id,
+              "type": "composite", "index": "null"}
+    body = b"".join(f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+                    for k, v in fields.items())
+    body += (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="blob"\r\n'
+             "Content-Type: image/png\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
+    return post(f"{server.url}gradio_api/component_server", body, f"multipart/form-data; boundary={boundary}")
+
+
+def test_one_clients_blobs_never_evict_another_users_pending_drawing(server):
+    from demo.drawing_pad import MAX_PENDING
+
+    mine, theirs = uuid.uuid4().hex, uuid.uuid4().hex
+    assert send_blob(server, mine, "my-drawing", ink_png())[0] == 200
+    for k in range(MAX_PENDING + 16):  # one-byte blobs from another client
+        assert send_blob(server, theirs, f"flood-{k}", b"x")[0] == 200
+    editor = {"background": None, "layers": [], "composite": None, "id": "my-drawing"}
+    result, message = event_in_session(server, pad_event(server), [editor, []], mine)
+    assert message is None, message
+    assert len(result[0]) == 1, result  # my drawing, added to the gallery
+    # a blob is claimed only by its own session
+    assert send_blob(server, mine, "mine-again", ink_png())[0] == 200
+    editor["id"] = "mine-again"
+    _, message = event_in_session(server, pad_event(server), [editor, []], theirs)
+    assert_clear(message, r"Draw a digit on the pad first", "another session's blob")
