@@ -43,6 +43,9 @@ CONCURRENCY = 2  # requests computed at once (a free Space has 2 vCPUs)
 MODEL_QUEUE = dict(concurrency_id="model")
 TORCH_THREADS = 1  # per process: one core per concurrent request; more threads oversubscribe a small CPU
 QUEUE_SIZE = 64  # waiting requests beyond this are turned away with a message
+# sessions whose state the server keeps (Gradio's default is 10,000), the least recently used dropped first: each
+# holds Gradio's copy of the page (~170 kB) and its last inputs (checked and bounded, demo.request_files)
+MAX_SESSIONS = 1000
 LIVE = dict(trigger_mode="always_last", show_progress="minimal", **MODEL_QUEUE)
 # every computation, the webcam's live frames included, takes one of CONCURRENCY slots while it computes (the live
 # stream holds its own queue slot, one stream at a time, for STREAM_SECONDS, but a slot here only per frame)
@@ -99,6 +102,7 @@ def launch_options() -> dict[str, Any]:
         show_error=False,  # an unexpected error's text stays in the log; the demo's own messages are gr.Error
         app_kwargs=dict(middleware=[Middleware(RequestLimits)]),  # oversized requests refused before Gradio reads them
         allowed_paths=[str(EXAMPLES_DIR)],
+        state_session_capacity=MAX_SESSIONS,
         theme=gr.themes.Soft(
             font=["ui-sans-serif", "system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"]
         ),  # system fonts: no font download

@@ -2,16 +2,20 @@
 brings back the new kind's (its examples only until the user first changed them). Two models of one kind share
 the inputs, prepared anew for the new model by each request.
 
-The memory is a plain dict (a per-session ``gr.State``): kind -> {"galleries": [...], "labels": str}.
+The memory is a plain dict (a per-session ``gr.State``): kind -> {"galleries": [...], "labels": str}. It keeps
+only short, checked values: each gallery's paths (at most MAX_GROUP, inside the upload folders: every event's
+files are checked, ``demo.request_files``) and the labels (at most MAX_LABEL_CHARS).
 """
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any, Sequence
 
+from .computations import MAX_GROUP
 from .example_sets import ExampleSet, example_set
 from .gallery_edits import example_gallery
 from .inputs import gallery_paths
+from .request_guard import MAX_STRING_CHARS as MAX_LABEL_CHARS
 
 Memory = dict[str, dict[str, Any]]
 
@@ -28,7 +32,8 @@ def switch(memory: Memory | None, shown: str | None, new: str | None, galleries:
     """Put away the inputs shown for kind ``shown``; the new memory and kind ``new``'s galleries and labels."""
     memory = dict(memory or {})
     if shown:
-        memory[shown] = {"galleries": [list(g or []) for g in galleries], "labels": labels or ""}
+        memory[shown] = {"galleries": [gallery_paths(g)[:MAX_GROUP] for g in galleries],
+                         "labels": (labels or "")[:MAX_LABEL_CHARS]}
     if new in memory:
         kept = memory[new]
         return memory, [list(g) for g in kept["galleries"]], kept["labels"]

@@ -24,7 +24,7 @@ from gradio_client.utils import is_http_url_like
 
 from .drawing_pad import in_session
 from .inputs import upload_folders
-from .request_files import file_problem
+from .request_files import canonical, file_problem
 
 API_PAGE = "the API page (?view=api) lists what each endpoint takes"
 NOT_UPLOADED = ("a file in the request was not uploaded to this demo: upload the image (gradio_client's "
@@ -113,6 +113,7 @@ class DemoBlocks(gr.Blocks):
             refused = file_problem(block, value, f"{endpoint(block_fn)}: {input_name(block, index)}", allowed)
             if refused:
                 raise gr.Error(refused)
+        inputs = [canonical(block, value) for block, value in zip(block_fn.inputs, inputs)] + inputs[len(block_fn.inputs):]
         try:
             with in_session(state.blocks_config if state is not None else None):  # the pads' blobs of this session
                 return await super().preprocess_data(block_fn, inputs, state, explicit_call)

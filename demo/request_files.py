@@ -6,9 +6,14 @@ to the client. Here every event, private ones included, takes file entries only 
 most as many as such an input is used for, and only inside this server's upload folders
 (``demo.inputs.not_uploaded``, the confinement ``read_photos`` applies); anything else is refused with a
 message naming the file or the input, before Gradio reads or copies a file.
+
+What passes is kept in its canonical form (``canonical``): each file entry reduced to its normalised path, its
+name and Gradio's marker, and gallery captions (which the demo never uses) dropped. Gradio keeps every
+session's last input values, so a session holds only short, validated values.
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
@@ -18,6 +23,7 @@ from .computations import MAX_GROUP
 from .inputs import not_uploaded
 
 MAX_EDITOR_FILES = 8  # a drawing pad's payload: its background, its composite and a few layers
+MAX_ORIG_NAME_CHARS = 255  # a file's name as the client gave it (a file system's limit)
 FILE_INPUTS = {gr.Gallery: MAX_GROUP, gr.ImageEditor: MAX_EDITOR_FILES}  # input type -> file entries it takes
 
 
@@ -58,3 +64,26 @@ def file_problem(block: Any, value: Any, what: str, allowed: Sequence[Path]) -> 
         if refused:
             return refused
     return None
+
+
+def canonical_entry(entry: dict) -> dict:
+    """A checked file entry reduced to what the demo needs: its normalised path, its name and Gradio's marker."""
+    kept = {"path": os.path.normpath(entry["path"])}
+    name = entry.get("orig_name")
+    if isinstance(name, str) and len(name) <= MAX_ORIG_NAME_CHARS:
+        kept["orig_name"] = name
+    if isinstance(entry.get("meta"), dict) and entry["meta"].get("_type") == "gradio.FileData":
+        kept["meta"] = {"_type": "gradio.FileData"}
+    return kept
+
+
+def canonical(block: Any, value: Any) -> Any:
+    """A checked value with its file entries in canonical form and, for a gallery, no captions."""
+    if isinstance(value, dict):
+        if "path" in value:
+            return canonical_entry(value)
+        return {key: (None if key == "caption" and isinstance(block, gr.Gallery) else canonical(block, item))
+                for key, item in value.items()}
+    if isinstance(value, list):
+        return [canonical(block, item) for item in value]
+    return value

@@ -3,8 +3,9 @@ its event loop, so one oversized request would stall every other client (page lo
 
 ``RequestLimits`` is an ASGI middleware (``launch_options`` installs it): a body larger than ``MAX_BODY_BYTES``
 (uploads excepted: Gradio streams those to disk under its own per-file limit), JSON nested deeper than
-``MAX_DEPTH`` or holding a list longer than ``MAX_LIST_ITEMS`` (the most photos a gallery is used for) is
-refused with a message, as are the routes of Gradio features the demo does not use.
+``MAX_DEPTH``, holding a list longer than ``MAX_LIST_ITEMS`` (the most photos a gallery is used for), more than
+``MAX_NODES`` values, ``MAX_FILES`` file entries or a string longer than ``MAX_STRING_CHARS`` is refused with a
+message, as are the routes of Gradio features the demo does not use.
 """
 from __future__ import annotations
 
@@ -16,6 +17,9 @@ from .computations import MAX_GROUP
 MAX_BODY_BYTES = 1 << 20  # an event's JSON is a few kB per photo; a drawing pad's blob is a 280 x 280 PNG
 MAX_LIST_ITEMS = MAX_GROUP  # the most photos any gallery is used for
 MAX_DEPTH = 16  # a gallery entry is 4 levels deep inside an event's data
+MAX_NODES = 8192  # values in one request's JSON: the model switch's five full galleries take about 3,500
+MAX_FILES = 6 * MAX_GROUP  # file entries in one request: the model switch's five galleries, and a pad's few
+MAX_STRING_CHARS = 1024  # one string: an upload's path, a model's name, a tab's group labels
 DRAIN_BYTES = 64 << 20  # a refused body is read to its end (and dropped) up to this size, then the connection closed
 UPLOAD_ROUTE = "/gradio_api/upload"
 # Gradio features the demo does not use; the screen recording route would run ffmpeg on a client's video
@@ -49,12 +53,20 @@ def check_json(body: bytes) -> None:
 
 
 def check_value(value: Any) -> None:
-    """Raise RequestRefused for a list longer than MAX_LIST_ITEMS or nesting deeper than MAX_DEPTH."""
-    stack = [(value, 1)]
+    """Raise RequestRefused for a list longer than MAX_LIST_ITEMS, nesting deeper than MAX_DEPTH, more than
+    MAX_NODES values or MAX_FILES file entries in all, or a string longer than MAX_STRING_CHARS."""
+    stack, nodes, files = [(value, 1)], 0, 0
     while stack:
         item, depth = stack.pop()
+        nodes += 1
         if depth > MAX_DEPTH:
             raise RequestRefused(413, DEEP)
+        if nodes > MAX_NODES:
+            raise RequestRefused(413, f"the request holds more than {MAX_NODES} values; send the values the API "
+                                      "page (?view=api) shows")
+        if isinstance(item, str) and len(item) > MAX_STRING_CHARS:
+            raise RequestRefused(413, f"the request holds a text of {len(item)} characters: this demo takes at most "
+                                      f"{MAX_STRING_CHARS} (a file's path, a model's name, group labels)")
         if isinstance(item, list):
             if len(item) > MAX_LIST_ITEMS:
                 raise RequestRefused(
@@ -62,6 +74,10 @@ def check_value(value: Any) -> None:
                     "photos per gallery; send fewer")
             stack.extend((v, depth + 1) for v in item)
         elif isinstance(item, dict):
+            files += "path" in item
+            if files > MAX_FILES:
+                raise RequestRefused(413, f"the request holds more than {MAX_FILES} files: this demo uses at most "
+                                          f"{MAX_LIST_ITEMS} photos per gallery; send fewer")
             stack.extend((v, depth + 1) for v in item.values())
 
 

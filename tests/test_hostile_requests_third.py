@@ -181,3 +181,43 @@ def test_one_clients_blobs_never_evict_another_users_pending_drawing(server):
     editor["id"] = "mine-again"
     _, message = event_in_session(server, pad_event(server), [editor, []], theirs)
     assert_clear(message, r"Draw a digit on the pad first", "another session's blob")
+
+
+# ---- 4. per-session state -----------------------------------------------------------------------------------
+def test_sessions_keep_only_short_checked_values_and_are_bounded(server):
+    from demo.app import MAX_SESSIONS
+    from tests.test_hostile_requests import EXTRA_RSS_MB, memory_mb
+
+    path = upload(server, "session.png", small_png(9))
+    folder, name = path.rsplit("/", 1)
+    spelt = f"{folder}/{'./' * 400}{name}"  # one upload spelt in 900 characters, with a 1000-character caption
+    gallery = [{"image": {"path": spelt, "orig_name": name}, "caption": "c" * 1000}] * 64
+    switch, sessions = switch_event(server), 100
+    before = memory_mb(server.pid)["VmRSS"]
+    for _ in range(sessions):  # as the attack: each new session switches models with ~700 kB of gallery values
+        _, message = event_in_session(server, switch, ["mnist", None, None, *[gallery] * 5, ""], uuid.uuid4().hex)
+        assert message is None, message
+    per_session_mb = (memory_mb(server.pid)["VmRSS"] - before) / sessions
+    print(f"\n{sessions} sessions: {per_session_mb * 1024:.0f} kB each; {MAX_SESSIONS} kept at most")
+    assert per_session_mb * MAX_SESSIONS <= EXTRA_RSS_MB, f"{per_session_mb * 1024:.0f} kB a session"
+
+
+# ---- 5. file entries and values per request -----------------------------------------------------------------
+def test_file_entries_are_counted_and_refused_where_an_input_takes_none(server):
+    path = upload(server, "counted.png", small_png(11))
+    entry = file_data(path)
+    short = {"path": "a.png", "meta": {"_type": "gradio.FileData"}}
+    nested = [[[short] * 53] * 64] * 2  # 6,784 file entries in lists of at most 64, three deep: 5.4 s before
+    swap = server.fn_index(lambda d, types: d.get("api_name") == "swap")
+    measured = measure(server, lambda: join(server, swap, ["mnist", photos([path]), False, nested], uuid.uuid4().hex))
+    measured.within_limits("6,784 file entries as the swap's labels")
+    status, text = measured.result
+    assert status == 413, text[:300]
+    assert_clear(json.loads(text)["detail"], r"more than \d+ (files|values)", "6,784 file entries")
+    # a few file entries in an input that takes none (the labels), and too many for a gallery's 64
+    _, message = call(server, "swap", ["mnist", photos([path]), False, [entry]])
+    assert_clear(message, r"/swap: 'Group of each photo.*' takes no files, but the request sent 1", "a file as labels")
+    _, message = call(server, "generate", ["mnist", photos([path]), {"path": path}, 0])
+    assert_clear(message, r"/generate: 'Images' takes no files", "a file as the count")
+    status, text = join(server, swap, ["mnist", photos([path]) * 64, False, "x" * 5000], uuid.uuid4().hex)
+    assert status == 413 and "a text of 5000 characters" in text, text[:300]
