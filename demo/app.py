@@ -369,11 +369,11 @@ def build_app(registry: ModelRegistry) -> gr.Blocks:
         # by functions (examples, drawings, a model switch): those are followed by an explicit update. The first
         # photo the user adds to a gallery of examples replaces them (demo.gallery_edits).
         def own_photos(gallery):
-            kept = without_examples(gallery)
+            kept = without_examples(gallery, endpoints.allowed)
             return gr.skip() if kept is None else kept
 
         def own_swap_photos(model_name, gallery, labels):
-            kept = without_examples(gallery)
+            kept = without_examples(gallery, endpoints.allowed)
             return (gr.skip() if kept is None else kept,
                     clear_example_labels(model_name, gallery if kept is None else kept, labels))
 
@@ -389,7 +389,7 @@ def build_app(registry: ModelRegistry) -> gr.Blocks:
 
         # ---- drawing pads: a drawing added to a gallery of examples replaces them ----
         def add_drawing(pad_value, gallery):
-            return pad.add_drawing(pad_value, users_entries(gallery))
+            return pad.add_drawing(pad_value, users_entries(gallery, endpoints.allowed))
 
         for inp, tab in zip(inputs, tab_of_input):
             added = inp.add.click(guarded(add_drawing), [inp.pad, inp.gallery], [inp.gallery, inp.pad],

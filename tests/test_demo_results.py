@@ -3,6 +3,7 @@ photos from $MLVAE_DATA_DIR: sheets, the pooling summary, the messages on unusab
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,7 @@ from PIL import Image
 
 from demo.computations import pooling_summary
 from demo.endpoints import Endpoints
+from demo.example_sets import EXAMPLES_DIR
 from demo.gallery_edits import EXAMPLE, example_gallery, users_entries, without_examples
 from demo.inputs import MAX_PHOTO_BYTES, Preparation, read_photos
 from demo.models import load_registry
@@ -101,7 +103,7 @@ def test_one_oversized_file_is_named_and_the_others_kept(face_dir, tmp_path):
     assert len(photos.problems) == 1 and photos.problems[0].startswith("big.jpg: 16 MB, over the 16 MB")
 
 
-def test_the_first_photo_added_replaces_the_examples():
+def test_the_first_photo_added_replaces_the_examples(tmp_path):
     examples = example_gallery(["/x/person-0-0.png", "/x/person-0-1.png"])
     assert all(caption == EXAMPLE for _, caption in examples)
     assert without_examples(examples) is None  # only examples: nothing to do
@@ -109,6 +111,16 @@ def test_the_first_photo_added_replaces_the_examples():
     assert without_examples(examples + mine) == mine
     assert without_examples(mine) is None
     assert users_entries(examples) == []
+    example = next(p for p in sorted((EXAMPLES_DIR / "faces").glob("*.png")))
+    copy = tmp_path / "gradio" / "abc" / example.name  # Gradio's copy, its caption lost on the way back
+    copy.parent.mkdir(parents=True)
+    shutil.copy(example, copy)
+    assert without_examples([(str(copy), None)] + mine, [tmp_path / "gradio"]) == mine
+    assert without_examples([(str(copy), None)] + mine, [tmp_path / "elsewhere"]) is None  # outside: never read
+    fake = tmp_path / "gradio" / "abd" / example.name  # the name of an example, not its content: the user's
+    fake.parent.mkdir(parents=True)
+    fake.write_bytes(b"not the example")
+    assert without_examples([(str(fake), None)] + mine, [tmp_path / "gradio"]) is None
 
 
 def test_live_pooling_frame_by_frame_is_the_pool_of_all_frames():
