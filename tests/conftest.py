@@ -1,6 +1,13 @@
-"""Shared fixtures: real data from $MLVAE_DATA_DIR, small models."""
+"""Shared fixtures (real data from $MLVAE_DATA_DIR, small models) and the test tiers.
+
+Markers (registered in pyproject.toml), applied here so that no test has to remember them: ``data`` for a test that reads $MLVAE_DATA_DIR;
+``slow`` for one that starts a subprocess or server, trains a model for more than a few seconds, or measures a
+shipped checkpoint.
+``python -m pytest tests -m "not slow"`` is the fast tier; CI runs every test.
+"""
 from __future__ import annotations
 
+import inspect
 import os
 from pathlib import Path
 
@@ -11,6 +18,44 @@ from mlvae import MLVAE, ModelConfig
 from mlvae.config import DataConfig
 
 REPO = Path(__file__).resolve().parent.parent
+
+# fixtures that need the shared data folder
+DATA_FIXTURES = {"shared_data"}
+# fixtures that start a server or browser, train for more than a few seconds, or load a shipped checkpoint's test
+# set (tiny_mnist_runs trains two models in seconds: the fast tier keeps the tests of the latent operations)
+SLOW_FIXTURES = {
+    "server", "client", "app", "browser",  # the demo app in a subprocess, a headless browser
+    "model_args", "cropping_model_args", "runs", "two_ranks", "judge",  # training
+    "faces_test_set",  # the shipped faces model and its aligned test photos
+}
+# in the code of a test or of its module's functions it calls: it starts a subprocess
+SLOW_CALLS = ("run_cli(", "subprocess")
+# whole files: packaging (pip install), the GPU check's dry run, shipped checkpoints, face-training runs
+SLOW_FILES = {"test_packaging.py", "test_gpu_check.py", "test_shipped_checkpoints.py", "test_faces_training.py"}
+
+
+def is_slow(item: pytest.Item) -> bool:
+    """Whether a test belongs to the slow tier (see the module docstring)."""
+    if Path(str(item.fspath)).name in SLOW_FILES or SLOW_FIXTURES & set(item.fixturenames):
+        return True
+    function = getattr(item, "function", None)
+    return function is not None and any(call in own_code(function) for call in SLOW_CALLS)
+
+
+def own_code(function) -> str:
+    """The source of a test and of the functions of its module that it calls (e.g. a helper that starts a process)."""
+    module = inspect.getmodule(function)
+    helpers = [getattr(module, name, None) for name in function.__code__.co_names]
+    helpers = [f for f in helpers if inspect.isfunction(f) and f.__module__ == function.__module__]
+    return "".join(inspect.getsource(f) for f in [function, *helpers])
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if DATA_FIXTURES & set(item.fixturenames):
+            item.add_marker(pytest.mark.data)
+        if is_slow(item):
+            item.add_marker(pytest.mark.slow)
 
 
 def data_dir() -> Path:
@@ -121,3 +166,15 @@ def tiny_mnist_runs(mnist_splits, tmp_path_factory) -> dict[str, Path]:
         Trainer(config, mnist_splits, out).fit()
         runs[model_type] = out
     return runs
+
+
+@pytest.fixture(scope="session")
+def faces_test_set(shared_data):
+    """The shipped faces model, its config and its test photos (CelebA and LFW people it never saw), aligned once."""
+    from mlvae import load_model
+    from mlvae.checkpoint.folder import resolve_checkpoint
+    from mlvae.evaluation.test_images import load_test_images
+
+    model, config = load_model("faces")
+    folders = [shared_data / "faces-celeba200", shared_data / "faces-lfw"]
+    return model, config, load_test_images(resolve_checkpoint("faces"), config.data, folders)

@@ -26,10 +26,6 @@ from mlvae.training.cli import build_parser, config_from_args, main
 from mlvae.training.state import TrainingError
 from mlvae.training.trainer import Trainer
 
-pytestmark = pytest.mark.skipif(
-    not os.environ.get("MLVAE_DATA_DIR"), reason="needs real MNIST: set MLVAE_DATA_DIR (see README)"
-)
-
 WORLD = 2
 # 400 images in groups of 1..10, 8 groups per rank: 5 steps per epoch; epoch 1's last step holds 8 groups on
 # rank 0 and 2 on rank 1, so the loss weighting across ranks matters
@@ -88,7 +84,7 @@ def _rank_worker(rank: int, port: int, folder: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def two_ranks(tmp_path_factory) -> Path:
+def two_ranks(shared_data, tmp_path_factory) -> Path:  # real MNIST
     folder = tmp_path_factory.mktemp("ddp")
     mp.spawn(_rank_worker, args=(_free_port(), folder), nprocs=WORLD, join=True)
     return folder

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from mlvae import MLVAE, ModelConfig
+from mlvae.evaluation import run
 from mlvae.evaluation.config import EvaluationConfig
 from mlvae.evaluation.identity import FIT_ROWS
 from mlvae.evaluation.latent_fit import fit_latents, fit_objective
@@ -54,10 +55,10 @@ def test_negative_fit_steps_are_refused_with_the_flag_name():
         EvaluationConfig("faces", identity_fit_steps=-1)
 
 
-def test_identity_fit_steps_on_the_shipped_faces_model_and_real_test_photos(shared_data, tmp_path):
+def test_identity_fit_steps_on_the_shipped_faces_model_and_real_test_photos(faces_test_set, tmp_path, monkeypatch):
+    monkeypatch.setattr(run, "load_test_images", lambda *_: faces_test_set[2])  # aligned once per session (conftest)
     settings = EvaluationConfig("faces", out=str(tmp_path / "eval"), identity=True, identity_people=6,
-                                identity_trials=10, identity_fit_steps=40, decoded_only=True,
-                                data_dir=[str(shared_data / "faces-celeba200"), str(shared_data / "faces-lfw")])
+                                identity_trials=10, identity_fit_steps=40, decoded_only=True)
     out = evaluate(settings, [identity_section])
     record = json.loads((out / FILES["identity_fit_json"]).read_text())
     assert record["steps"] == 40 and record["per_person"] == 5

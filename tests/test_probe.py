@@ -55,16 +55,12 @@ def test_probe_networks_are_a_softmax_regression_and_a_two_layer_tanh_mlp():
     assert [type(m).__name__ for m in supplement.net] == ["Linear", "Tanh", "Linear"]
 
 
-def test_probes_run_on_the_shipped_faces_checkpoint(shared_data):
+def test_probes_run_on_the_shipped_faces_checkpoint(faces_test_set):
     """Unseen CelebA and LFW people (a few to 30 photos each): the split keeps the people with enough photos, balanced,
     and pooling photos of a person into the content makes the identity easier to read."""
-    from mlvae import latent, load_model
-    from mlvae.checkpoint.folder import resolve_checkpoint
-    from mlvae.evaluation.test_images import load_test_images
+    from mlvae import latent
 
-    model, config = load_model("faces")
-    test = load_test_images(resolve_checkpoint("faces"), config.data,
-                            [shared_data / "faces-celeba200", shared_data / "faces-lfw"])
+    model, _, test = faces_test_set
     enc = latent.encode(model, test.images, 128)
     results = run_probes(test.groups, {"S": FeatureSource(enc.style, False), "C": FeatureSource(enc.content, True)},
                          ProbeConfig(max_epochs=100))

@@ -14,22 +14,25 @@ from mlvae.evaluation.identity import identity_trials
 from mlvae.evaluation.swap_trials import FIGURES
 from mlvae.evaluation.test_images import load_test_images
 
-SHIPPED = {"mnist": (6, None), "faces": (25, ["faces-celeba200", "faces-lfw"])}  # name: (MB at most, data folders)
+SHIPPED = {"mnist": 6, "faces": 25}  # name: MB at most
 
 
 @pytest.fixture(scope="module", params=sorted(SHIPPED))
 def shipped(request, shared_data):
     name = request.param
-    model, config = load_model(name)
     folder = resolve_checkpoint(name)
-    data_dir = [shared_data / d for d in SHIPPED[name][1]] if SHIPPED[name][1] else None
-    return name, model, config, folder, load_test_images(folder, config.data, data_dir)
+    if name == "faces":  # aligned once for the whole session (conftest)
+        model, config, test = request.getfixturevalue("faces_test_set")
+    else:
+        model, config = load_model(name)
+        test = load_test_images(folder, config.data)
+    return name, model, config, folder, test
 
 
 def test_shipped_checkpoint_is_small_enough_and_has_a_card(shipped):
     name, _, _, folder, _ = shipped
     assert folder == SHIPPED_DIR / name
-    assert (folder / "model.safetensors").stat().st_size <= SHIPPED[name][0] * 2**20
+    assert (folder / "model.safetensors").stat().st_size <= SHIPPED[name] * 2**20
     card = (folder / "README.md").read_text()
     for figure in [line.split("(")[1].rstrip(")") for line in card.splitlines() if line.startswith("![")]:
         assert (folder / figure).exists(), figure
