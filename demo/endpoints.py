@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from . import about, computations
+from .decode_budget import decode_budget
 from .inputs import Photos, Preparation, first_problems, gallery_paths, read_photos
 from .models import DemoModel, ModelRegistry
 from .results import ResultStore
@@ -34,6 +35,13 @@ class Endpoints:
             self.warn(message)
         return m, photos
 
+    def two_galleries(self, model_name: str, a: Any, b: Any) -> tuple[DemoModel, Photos, Photos]:
+        """The model and the prepared photos of galleries A and B, on one budget (``demo.decode_budget``)."""
+        with decode_budget():
+            m, pa = self.photos(model_name, a, computations.MAX_GROUP)
+            _, pb = self.photos(model_name, b, computations.MAX_GROUP)
+        return m, pa, pb
+
     def pool(self, model_name: str, photos: Any) -> tuple[str, str, Any, str]:
         """Pool evidence: reconstruction sheet, pooled identity in fresh styles, variance chart, summary."""
         m, group = self.photos(model_name, photos, computations.MAX_GROUP)
@@ -42,15 +50,13 @@ class Endpoints:
 
     def interpolate(self, model_name: str, a: Any, b: Any, style_w: float, content_w: float) -> tuple[str, str]:
         """The image at the sliders' weights and the full interpolation grid."""
-        m, pa = self.photos(model_name, a, computations.MAX_GROUP)
-        _, pb = self.photos(model_name, b, computations.MAX_GROUP)
+        m, pa, pb = self.two_galleries(model_name, a, b)
         image = computations.interpolation(m, pa, pb, style_w, content_w)
         return self.results.save(image), self.results.save(computations.interpolation_grid(m, pa, pb))
 
     def interpolate_image(self, model_name: str, a: Any, b: Any, style_w: float, content_w: float) -> str:
         """Only the image at the sliders' weights (what a slider release recomputes)."""
-        m, pa = self.photos(model_name, a, computations.MAX_GROUP)
-        _, pb = self.photos(model_name, b, computations.MAX_GROUP)
+        m, pa, pb = self.two_galleries(model_name, a, b)
         return self.results.save(computations.interpolation(m, pa, pb, style_w, content_w))
 
     def swap(self, model_name: str, photos: Any, pooled: bool, labels: str | None) -> str:

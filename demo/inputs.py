@@ -26,7 +26,7 @@ from mlvae import DataConfig, DataError, MLVAEError
 from mlvae.data.faces import DETECT_MAX_SIDE, align_face
 from mlvae.data.images import MAX_ASPECT, image_to_tensor, open_image, prepare_image, to_model_mode
 
-from .decode_budget import BudgetSpent, charge, decode_budget
+from .decode_budget import BudgetSpent, charge, charge_search, decode_budget
 from .drawings import drawings_folder
 
 MAX_PHOTO_BYTES = 16 << 20  # per photo; larger uploads (Gradio takes up to demo.app.UPLOAD_LIMIT) are refused by name
@@ -129,7 +129,7 @@ def prepare_opened(image: Image.Image, prep: Preparation, name: str) -> tuple[to
     """An opened, upright image (an upload, a webcam frame) -> uint8 (C, size, size) and notes; DataError naming
     ``name`` when it cannot be used."""
     if prep.align_faces and image.size != (prep.size, prep.size):
-        face = align_face(to_model_mode(image, 3), prep.size, name)
+        face = align_face(to_model_mode(image, 3), prep.size, name, before_search=charge_search)
         return image_to_tensor(to_model_mode(face.image, prep.channels)), face.warnings(name)
     if prep.digits:
         image = to_model_mode(image, 1)
@@ -142,11 +142,12 @@ CACHE_SIZE = 512  # prepared uploads remembered
 
 
 class PreparedUploads:
-    """``prepare_photo`` results remembered by file name and content, least recently used dropped first.
+    """``prepare_photo`` results remembered by file content alone, least recently used dropped first.
 
-    Keyed by what the file holds, not where it lies: Gradio stores each upload as a new file, so a photo sent
-    again (gradio_client re-sends every file with every call; a user drops the same photo into a second tab)
-    would otherwise be decoded and its face found anew. The name is in the key because messages name the file."""
+    Keyed by what the file holds, not where it lies or what it is called: Gradio stores each upload as a new
+    file, so a photo sent again (gradio_client re-sends every file with every call; a user drops the same photo
+    into a second tab; a client renames it) would otherwise be decoded and its face searched anew. Messages name
+    the file: they are kept with its name left out (``NAME``) and given the name it is sent under."""
 
     def __init__(self, size: int = CACHE_SIZE) -> None:
         self.size = size
@@ -160,14 +161,15 @@ class PreparedUploads:
                 digest = hashlib.file_digest(handle, "blake2b").hexdigest()
         except (OSError, ValueError):  # ValueError: a NUL byte in the name
             return f"{Path(path).name}: the upload is missing on the server; upload it again"
-        key = (Path(path).name, digest, prep)
+        name = Path(path).name
+        key = (digest, prep) if "." in name else (name, digest, prep)  # a name without a dot may be a word
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
-                return self._items[key]
+                return named(self._items[key], name)
         result = _prepare_or_problem(path, prep)
         with self._lock:
-            self._items[key] = result
+            self._items[key] = unnamed(result, name)
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
         return result
@@ -175,6 +177,24 @@ class PreparedUploads:
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+
+
+NAME = "\x00"  # where a remembered message names its file (no file name holds a NUL)
+Prepared = tuple[torch.Tensor, list[str]] | str
+
+
+def unnamed(result: Prepared, name: str) -> Prepared:
+    """A ``prepare_photo`` result with the file's name in its messages replaced by NAME."""
+    if isinstance(result, str):
+        return result.replace(name, NAME)
+    return result[0], [note.replace(name, NAME) for note in result[1]]
+
+
+def named(result: Prepared, name: str) -> Prepared:
+    """A remembered result with ``name`` put back into its messages."""
+    if isinstance(result, str):
+        return result.replace(NAME, name)
+    return result[0], [note.replace(NAME, name) for note in result[1]]
 
 
 def _prepare_or_problem(path: str | Path, prep: Preparation) -> tuple[torch.Tensor, list[str]] | str:

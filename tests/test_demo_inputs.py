@@ -112,8 +112,8 @@ def test_a_photo_sent_again_is_prepared_once_and_changed_content_anew(seven, tmp
     assert changed is not first[0] and torch.equal(changed, first[0])  # inverted, then framed: the same digit
     digit.save(tmp_path / "first" / "7.png", compress_level=0)  # other bytes at the same path
     assert prepare_cached(tmp_path / "first" / "7.png", DIGITS)[0] is not first[0]
-    shutil.copy(tmp_path / "again" / "7.png", tmp_path / "again" / "other-name.png")  # messages name the file
-    assert prepare_cached(tmp_path / "again" / "other-name.png", DIGITS)[0] is not first[0]
+    shutil.copy(tmp_path / "again" / "7.png", tmp_path / "again" / "other-name.png")  # renamed: still remembered
+    assert prepare_cached(tmp_path / "again" / "other-name.png", DIGITS)[0] is first[0]
 
 
 def test_limit_keeps_the_first_photos_and_says_so(tmp_path):

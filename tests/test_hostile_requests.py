@@ -278,11 +278,11 @@ def progressive_bomb(side: int = 15400) -> bytes:
     return bytes(data)
 
 
-@functools.lru_cache(maxsize=1)
-def heavy_png() -> bytes:
-    """A legitimate photo at the demo's size limit: 4800 x 5000 RGB (24 megapixels) that decodes in ~0.3 s.
-    (Uploaded under several names it is several files: the server's cache tells files apart, not contents.)"""
-    row = (np.arange(4800 * 3, dtype=np.uint32) * 7 % 251).astype(np.uint8).tobytes()
+@functools.lru_cache(maxsize=None)
+def heavy_png(seed: int = 0) -> bytes:
+    """A legitimate photo at the demo's size limit: 4800 x 5000 RGB (24 megapixels) that decodes in ~0.3 s;
+    each ``seed`` gives other bytes (the server remembers prepared photos by content, whatever their name)."""
+    row = ((np.arange(4800 * 3, dtype=np.uint32) * 7 + seed) % 251).astype(np.uint8).tobytes()
     deflate = zlib.compressobj(1)
     # every row after the first is filtered "up" (as its own difference from the row above): zeros, quick to write
     idat = deflate.compress(b"\x00" + row) + b"".join(deflate.compress(b"\x02" + bytes(len(row))) for _ in range(4999))
@@ -395,7 +395,7 @@ def test_one_upload_named_many_ways_is_decoded_once(server):
     folder, name = path.rsplit("/", 1)
     spellings = [f"{folder}/{'./' * k}{name}" for k in range(8)]
     once = measure(server, lambda: call(server, "swap", ["mnist", photos(spellings[:1], meta=False), False, ""]))
-    path = upload(server, "heavy-again.png", heavy_png())  # a file not yet in the cache
+    path = upload(server, "heavy-again.png", heavy_png(1))  # a file not yet in the cache
     folder, name = path.rsplit("/", 1)
     spellings = [f"{folder}/{'./' * k}{name}" for k in range(8)]
     eight = measure(server, lambda: call(server, "swap", ["mnist", photos(spellings, meta=False), False, ""]))
@@ -428,7 +428,7 @@ def start_then_cancel(server: Server, fn_index: int, data: list) -> None:
 def test_cancelled_requests_keep_counting_until_their_work_ends(server):
     swap = server.fn_index(lambda d, types: d.get("api_name") == "swap")
     # requests of two distinct 24-megapixel photos each: ~0.3 s of decoding apiece
-    groups = [[upload(server, f"cancel-{i}-{k}.png", heavy_png()) for k in range(2)] for i in range(6)]
+    groups = [[upload(server, f"cancel-{i}-{k}.png", heavy_png(2 + 2 * i + k)) for k in range(2)] for i in range(6)]
 
     def flood() -> None:  # as the attack did it: six times, join, wait until the work starts, cancel
         for group in groups[:6]:
@@ -607,8 +607,8 @@ def test_a_bad_checkpoint_costs_only_itself(tmp_path):
 def test_one_request_decodes_at_most_its_budget(server):
     from demo.decode_budget import MAX_REQUEST_PIXELS
 
-    data = heavy_png()  # 24 megapixels each: the budget pays for five
-    paths = [upload(server, f"budget-{i}.png", data) for i in range(64)]
+    # 24 megapixels each, distinct: the budget pays for five
+    paths = [upload(server, f"budget-{i}.png", heavy_png(20 + i)) for i in range(64)]
     measured = measure(server, lambda: call(server, "pool", ["mnist", photos(paths)]))
     measured.within_limits("/pool with 64 distinct 24-megapixel photos")
     result, message = measured.result

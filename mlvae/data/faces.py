@@ -27,6 +27,7 @@ from mlvae.errors import DataError
 
 CHIP_PADDING = 0.25  # dlib's default: the recogniser's framing
 DETECT_MAX_SIDE = 1024  # photos are searched for faces at most this large (HOG cost grows with pixels)
+UPSAMPLE_MAX_SIDE = 640  # a photo searched at most this large is searched again upsampled when no face is found
 SMALL_FACE_PX = 40  # faces narrower than this (in the photo's pixels) carry little detail: warn
 SAME_SIZE = 0.8  # a second face at least this fraction of the largest one's width: "about the same size"
 ALIGNMENT_VERSION = 1  # part of the cache key: bump when the framing changes
@@ -87,20 +88,30 @@ def _dlib_models() -> tuple:
 _lock = threading.Lock()  # dlib's detector and predictor objects are not documented as thread-safe
 
 
-def align_face(image: Image.Image, size: int, name: str = "photo") -> AlignedFace:
+def align_face(
+    image: Image.Image, size: int, name: str = "photo", before_search: Callable[[int], None] | None = None,
+) -> AlignedFace:
     """The largest face of ``image`` (any mode, upright), warped to the canonical framing at ``size`` x ``size``.
 
-    Raises NoFaceError naming ``name`` when no face is found."""
+    Raises NoFaceError naming ``name`` when no face is found. ``before_search(pixels)`` is called before each
+    search with the pixels it covers (the upsampled second search of a small photo: four times its own); it may
+    raise DataError."""
     dlib, detector, predictor = _dlib_models()
     rgb = np.ascontiguousarray(np.asarray(image.convert("RGB"), dtype=np.uint8))
     scale = min(1.0, DETECT_MAX_SIDE / max(rgb.shape[:2]))
     small = rgb if scale == 1.0 else np.asarray(
         image.convert("RGB").resize((max(1, round(rgb.shape[1] * scale)), max(1, round(rgb.shape[0] * scale))),
                                     Image.Resampling.BILINEAR), dtype=np.uint8)
+    pixels = small.shape[0] * small.shape[1]
+    charge = before_search or (lambda _: None)
+    charge(pixels)
     with _lock:
         boxes = list(detector(small, 0))
-        if not boxes:  # small faces (e.g. a 96 px photo): search the image upsampled once
+    if not boxes and max(small.shape[:2]) <= UPSAMPLE_MAX_SIDE:  # small faces (a 96 px photo): search it upsampled
+        charge(4 * pixels)
+        with _lock:
             boxes = list(detector(small, 1))
+    with _lock:
         if not boxes and min(image.size) < 2 * SMALL_FACE_PX:
             raise NoFaceError(f"{name}: the image is only {image.width} x {image.height} pixels, too small to find a "
                               f"face in; use a photo in which the face is at least {SMALL_FACE_PX} pixels wide")
