@@ -24,7 +24,7 @@ from pathlib import Path
 import torch
 
 from mlvae import latent, load_model
-from mlvae.config import DataConfig, ModelConfig, RunConfig, TrainConfig
+from mlvae.config import DataConfig, ModelConfig, RunConfig, TrainConfig, data_dir_list, stored_data_dir
 from mlvae.data import GroupBatchSampler, GroupedImages, Splits, load_splits
 from mlvae.training.trainer import Trainer
 
@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         print("no CUDA device: run this on a GPU machine, or pass --dry-run")
         return 2
     data_dir = args.data_dir or [str(Path(os.environ.get("MLVAE_DATA_DIR", "../shared/data")) / "faces-celeba200")]
-    data_dir = data_dir[0] if len(data_dir) == 1 else data_dir
+    data_dir = stored_data_dir(data_dir)
     config = faces_config(data_dir, "cuda", args.steps, args.width)
     start = time.perf_counter()
     splits = load_splits(config.data)
@@ -143,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
         check("checkpoint loads on the CPU", gap < BF16_TOLERANCE,
               f"decoded pixels differ by at most {gap:.4f} (bf16 tolerance {BF16_TOLERANCE})", failures)
         if torch.cuda.device_count() >= 2:
-            ok, tail = nccl_two_ranks(data_dir if isinstance(data_dir, str) else data_dir[0], Path(tmp) / "ddp")
+            ok, tail = nccl_two_ranks(data_dir_list(data_dir)[0], Path(tmp) / "ddp")
             check("two-rank NCCL step", ok, "torchrun --nproc_per_node 2, 5 steps" + ("" if ok else f"\n{tail}"), failures)
         else:
             print("[skip] two-rank NCCL step: only one GPU")

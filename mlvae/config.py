@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import os
 import types
 import typing
 from dataclasses import dataclass, field
@@ -159,6 +160,30 @@ class DataConfig:
             raise ValueError(f"--crop-fraction must be in (0, 1], got {self.crop_fraction}")
         _in_range("image_channels", self.image_channels, 1, 3)
         _in_range("image_size", self.image_size, 1, MAX_IMAGE_SIZE)
+
+    @property
+    def data_dirs(self) -> list[str]:
+        """The data folders, as a list (``data_dir_list``)."""
+        return data_dir_list(self.data_dir)
+
+    def with_data_dirs(self, dirs: str | os.PathLike | typing.Sequence | None) -> DataConfig:
+        """A copy that reads ``dirs`` instead (e.g. an evaluation's ``--data-dir``)."""
+        return dataclasses.replace(self, data_dir=stored_data_dir(dirs))
+
+
+def data_dir_list(value: str | os.PathLike | typing.Sequence | None) -> list[str]:
+    """A ``data_dir`` as a list of folders, however it is stored: none (None), one (a string) or several (a list)."""
+    if not value:
+        return []
+    if isinstance(value, (str, os.PathLike)):
+        return [str(value)]
+    return [str(v) for v in value]
+
+
+def stored_data_dir(dirs: str | os.PathLike | typing.Sequence | None) -> str | list[str] | None:
+    """Folders as ``DataConfig.data_dir`` stores them in ``config.json``: None, one as a string, several as a list."""
+    names = data_dir_list(dirs)
+    return None if not names else names[0] if len(names) == 1 else names
 
 
 @dataclass

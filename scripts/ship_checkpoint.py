@@ -10,16 +10,18 @@ front matter that tests/test_shipped_checkpoints.py measures again).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
-import shutil
 from pathlib import Path
 
 from PIL import Image
 
 from mlvae import latent, load_model, save_model
 from mlvae.checkpoint.card import front_matter
-from mlvae.checkpoint.folder import SHIPPED_DIR, SPLIT_NAME, resolve_checkpoint
+from mlvae.checkpoint.folder import SHIPPED_DIR, SPLIT_NAME, find_split, resolve_checkpoint, write_json
+from mlvae.config import data_dir_list, stored_data_dir
 from mlvae.data.images import to_float
+from mlvae.data.loading import portable_name
 from mlvae.evaluation.card_metrics import card_metrics
 from mlvae.evaluation.identity import identity_report, missed_goals
 from mlvae.evaluation.report import judge_markdown, probe_markdown, protocol_text
@@ -51,6 +53,11 @@ DATA = {
 }
 
 
+def portable(data_dir: str | list[str] | None) -> str | list[str] | None:
+    """A recorded ``data_dir`` with each folder named relative to $MLVAE_DATA_DIR: no build machine's path ships."""
+    return stored_data_dir([portable_name(d) for d in data_dir_list(data_dir)])
+
+
 def figure_list(eval_dir: Path, keys: list[str]) -> list[str]:
     return [k for k in keys if (eval_dir / f"{k}.png").exists()]
 
@@ -78,8 +85,12 @@ def main() -> None:
     run, eval_dir, dest = Path(args.run), Path(args.eval), SHIPPED_DIR / args.name
     model, config = load_model(run)
     dest.mkdir(parents=True, exist_ok=True)
-    save_model(dest, model, config, half=args.half)
-    shutil.copy2(resolve_checkpoint(run) / SPLIT_NAME, dest / SPLIT_NAME)
+    save_model(dest, model, dataclasses.replace(config, data=config.data.with_data_dirs(portable(config.data.data_dir))),
+               half=args.half)
+    split = find_split(resolve_checkpoint(run))
+    if split is None:
+        raise SystemExit(f"{run} has no {SPLIT_NAME}: ship a run folder that training wrote")
+    write_json(dest / SPLIT_NAME, {**split, "data_dir": portable(split["data_dir"])} if "data_dir" in split else split)
     shipped, _ = load_model(dest)
     test = load_test_images(resolve_checkpoint(run), config.data, args.data_dir)
     x = to_float(test.images[:256])

@@ -175,6 +175,5 @@ def faces_test_set(shared_data):
     from mlvae.checkpoint.folder import resolve_checkpoint
     from mlvae.evaluation.test_images import load_test_images
 
-    model, config = load_model("faces")
-    folders = [shared_data / "faces-celeba200", shared_data / "faces-lfw"]
-    return model, config, load_test_images(resolve_checkpoint("faces"), config.data, folders)
+    model, config = load_model("faces")  # its folders are named relative to $MLVAE_DATA_DIR
+    return model, config, load_test_images(resolve_checkpoint("faces"), config.data)

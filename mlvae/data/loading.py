@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from mlvae.config import DataConfig
+from mlvae.config import DataConfig, stored_data_dir
 from mlvae.data.faces import AlignmentCache
 from mlvae.data.grouped import GroupedImages, Splits
 from mlvae.data.images import image_to_tensor, open_image, prepare_image, to_model_mode
@@ -25,6 +25,25 @@ def data_root() -> Path | None:
     """``$MLVAE_DATA_DIR`` if set."""
     value = os.environ.get("MLVAE_DATA_DIR")
     return Path(value) if value else None
+
+
+def data_folder(name: str | Path) -> Path:
+    """A data folder as a config or split records it: an absolute path as it is; a relative one from here if it is
+    found here, else under ``$MLVAE_DATA_DIR`` (shipped checkpoints record names relative to the data root)."""
+    path = Path(name).expanduser()
+    root = data_root()
+    if path.is_absolute() or path.exists() or root is None:
+        return path
+    return root / path
+
+
+def portable_name(folder: str | Path) -> str:
+    """How a shipped file records a data folder: its path relative to ``$MLVAE_DATA_DIR`` if it is under it, else
+    its name; never an absolute path (``data_folder`` reads it back)."""
+    path, root = data_folder(folder).resolve(), data_root()
+    if root is not None and path.is_relative_to(root.resolve()) and path != root.resolve():
+        return path.relative_to(root.resolve()).as_posix()
+    return path.name
 
 
 def load_splits(config: DataConfig) -> Splits:
@@ -46,7 +65,7 @@ def load_mnist(config: DataConfig) -> Splits:
     from torchvision.datasets import MNIST
     from torchvision.datasets.mnist import read_image_file, read_label_file
 
-    root = Path(config.data_dir) if config.data_dir else (data_root() / "mnist" if data_root() else None)
+    root = data_folder(config.data_dirs[0]) if config.data_dirs else (data_root() / "mnist" if data_root() else None)
     raw = root / "MNIST" / "raw" if root is not None else None
     files = {part: [f"{prefix}-images-idx3-ubyte", f"{prefix}-labels-idx1-ubyte"]
              for part, prefix in (("train", "train"), ("test", "t10k"))}
@@ -149,9 +168,8 @@ def read_groups(groups: dict[str, list[Path]], config: DataConfig, threads: int 
 
 
 def data_folders(config: DataConfig) -> list[Path]:
-    """The folder(s) a folder dataset reads: ``data_dir`` as one path or a list of paths."""
-    dirs = [config.data_dir] if isinstance(config.data_dir, str) else list(config.data_dir or [])
-    return [Path(d) for d in dirs]
+    """The folder(s) a folder dataset reads (``data_folder`` of each of ``data_dir``)."""
+    return [data_folder(d) for d in config.data_dirs]
 
 
 def grouped_files(folders: list[Path]) -> dict[str, dict[str, list[Path]]]:
@@ -190,6 +208,6 @@ def load_folder(config: DataConfig) -> Splits:
         torch.zeros((0, config.image_channels, config.image_size, config.image_size), dtype=torch.uint8),
         torch.zeros(0, dtype=torch.long), [],
     )
-    record = {"dataset": "folder", "data_dir": [str(f) for f in folders] if len(folders) > 1 else str(folders[0]),
+    record = {"dataset": "folder", "data_dir": stored_data_dir(folders),
               "split_seed": config.split_seed, "groups": split}
     return Splits(parts.get("train", empty), parts.get("val", empty), parts.get("test", empty), record)

@@ -10,7 +10,6 @@ adds the faces identity judge).
 """
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import logging
 import re
@@ -23,10 +22,10 @@ import torch
 
 from mlvae import latent
 from mlvae.checkpoint.folder import atomic_write, find_split, load_model, resolve_checkpoint, write_json
-from mlvae.config import RunConfig
+from mlvae.config import RunConfig, data_dir_list
 from mlvae.data import load_splits
 from mlvae.data.grouped import GroupedImages
-from mlvae.data.loading import data_root
+from mlvae.data.loading import data_folder, data_root
 from mlvae.device import pick_device
 from mlvae.errors import DataError, MLVAEError
 from mlvae.evaluation import figures
@@ -223,7 +222,7 @@ def judge_section(run: EvalRun) -> list[str] | None:
                              "class judge trained on the training images cannot name them (faces: the identity judge)")
             return None
     if a.data_dir is not None:
-        data = dataclasses.replace(data, data_dir=a.data_dir[0] if len(a.data_dir) == 1 else a.data_dir)
+        data = data.with_data_dirs(a.data_dir)
     train = load_splits(data).train
     epochs = a.judge_epochs or (1 if a.quick else 3)
     if a.quick:
@@ -319,9 +318,9 @@ def evaluate(settings: EvaluationConfig, sections: Sequence[Section] = SECTIONS)
 
 def mnist_root(config: RunConfig, settings: EvaluationConfig) -> Path | None:
     """The torchvision-layout folder the mnist loader reads (None: torchvision's download cache)."""
-    given = settings.data_dir or config.data.data_dir
+    given = data_dir_list(settings.data_dir) or config.data.data_dirs
     if given:
-        return Path(given[0] if isinstance(given, list) else given)
+        return data_folder(given[0])
     return data_root() / "mnist" if data_root() else None
 
 
@@ -335,7 +334,6 @@ def describe_test_set(config: RunConfig, test: GroupedImages, settings: Evaluati
             return f"the standard MNIST test set ({len(test)} images from {where}, grouped by digit)"
         return (f"{len(test)} test images (the t10k files) of the torchvision-layout data set in {where}, grouped by "
                 f"their {groups} labels; not the standard MNIST test set (its images differ)")
-    source = settings.data_dir or config.data.data_dir
-    source = ", ".join(source) if isinstance(source, list) else source
+    source = ", ".join(str(data_folder(d)) for d in data_dir_list(settings.data_dir) or config.data.data_dirs)
     which = "every group of the folder (--all-groups)" if settings.all_groups else "the test groups of the checkpoint's split"
     return f"{len(test)} images of {groups} groups from {source}: {which}, unseen in training"

@@ -6,14 +6,13 @@ with (``split.json`` beside the checkpoint or in its run folder), re-read from t
 """
 from __future__ import annotations
 
-import dataclasses
 import logging
 from pathlib import Path
 
 from mlvae.checkpoint.folder import SPLIT_NAME, find_split
-from mlvae.config import DataConfig
+from mlvae.config import DataConfig, data_dir_list
 from mlvae.data.grouped import GroupedImages
-from mlvae.data.loading import data_folders, grouped_files, load_mnist, read_groups
+from mlvae.data.loading import data_folder, data_folders, data_root, grouped_files, load_mnist, read_groups
 from mlvae.errors import DataError
 
 log = logging.getLogger(__name__)
@@ -24,8 +23,7 @@ def load_test_images(
 ) -> GroupedImages:
     """Test images (uint8 (N, C, H, W)) with their group labels, prepared as the checkpoint was trained."""
     if data_dir is not None:
-        dirs = [str(d) for d in data_dir] if isinstance(data_dir, (list, tuple)) else [str(data_dir)]
-        data = dataclasses.replace(data, data_dir=dirs[0] if len(dirs) == 1 else dirs)
+        data = data.with_data_dirs(data_dir)
     if data.dataset == "mnist":
         if all_groups:
             log.info("--all-groups has no effect on mnist: its standard test set is used")
@@ -36,17 +34,17 @@ def load_test_images(
     for folder in folders:
         if not folder.exists():
             where = "given by --data-dir" if data_dir is not None else "from the checkpoint's config"
+            root = "" if data_root() else ", or set MLVAE_DATA_DIR to the folder that holds it"
             raise DataError(
                 f"data folder {folder} ({where}) does not exist here: give --data-dir, the folder of group "
-                "subfolders to evaluate on (once per folder the model was trained on)"
+                f"subfolders to evaluate on (once per folder the model was trained on){root}"
             )
     groups = {n: files for found in grouped_files(folders).values() for n, files in found.items()}
     folder = folders[0] if len(folders) == 1 else ", ".join(map(str, folders))
     split = find_split(checkpoint_folder)
     if all_groups:
-        trained_on = split.get("data_dir", []) if split is not None else []
-        trained_on = [trained_on] if isinstance(trained_on, str) else trained_on
-        if {Path(d).resolve() for d in trained_on} == {f.resolve() for f in folders}:
+        trained_on = data_dir_list(split.get("data_dir")) if split is not None else []
+        if {data_folder(d).resolve() for d in trained_on} == {f.resolve() for f in folders}:
             seen = set(split["groups"].get("train", [])) & set(groups)
             if seen:
                 log.warning("--all-groups on the training folder: %d of its groups were seen in training", len(seen))

@@ -20,8 +20,18 @@ from pathlib import Path
 import torch
 
 from mlvae.checkpoint.hub import push_run
-from mlvae.config import IMAGE_SHAPES, PRESETS, DataConfig, ModelConfig, RunConfig, TrainConfig
+from mlvae.config import (
+    IMAGE_SHAPES,
+    PRESETS,
+    DataConfig,
+    ModelConfig,
+    RunConfig,
+    TrainConfig,
+    data_dir_list,
+    stored_data_dir,
+)
 from mlvae.data import load_splits
+from mlvae.data.loading import data_folder
 from mlvae.device import pick_device
 from mlvae.errors import MLVAEError
 from mlvae.flags import add_flags, flag, flag_name, flagged_fields, given_flags, values_for
@@ -74,8 +84,7 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
     if args.dataset == "mnist" and model["architecture"] == "conv":
         raise ValueError("--arch conv takes 64x64 colour images and mnist is 28x28 greyscale: use --arch mlp")
     channels, size = IMAGE_SHAPES[model["architecture"]]
-    dirs = data["data_dir"]
-    data["data_dir"] = dirs[0] if dirs and len(dirs) == 1 else dirs
+    data["data_dir"] = stored_data_dir(data["data_dir"])
     return RunConfig(
         model=ModelConfig(**model, image_channels=channels, image_size=size),
         data=DataConfig(**data, image_channels=channels, image_size=size),
@@ -99,7 +108,7 @@ def config_field(config: RunConfig, name: str):
         if hasattr(section, name):
             value = getattr(section, name)
             if name == "data_dir" and value:
-                return sorted(str(Path(d).resolve()) for d in ([value] if isinstance(value, str) else value))
+                return sorted(str(data_folder(d).resolve()) for d in data_dir_list(value))
             return value
     raise KeyError(name)
 
