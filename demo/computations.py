@@ -109,12 +109,16 @@ def interpolation(m: DemoModel, a: Photos, b: Photos, style_weight: float, conte
     return single_image(out[0])
 
 
-def interpolation_grid(m: DemoModel, a: Photos, b: Photos, steps: int = GRID_STEPS) -> Image.Image:
-    """Paper Figure 5b: rows move the content from A to B, columns the style."""
+def interpolation_and_grid(m: DemoModel, a: Photos, b: Photos, style_weight: float, content_weight: float,
+                           steps: int = GRID_STEPS) -> tuple[Image.Image, Image.Image]:
+    """``interpolation`` and paper Figure 5b (rows move the content from A to B, columns the style), from one
+    encoding of A, B and their groups."""
     image_a, image_b, groups = _pair(m, a, b)
+    ends = latent.interpolation_ends(m.model, image_a, image_b, content_groups=groups)
     weights = torch.linspace(0, 1, steps).tolist()
-    grid = latent.interpolation_grid(m.model, image_a, image_b, weights, weights, content_groups=groups)
-    return interpolation_axes(grid_sheet(grid))
+    image = latent.decode_interpolation(m.model, ends, [float(content_weight)], [float(style_weight)])[0, 0]
+    grid = latent.decode_interpolation(m.model, ends, weights, weights)
+    return single_image(image), interpolation_axes(grid_sheet(grid))
 
 
 def swap_grid(m: DemoModel, photos: Photos, pooled: bool, labels: str = "") -> Image.Image:

@@ -51,8 +51,8 @@ class Endpoints:
     def interpolate(self, model_name: str, a: Any, b: Any, style_w: float, content_w: float) -> tuple[str, str]:
         """The image at the sliders' weights and the full interpolation grid."""
         m, pa, pb = self.two_galleries(model_name, a, b)
-        image = computations.interpolation(m, pa, pb, style_w, content_w)
-        return self.results.save(image), self.results.save(computations.interpolation_grid(m, pa, pb))
+        image, grid = computations.interpolation_and_grid(m, pa, pb, style_w, content_w)
+        return self.results.save(image), self.results.save(grid)
 
     def interpolate_image(self, model_name: str, a: Any, b: Any, style_w: float, content_w: float) -> str:
         """Only the image at the sliders' weights (what a slider release recomputes)."""

@@ -145,12 +145,18 @@ def content_posteriors(
     model: GroupedVAE, images: torch.Tensor, groups: Sequence[torch.Tensor] | None = None
 ) -> DiagonalNormal:
     """Content posterior of each image (K, d), pooled with ``groups[k]`` when given."""
-    enc = encode(model, images)
+    return pooled_with(model, encode(model, images).content, groups)
+
+
+def pooled_with(
+    model: GroupedVAE, content: DiagonalNormal, groups: Sequence[torch.Tensor] | None = None
+) -> DiagonalNormal:
+    """Each row k of an encoded ``content`` (K, d) pooled with the content posteriors of ``groups[k]`` when given."""
     if groups is None:
-        return enc.content
+        return content
     pooled = []  # a loop over the (few) columns of a figure; groups differ in size
     for k, extra in enumerate(groups):
-        own = DiagonalNormal(enc.content.mean[k : k + 1], enc.content.logvar[k : k + 1])
+        own = DiagonalNormal(content.mean[k : k + 1], content.logvar[k : k + 1])
         if extra is not None and extra.shape[0] > 0:
             other = encode(model, extra).content
             own = DiagonalNormal(torch.cat([own.mean, other.mean]), torch.cat([own.logvar, other.logvar]))
@@ -192,10 +198,35 @@ def interpolation_grid(
     content_groups: Sequence[torch.Tensor] | None = None,
 ) -> torch.Tensor:
     """Figure 5b: rows interpolate the content, columns the style: (len(content_weights), len(style_weights), C, H, W)."""
+    ends = interpolation_ends(model, image_a, image_b, mode, seed, content_groups)
+    return decode_interpolation(model, ends, content_weights, style_weights)
+
+
+@torch.no_grad()
+def interpolation_ends(
+    model: GroupedVAE,
+    image_a: torch.Tensor,
+    image_b: torch.Tensor,
+    mode: str = "mean",
+    seed: int | None = 0,
+    content_groups: Sequence[torch.Tensor] | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The codes an interpolation moves between, from one encoding of A, B and their groups: content and style (2, d),
+    row 0 A's and row 1 B's (content pooled with ``content_groups`` when given)."""
     pair = torch.cat([image_a, image_b])
     gen = _generator(seed, _device(model))
-    style = pick(encode(model, pair).style, mode, gen)
-    content = pick(content_posteriors(model, pair, content_groups), mode, gen)
+    enc = encode(model, pair)
+    style = pick(enc.style, mode, gen)
+    return pick(pooled_with(model, enc.content, content_groups), mode, gen), style
+
+
+@torch.no_grad()
+def decode_interpolation(
+    model: GroupedVAE, ends: tuple[torch.Tensor, torch.Tensor], content_weights: Sequence[float],
+    style_weights: Sequence[float],
+) -> torch.Tensor:
+    """Decode ``interpolation_ends``' codes at every pair of weights: (len(content_weights), len(style_weights), C, H, W)."""
+    content, style = ends
     cw = torch.tensor(list(content_weights), dtype=style.dtype, device=style.device).unsqueeze(1)
     sw = torch.tensor(list(style_weights), dtype=style.dtype, device=style.device).unsqueeze(1)
     contents = lerp(content[0:1], content[1:2], cw)  # (R, d)
