@@ -56,6 +56,7 @@ STREAM = dict(stream_every=STREAM_EVERY_S, time_limit=STREAM_SECONDS, concurrenc
               show_progress="hidden", api_visibility="private")
 RESULT = dict(type="filepath", show_label=False, elem_classes="result", buttons=["download", "fullscreen"],
               interactive=False)
+WIDE_RESULT = {**RESULT, "elem_classes": ["result", "wide"]}  # a grid: on a narrow screen, wider than it
 
 INTRO = """# ML-VAE: pool, swap, interpolate
 The **Multi-Level VAE** (Bouchacourt, Tomioka & Nowozin, AAAI 2018) splits each image into a **style** of its
@@ -72,11 +73,22 @@ CSS = """
 .photos:has(> .source-selection) .upload-container { min-height: 150px; }
 .photos video { max-height: 480px; object-fit: contain; }
 .shortfall-row button { flex-grow: 0; min-width: max-content; }
+/* a result's fullscreen and download buttons in a row above it, never over a photo */
+.result .icon-button-wrapper.top-panel { position: static; justify-content: flex-end; margin: 0 0 2px auto; }
 /* a narrow screen: the shortfall line above its button; results as tall as they are, no blank box around them */
 @media (max-width: 560px) {
   .shortfall-row { flex-direction: column; align-items: stretch; }
   .result, .result .image-container, .result img { height: auto !important; max-height: none !important; }
   .result .image-frame, .result img { width: 100% !important; }  /* as wide as the screen, the single result too */
+  /* the grids at a size where a face and the axis labels can be read, scrolled sideways */
+  .result.wide .image-container { overflow-x: auto; display: block; }
+  .result.wide .image-container > button { display: block; }  /* from its left edge: not centred, cut off */
+  .result.wide .image-frame, .result.wide img { width: 760px !important; max-width: none !important; }
+  #interp-image img { max-width: 256px; margin: 0 auto; }  /* one 64 px face: not a screen-wide blur */
+  /* a gallery's or the pad's label above its toolbar, not under it */
+  .photos > label[data-testid="block-label"], .pad label[data-testid="block-label"] { position: static; }
+  .photos { height: auto !important; }
+  .photos .icon-button-wrapper.top-panel { position: static; justify-content: flex-end; }
 }
 """
 
@@ -162,7 +174,7 @@ def photo_input(label: str, key: str, digits: bool) -> PhotoInput:
         sketch = drawing_pad(
             value=pad.blank(), type="pil", canvas_size=pad.CANVAS, fixed_canvas=True, layers=False, transforms=(),
             brush=gr.Brush(default_size=12, colors=["#000000"], color_mode="fixed"), label="Drawing pad",
-            elem_id=f"{key}-pad",
+            elem_id=f"{key}-pad", elem_classes="pad",
         )
         add = gr.Button("Add the drawing to the photos", size="sm")
     return PhotoInput(gallery, drawing, sketch, add)
@@ -210,10 +222,10 @@ def build_app(registry: ModelRegistry) -> gr.Blocks:
                     with gr.Column(scale=3):
                         gr.Markdown("Rows: each photo as the model sees it · reconstructed alone · reconstructed "
                                     "with the content pooled over all photos")
-                        pool_sheet = gr.Image(label="Reconstructions", **RESULT, height=300, elem_id="pool-sheet")
+                        pool_sheet = gr.Image(label="Reconstructions", **RESULT, height=440, elem_id="pool-sheet")
                     with gr.Column(scale=2):
                         gr.Markdown("The pooled identity with fresh styles drawn from the prior")
-                        pool_fresh = gr.Image(label="Pooled identity", **RESULT, height=300, elem_id="pool-fresh")
+                        pool_fresh = gr.Image(label="Pooled identity", **RESULT, height=440, elem_id="pool-fresh")
                 pool_chart = variance_chart("Content uncertainty after pooling", "pool-chart", computations.MAX_GROUP)
                 inputs.append(pool_in)
                 with gr.Accordion("Live: pool your face from the webcam", open=True, visible=not digits,
@@ -255,7 +267,7 @@ def build_app(registry: ModelRegistry) -> gr.Blocks:
                     with gr.Column(scale=3):
                         gr.Markdown("The grid: the style goes from A to B along each row, the content from A to B "
                                     "down each column (labelled under and beside it)")
-                        interp_grid = gr.Image(label="Interpolation grid", **RESULT, height=520, elem_id="interp-grid")
+                        interp_grid = gr.Image(label="Interpolation grid", **WIDE_RESULT, height=520, elem_id="interp-grid")
                 inputs += [a_in, b_in]
             with gr.Tab("Swap grid", id="swap"):
                 gr.Markdown("Up to 8 inputs: each column has the **content** of the input above it, each row the "
@@ -269,7 +281,7 @@ def build_app(registry: ModelRegistry) -> gr.Blocks:
                                              elem_id="swap-labels")
                 swap_btn = gr.Button("Swap", variant="primary")
                 swap_notice = notice_box("swap")
-                swap_grid = gr.Image(label="Swap grid", **RESULT, height=640, elem_id="swap-grid")
+                swap_grid = gr.Image(label="Swap grid", **WIDE_RESULT, height=640, elem_id="swap-grid")
                 inputs.append(swap_in)
             with gr.Tab("Generate", id="generate"):
                 gr.Markdown("The content of an input (pooled over a group of photos) with new styles drawn "
@@ -391,13 +403,11 @@ def build_app(registry: ModelRegistry) -> gr.Blocks:
         def add_drawing(pad_value, gallery):
             return pad.add_drawing(pad_value, users_entries(gallery, endpoints.allowed))
 
-        for inp, tab in zip(inputs, tab_of_input):
-            added = inp.add.click(guarded(add_drawing), [inp.pad, inp.gallery], [inp.gallery, inp.pad],
-                                  api_visibility="private", show_progress="hidden")
-            if tab == "swap":
-                added = added.success(clear_example_labels, [model, swap_in.gallery, swap_labels], swap_labels,
-                                      api_visibility="private", show_progress="hidden")
-            listen(added.success, tab)
+        # (the gallery's change event, above, then updates the tab: Gradio 6 fires it for a function's update too;
+        # a second update chained here computed every drawing's result twice)
+        for inp in inputs:
+            inp.add.click(guarded(add_drawing), [inp.pad, inp.gallery], [inp.gallery, inp.pad],
+                          api_visibility="private", show_progress="hidden")
 
         # ---- live pooling from the webcam (demo.live) ----
         live_pooling = LivePooling(registry, endpoints.results)

@@ -602,3 +602,32 @@ def test_live_pooling_from_a_fake_camera(server, camera_browser):
     page.wait(lambda: "start the camera" in page.css("#live-status")[0].text, 10, "the reset status")
     assert not page.css("#live-identity img")
     print(f"live pooling: {rate:.1f} frames pooled a second; a swap grid during the stream in {swap_s:.1f} s")
+
+
+def overlaps(a: dict, b: dict) -> bool:
+    """True when two element rectangles overlap."""
+    return (a["x"] < b["x"] + b["width"] and b["x"] < a["x"] + a["width"]
+            and a["y"] < b["y"] + b["height"] and b["y"] < a["y"] + a["height"])
+
+
+def test_results_are_large_enough_to_see_a_face_and_nothing_covers_them(server, browser):
+    """At 1400 px a face of the pooling sheet is over 100 px; at 400 px a swap-grid face is over 64 px (the grid
+    scrolls sideways), no result's buttons cover it, and no gallery's label is under its toolbar."""
+    page = faces_page(server, browser)
+    sheet = page.wait(lambda: [i for i in page.css("#pool-sheet img") if i.size["width"]], 60, "the sheet")[0]
+    assert sheet.size["width"] / 5 > 100, f"pooling sheet shown at {sheet.size}"
+    page.resize(400, 900)
+    page.tab("Swap grid")
+    grid = page.wait(lambda: [i for i in page.css("#swap-grid img") if i.size["width"]], 60, "the swap grid")[0]
+    assert grid.size["width"] / 9.5 > 64, f"swap grid shown at {grid.size}"
+    for key in ("swap-grid", "pool-sheet", "interp-grid", "gen-image"):
+        images = [i for i in page.css(f"#{key} img") if i.size["width"]]
+        for button in [b for b in page.css(f"#{key} button.icon-button") if b.size["width"]]:
+            assert not any(overlaps(button.rect, i.rect) for i in images), f"{key}: a button over the result"
+    for key in ("swap", "interp-a"):
+        label = [x for x in page.css(f"#{key}-photos label[data-testid=block-label]") if x.size["width"]]
+        tools = [t for t in page.css(f"#{key}-photos .icon-button-wrapper") if t.size["width"]]
+        if label and tools:
+            assert not overlaps(label[0].rect, tools[0].rect), f"{key}: the label under the toolbar"
+    page.screenshot("400x900-faces-swap-grid")
+    page.resize(1400, 1000)
