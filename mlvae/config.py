@@ -250,6 +250,16 @@ class TrainConfig:
         "weights each spatial frequency's squared error by how badly it is reconstructed, against the blur a "
         "pixel-wise likelihood settles for. In the normal-fixed likelihood's units: 1 adds at most as much again "
         "as its squared error. Validation still reports the ELBO. 0: off", group="training", default_text="0, off"))
+    # A labelled departure from the paper, off by default (mlvae/training/face_features.py): feature consistency.
+    feature_weight: float = field(default=0.0, metadata=flag(
+        "add a feature-consistency term (Hou et al. 2017) to the decoder's loss: the squared distance between the "
+        "--feature-net embeddings of each photo and its reconstruction, so that what tells people apart counts, not "
+        "only pixels. A departure from the paper; the value is the term's gradient relative to the likelihood's at "
+        "the decoder's last layer (as --adversarial-weight). Validation still reports the ELBO. 0: off",
+        group="training", default_text="0, off"))
+    feature_net: str | None = field(default=None, metadata=flag(
+        "the face network of --feature-weight: a folder made by python -m mlvae.face_features for this run's split "
+        "(refused if it learnt anyone who is not a training person of this run)", group="training", metavar="FOLDER"))
     init_from: str | None = field(default=None, metadata=flag(
         "start from the weights of this checkpoint (a run's best/ or last/, or a shipped name) instead of a random "
         "init, with a fresh optimiser: to go on training a model under another σ, schedule, --width, --latent-dim or "
@@ -286,6 +296,10 @@ class TrainConfig:
         _at_least("--adversarial-start", self.adversarial_start, 0)
         if not (math.isfinite(self.frequency_weight) and self.frequency_weight >= 0):
             raise ValueError(f"--frequency-weight must be a number >= 0, got {self.frequency_weight}")
+        if not (math.isfinite(self.feature_weight) and self.feature_weight >= 0):
+            raise ValueError(f"--feature-weight must be a number >= 0, got {self.feature_weight}")
+        if bool(self.feature_weight) != bool(self.feature_net):
+            raise ValueError("--feature-weight and --feature-net go together: give both or neither")
 
 
 @dataclass

@@ -35,10 +35,11 @@ from mlvae.model.networks import output_layer_weight
 from mlvae.model.objective import ObjectiveTerms, annealed_weight, group_elbo, style_weighted_loss
 from mlvae.model.widen import grow_latents_into, widen_into
 from mlvae.training import distributed
-from mlvae.training.adversarial import AdversarialTerm
+from mlvae.training.adversarial import AdversarialTerm, adaptive_weight
 from mlvae.training.averaging import WeightAverage
 from mlvae.training.compile import COMPILE_ERRORS, compile_failed, compile_in_place
 from mlvae.training.dataset_elbo import accumulate_elbo, fixed_batches, summarise
+from mlvae.training.face_features import feature_distance, load_face_features, people_of
 from mlvae.training.frequency import frequency_loss
 from mlvae.training.state import (
     Progress,
@@ -77,6 +78,8 @@ class Trainer:
                 torch.manual_seed(tc.seed + 1_000_033 * rank)
         self.average = self._weight_average()
         self.adversary = self._adversarial_term()
+        self.features = (load_face_features(tc.feature_net, set(people_of(splits.train))).to(self.device)
+                         if tc.feature_weight else None)
         if tc.frequency_weight and config.model.likelihood != "normal-fixed":
             raise TrainingError("--frequency-weight is in the units of --likelihood normal-fixed: give that likelihood")
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=tc.lr, betas=(0.9, 0.999), eps=1e-8)
@@ -338,6 +341,20 @@ class Trainer:
         images = (data or self.val_data).images[batch.indices.to(self.device)]
         return to_float(images).contiguous(memory_format=self.memory_format)
 
+    def _decoder_terms(self, loss: torch.Tensor, x: torch.Tensor, terms: ObjectiveTerms) -> torch.Tensor:
+        """``loss`` plus the adversarial and feature terms, each weighted relative to ``loss``'s gradient at the
+        decoder's last layer: departures from eq. 3 (mlvae/training/adversarial.py, face_features.py)."""
+        if self.adversary is None and self.features is None:
+            return loss
+        last_layer = output_layer_weight(self.module.decoder)
+        total = loss
+        if self.adversary is not None:
+            total = self.adversary.generator_loss(self.progress.step, loss, terms.reconstruction, last_layer)
+        if self.features is not None:
+            distance = feature_distance(self.features, terms.reconstruction, x).sum() / terms.num_groups
+            total = total + self.config.train.feature_weight * adaptive_weight(loss, distance, last_layer) * distance
+        return total
+
     def _step_limit_reached(self) -> bool:
         return self.config.train.max_steps is not None and self.progress.step >= self.config.train.max_steps
 
@@ -366,9 +383,7 @@ class Trainer:
             objective = objective + tc.frequency_weight * frequency_loss(terms.reconstruction, x,
                                                                          self.config.model.sigma, terms.num_groups)
         loss, global_loss = distributed.loss_for_group_mean(objective, terms.num_groups)
-        if self.adversary is not None:  # a departure from eq. 3 (see mlvae/training/adversarial.py)
-            loss = self.adversary.generator_loss(self.progress.step, loss, terms.reconstruction,
-                                                 output_layer_weight(self.module.decoder))
+        loss = self._decoder_terms(loss, x, terms)
         if not torch.isfinite(global_loss):  # the same on every rank, so all ranks stop together
             raise TrainingError(
                 f"the loss became {global_loss.item()} at step {self.progress.step + 1} (epoch {self.progress.epoch + 1}); "
