@@ -21,8 +21,15 @@ from mlvae.evaluation.classifier import (
     split_trials,
 )
 from mlvae.evaluation.cli import build_parser, config_from_args
-from mlvae.evaluation.config import EvaluationConfig
-from mlvae.evaluation.run import FILES, classifier_protocol, describe_test_set, evaluate, figures_section
+from mlvae.evaluation.config import FULL, QUICK, EvaluationConfig
+from mlvae.evaluation.run import (
+    FILES,
+    classifier_protocol,
+    describe_test_set,
+    evaluate,
+    figures_section,
+    probe_config,
+)
 from mlvae.evaluation.test_images import load_test_images
 from mlvae.model.posterior import DiagonalNormal
 from tests.conftest import run_cli
@@ -222,3 +229,17 @@ def test_probe_a_uses_the_supplements_K_of_100_for_mnist_by_default(mnist_splits
     assert classifier_protocol(run).max_k == 100
     run.settings = config_from_args(build_parser().parse_args(["mnist", "--K", "20"]))
     assert classifier_protocol(run).max_k == 20
+
+
+def test_unset_settings_take_the_full_or_quick_preset_and_the_help_states_both():
+    help_text = " ".join(build_parser().format_help().split())
+    for name in ("trials", "max_epochs", "patience", "judge_trials", "identity_trials"):
+        full, quick = getattr(FULL, name), getattr(QUICK, name)
+        assert EvaluationConfig("mnist").setting(name) == full and EvaluationConfig("mnist", quick=True).setting(name) == quick
+        assert EvaluationConfig("mnist", quick=True, **{name: 7}).setting(name) == 7  # a flag given wins
+        assert f"(default: {full}" in help_text and f"--quick: {quick})" in help_text, name
+    run = SimpleNamespace(config=RunConfig(), test=None, settings=EvaluationConfig("mnist", quick=True))
+    protocol = classifier_protocol(run)
+    assert (protocol.max_k, protocol.trials, protocol.max_epochs) == (QUICK.K, QUICK.trials, QUICK.max_epochs)
+    probes = probe_config(run)
+    assert (probes.train_per_class, probes.max_epochs, probes.patience) == (QUICK.probe_per_class, QUICK.max_epochs, QUICK.patience)

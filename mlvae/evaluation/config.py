@@ -15,6 +15,27 @@ FIGURES = "figures"
 RUN = "run"
 
 
+@dataclass(frozen=True)
+class Preset:
+    """What the fields left unset (None) take: a full measurement (``FULL``) or a ``--quick`` smoke run (``QUICK``)."""
+
+    K: int | None  # None: by dataset (MNIST_K for mnist; for folders the largest K <= 10 with 10 classes of 3K images)
+    trials: int
+    max_epochs: int  # the classifier's and the probes'
+    patience: int
+    probe_per_class: int
+    judge_epochs: int
+    judge_images: int | None  # the judge trains on at most this many training images (None: all of them)
+    judge_trials: int
+    identity_trials: int
+
+
+FULL = Preset(K=None, trials=5, max_epochs=300, patience=20, probe_per_class=400, judge_epochs=3, judge_images=None,
+              judge_trials=1000, identity_trials=400)
+QUICK = Preset(K=3, trials=2, max_epochs=30, patience=5, probe_per_class=60, judge_epochs=1, judge_images=5000,
+               judge_trials=200, identity_trials=40)
+
+
 @dataclass
 class EvaluationConfig:
     """One evaluation of a checkpoint; ``None`` fields take the defaults their help states (``quick``: smaller)."""
@@ -38,23 +59,24 @@ class EvaluationConfig:
         default_text=f"{MNIST_K} for mnist, as supplement Fig. 2; for folders the largest K <= 10 with 10 classes "
         "of 3K images"))
     trials: int | None = field(default=None, metadata=flag(
-        "trials with different test images", group=CLASSIFIER, default_text="5, as the paper; --quick: 2"))
+        "trials with different test images", group=CLASSIFIER, default_text=f"{FULL.trials}, as the paper; --quick: {QUICK.trials}"))
     feature_mode: str = field(default="sample", metadata=flag(
         "classifier features: a sample of the (pooled) posterior, as supplement eq. 4, or its mean",
         group=CLASSIFIER, choices=("sample", "mean")))
     max_epochs: int | None = field(default=None, metadata=flag(
-        "classifier epochs at most", group=CLASSIFIER, default_text="300; --quick: 30"))
+        "classifier epochs at most", group=CLASSIFIER, default_text=f"{FULL.max_epochs}; --quick: {QUICK.max_epochs}"))
     patience: int | None = field(default=None, metadata=flag(
-        "early-stopping patience in epochs", group=CLASSIFIER, default_text="20; --quick: 5"))
+        "early-stopping patience in epochs", group=CLASSIFIER, default_text=f"{FULL.patience}; --quick: {QUICK.patience}"))
     probe_per_class: int | None = field(default=None, metadata=flag(
         "training images per class, and as many other test images per class to test on; smaller classes lower "
-        "it", group=PROBE, default_text="400, i.e. 4,000 + 4,000 on MNIST; --quick: 60"))
+        "it", group=PROBE, default_text=f"{FULL.probe_per_class}, i.e. {10 * FULL.probe_per_class:,} + "
+        f"{10 * FULL.probe_per_class:,} on MNIST; --quick: {QUICK.probe_per_class}"))
     probe_k: str = field(default="1,5,10", metadata=flag("pooling levels of the content probes", group=PROBE))
     judge_epochs: int | None = field(default=None, metadata=flag(
         "epochs of the judge CNN on the real training images", group=JUDGE,
-        default_text="3; --quick: 1 on 5,000 images"))
+        default_text=f"{FULL.judge_epochs}; --quick: {QUICK.judge_epochs} on {QUICK.judge_images:,} images"))
     judge_trials: int | None = field(default=None, metadata=flag(
-        "swap trials", group=JUDGE, default_text="1000; --quick: 200"))
+        "swap trials", group=JUDGE, default_text=f"{FULL.judge_trials}; --quick: {QUICK.judge_trials}"))
     judge_k: int = field(default=5, metadata=flag("images pooled into each trial's content", group=JUDGE))
     no_judge: bool = field(default=False, metadata=flag("skip the swap judge", group=JUDGE))
     identity: bool = field(default=False, metadata=flag(
@@ -64,7 +86,7 @@ class EvaluationConfig:
         "test people judged among per source; chance is 1 / this", group=IDENTITY))
     identity_k: int = field(default=5, metadata=flag("photos pooled into each trial's content", group=IDENTITY))
     identity_trials: int | None = field(default=None, metadata=flag(
-        "trials per source", group=IDENTITY, default_text="400; --quick: 40"))
+        "trials per source", group=IDENTITY, default_text=f"{FULL.identity_trials}; --quick: {QUICK.identity_trials}"))
     identity_fit_steps: int = field(default=0, metadata=flag(
         "also judge 5 photos of each judged person decoded from latents fitted to the photo by this many Adam steps "
         "(on log p(x|c,s) + log p(c) + log p(s), and on the likelihood alone): what the decoder can render at best, "
@@ -79,8 +101,8 @@ class EvaluationConfig:
     pool_images: int = field(default=10, metadata=flag(
         "strategy 2: other test images of each input's group pooled into its content", group=FIGURES))
     quick: bool = field(default=False, metadata=flag(
-        "a fast smoke run (seconds): K = 3, 2 trials, 30 classifier epochs, small probes, a quick judge, small "
-        "figures; flags given explicitly still win", group=RUN))
+        f"a fast smoke run (seconds): K = {QUICK.K}, {QUICK.trials} trials, {QUICK.max_epochs} classifier epochs, "
+        "small probes, a quick judge, small figures; flags given explicitly still win", group=RUN))
     seed: int = field(default=0, metadata=flag("picks the images shown and seeds all sampling", group=RUN))
     device: str = field(default="cpu", metadata=flag("cpu, cuda, mps or auto", group=RUN))
     threads: int | None = field(default=None, metadata=flag(
@@ -96,6 +118,16 @@ class EvaluationConfig:
             if getattr(self, name) < 0:
                 raise ValueError(f"--{name.replace('_', '-')} must be 0 or more, got {getattr(self, name)}")
         self.probe_ks  # noqa: B018 - checks --probe-k now, not minutes into the run
+
+    @property
+    def preset(self) -> Preset:
+        """The defaults of the unset fields: ``QUICK`` with ``--quick``, else ``FULL``."""
+        return QUICK if self.quick else FULL
+
+    def setting(self, name: str) -> int | None:
+        """Field ``name`` as given, else the preset's value."""
+        value = getattr(self, name)
+        return getattr(self.preset, name) if value is None else value
 
     @property
     def probe_ks(self) -> tuple[int, ...]:

@@ -164,11 +164,9 @@ def figures_section(run: EvalRun) -> list[str]:
 def classifier_protocol(run: EvalRun) -> ProtocolConfig:
     """Probe (a)'s settings: K = 100 for mnist (supplement Fig. 2), flags and --quick as given."""
     a = run.settings
-    K = a.K or (3 if a.quick else MNIST_K if run.config.data.dataset == "mnist" else largest_k(run.test.groups, 10))
-    return ProtocolConfig(
-        max_k=K, trials=a.trials or (2 if a.quick else 5), seed=a.seed, feature_mode=a.feature_mode,
-        max_epochs=a.max_epochs or (30 if a.quick else 300), patience=a.patience or (5 if a.quick else 20),
-    )
+    K = a.setting("K") or (MNIST_K if run.config.data.dataset == "mnist" else largest_k(run.test.groups, 10))
+    return ProtocolConfig(max_k=K, trials=a.setting("trials"), seed=a.seed, feature_mode=a.feature_mode,
+                          max_epochs=a.setting("max_epochs"), patience=a.setting("patience"))
 
 
 def feature_sources(run: EvalRun) -> dict[str, FeatureSource]:
@@ -193,11 +191,11 @@ def classifier_section(run: EvalRun) -> list[str]:
 
 
 def probe_config(run: EvalRun) -> ProbeConfig:
-    """Probe (b)'s settings from the flags (--quick: 60 images per class, 30 epochs)."""
+    """Probe (b)'s settings from the flags and the preset (its epochs and patience are the preset's)."""
     a = run.settings
-    per_class = a.probe_per_class or (60 if a.quick else 400)
+    per_class = a.setting("probe_per_class")
     return ProbeConfig(train_per_class=per_class, test_per_class=per_class, ks=a.probe_ks, seed=a.seed,
-                       **({"max_epochs": 30, "patience": 5} if a.quick else {}))
+                       max_epochs=a.preset.max_epochs, patience=a.preset.patience)
 
 
 def probe_section(run: EvalRun) -> list[str]:
@@ -224,12 +222,13 @@ def judge_section(run: EvalRun) -> list[str] | None:
     if a.data_dir is not None:
         data = data.with_data_dirs(a.data_dir)
     train = load_splits(data).train
-    epochs = a.judge_epochs or (1 if a.quick else 3)
-    if a.quick:
-        train = train.subset(torch.randperm(len(train), generator=torch.Generator().manual_seed(a.seed))[:5000])
+    epochs = a.setting("judge_epochs")
+    if a.preset.judge_images is not None:
+        keep = torch.randperm(len(train), generator=torch.Generator().manual_seed(a.seed))[: a.preset.judge_images]
+        train = train.subset(keep)
     try:
         judge = train_judge(train, epochs=epochs, seed=a.seed)
-        result = class_trials(run.model, judge, run.test, a.judge_k, a.judge_trials or (200 if a.quick else 1000), a.seed)
+        result = class_trials(run.model, judge, run.test, a.judge_k, a.setting("judge_trials"), a.seed)
         accuracy = judge_accuracy(judge, run.test)
     except (DataError, ValueError) as exc:
         run.notes.append(f"no swap judge: {exc}")
@@ -245,7 +244,7 @@ def identity_section(run: EvalRun) -> list[str] | None:
     a = run.settings
     if not a.identity:
         return None
-    trials = a.identity_trials or (40 if a.quick else 400)
+    trials = a.setting("identity_trials")
     results = identity_trials(run.model, run.test, a.identity_people, a.identity_k, trials, a.seed)
     if not results:
         run.notes.append(f"no identity judge: no test source has 2 people with k + 1 = {a.identity_k + 1} photos")
