@@ -23,10 +23,10 @@ from mlvae.config import data_dir_list, stored_data_dir
 from mlvae.data.images import to_float
 from mlvae.data.loading import portable_name
 from mlvae.evaluation.card_metrics import card_metrics
+from mlvae.evaluation.held_out import load_test_images
 from mlvae.evaluation.identity import identity_report, missed_goals
 from mlvae.evaluation.report import judge_markdown, probe_markdown, protocol_text
 from mlvae.evaluation.swap_trials import FIGURES, TrialResult
-from mlvae.evaluation.test_images import load_test_images
 
 DATA = {
     "mnist": (

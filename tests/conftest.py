@@ -173,7 +173,7 @@ def faces_test_set(shared_data):
     """The shipped faces model, its config and its test photos (CelebA and LFW people it never saw), aligned once."""
     from mlvae import load_model
     from mlvae.checkpoint.folder import resolve_checkpoint
-    from mlvae.evaluation.test_images import load_test_images
+    from mlvae.evaluation.held_out import load_test_images
 
     model, config = load_model("faces")  # its folders are named relative to $MLVAE_DATA_DIR
     return model, config, load_test_images(resolve_checkpoint("faces"), config.data)

@@ -50,7 +50,7 @@ def runs(shared_data, tmp_path_factory) -> dict:
     """Run folders of every baseline trained through ``python -m mlvae.train`` on real MNIST (about 30 s)."""
     root = tmp_path_factory.mktemp("baselines")
     # Bernoulli: with the learned-variance Normal decoder, eq. 17 drifts to latents where the SVI decoder
-    # predicts its largest variance (see mlvae/baselines/svi_encode.py)
+    # predicts its largest variance (see mlvae/model/baselines/svi_encode.py)
     assert train_cli("--model", "svi", "--likelihood", "bernoulli", "--epochs", "6", "--inference-steps", "20",
                      "--out", str(root / "svi")) == 0
     assert train_cli("--model", "svi-encode", "--svi-checkpoint", str(root / "svi"), "--epochs", "5",

@@ -16,7 +16,7 @@ from mlvae.checkpoint.folder import SPLIT_NAME, write_json
 from mlvae.config import DataConfig, data_dir_list, stored_data_dir
 from mlvae.data import load_splits
 from mlvae.data.loading import data_folder, data_folders, portable_name
-from mlvae.evaluation.test_images import load_test_images
+from mlvae.evaluation.held_out import load_test_images
 from tests.conftest import REPO
 
 # a path that starts at the file-system root (/x/y, C:\x) and is not part of a URL, ~/..., $VAR/... or a/b

@@ -22,6 +22,7 @@ from mlvae.evaluation.classifier import (
 )
 from mlvae.evaluation.cli import build_parser, config_from_args
 from mlvae.evaluation.config import FULL, QUICK, EvaluationConfig
+from mlvae.evaluation.held_out import load_test_images
 from mlvae.evaluation.run import (
     FILES,
     classifier_protocol,
@@ -30,7 +31,6 @@ from mlvae.evaluation.run import (
     figures_section,
     probe_config,
 )
-from mlvae.evaluation.test_images import load_test_images
 from mlvae.model.posterior import DiagonalNormal
 from tests.conftest import run_cli
 

@@ -10,9 +10,9 @@ from mlvae.checkpoint.folder import SHIPPED_DIR, resolve_checkpoint
 from mlvae.checkpoint.hub import export_for_hub
 from mlvae.data.images import to_float
 from mlvae.evaluation.card_metrics import card_metrics
+from mlvae.evaluation.held_out import load_test_images
 from mlvae.evaluation.identity import identity_trials
 from mlvae.evaluation.swap_trials import FIGURES
-from mlvae.evaluation.test_images import load_test_images
 
 SHIPPED = {"mnist": 6, "faces": 25}  # name: MB at most
 

@@ -32,6 +32,7 @@ from mlvae.evaluation import figures
 from mlvae.evaluation.class_judge import class_trials, judge_accuracy, train_judge
 from mlvae.evaluation.classifier import FeatureSource, ProtocolConfig, check_enough_images, largest_k, run_protocol
 from mlvae.evaluation.config import MNIST_K, EvaluationConfig
+from mlvae.evaluation.held_out import load_test_images
 from mlvae.evaluation.identity import (
     decoder_range,
     decoder_range_markdown,
@@ -52,7 +53,6 @@ from mlvae.evaluation.report import (
     probe_table,
     render_report,
 )
-from mlvae.evaluation.test_images import load_test_images
 from mlvae.model.interface import Encoding, GroupedVAE
 
 log = logging.getLogger("mlvae.evaluate")

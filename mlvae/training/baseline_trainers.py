@@ -94,8 +94,8 @@ class SVIEncodeTrainer(Trainer):
         if svi_config.model.likelihood == "normal":
             log.warning(
                 "the SVI model has a Normal decoder of learned variance: eq. 17 tends to move the encoder to latents "
-                "where that decoder predicts its largest variance (see mlvae/baselines/svi_encode.py); an SVI model "
-                "trained with --likelihood bernoulli gives a usable encoder"
+                "where that decoder predicts its largest variance (see mlvae/model/baselines/svi_encode.py); an SVI "
+                "model trained with --likelihood bernoulli gives a usable encoder"
             )
         config.model = dataclasses.replace(
             svi_config.model, model_type="svi-encode", svi_observations=0, svi_groups=0, svi_checkpoint=str(source)
