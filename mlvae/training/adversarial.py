@@ -9,8 +9,9 @@ decoder's reconstructions of them, and the decoder is also trained to fool it:
 
 so ``w`` (``--adversarial-weight``) is the adversarial gradient's size relative to the likelihood's at the decoder's
 last layer, whatever the likelihood's scale. The discriminator minimises the hinge loss
-mean relu(1 - D(x)) + mean relu(1 + D(x_hat)). Only the decoder's training signal changes: the encoders, the
-product of Normals and every KL term are the paper's, and validation still reports the ELBO alone.
+mean relu(1 - D(x)) + mean relu(1 + D(x_hat)). The inference stays the paper's (per-image posteriors, the product
+of Normals, every KL term; the term reaches the encoders through the reconstruction, as the likelihood does), and
+validation still reports the ELBO alone.
 """
 from __future__ import annotations
 
