@@ -19,7 +19,7 @@ MAX_LIST_ITEMS = MAX_GROUP  # the most photos any gallery is used for
 MAX_DEPTH = 16  # a gallery entry is 4 levels deep inside an event's data
 MAX_NODES = 8192  # values in one request's JSON: the model switch's five full galleries take about 3,500
 MAX_FILES = 6 * MAX_GROUP  # file entries in one request: the model switch's five galleries, and a pad's few
-MAX_STRING_CHARS = 1024  # one string: an upload's path, a model's name, a tab's group labels
+MAX_STRING_CHARS = 1 << 15  # one string: a tab's group labels are the longest a user types (uploads' paths: 1024)
 DRAIN_BYTES = 64 << 20  # a refused body is read to its end (and dropped) up to this size, then the connection closed
 UPLOAD_ROUTE = "/gradio_api/upload"
 # Gradio features the demo does not use; the screen recording route would run ffmpeg on a client's video

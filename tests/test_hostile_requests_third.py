@@ -219,8 +219,8 @@ def test_file_entries_are_counted_and_refused_where_an_input_takes_none(server):
     assert_clear(message, r"/swap: 'Group of each photo.*' takes no files, but the request sent 1", "a file as labels")
     _, message = call(server, "generate", ["mnist", photos([path]), {"path": path}, 0])
     assert_clear(message, r"/generate: 'Images' takes no files", "a file as the count")
-    status, text = join(server, swap, ["mnist", photos([path]) * 64, False, "x" * 5000], uuid.uuid4().hex)
-    assert status == 413 and "a text of 5000 characters" in text, text[:300]
+    status, text = join(server, swap, ["mnist", photos([path]) * 64, False, "x" * 40_000], uuid.uuid4().hex)
+    assert status == 413 and "a text of 40000 characters" in text, text[:300]
 
 
 # ---- 6. face search -----------------------------------------------------------------------------------------
@@ -265,3 +265,37 @@ def test_face_search_is_counted_in_the_request_budget_and_remembered_by_content(
     again = read_photos([str(renamed)], prep)
     assert time.perf_counter() - started < 0.05, "the same content was searched again"
     assert again.problems[0].startswith("renamed.png: no face found"), again.problems
+
+
+# ---- 7. metadata floods -------------------------------------------------------------------------------------
+def encoded(fmt: str, seed: int) -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB" if fmt != "GIF" else "P", (64, 64), (seed, 2, 3) if fmt != "GIF" else seed).save(buf, fmt)
+    return buf.getvalue()
+
+
+def flooded(kind: str, seed: int = 0) -> bytes:
+    """A small image behind a flood of metadata (each about 15 MB, under the upload limit)."""
+    from tests.test_hostile_requests import png_chunk
+
+    if kind == "png":  # 1.3 million unknown chunks before the image data: 12.8 s to open before
+        png = encoded("PNG", seed)
+        return png[:33] + png_chunk(b"zzZz", b"") * 1_300_000 + png[33:]
+    if kind in ("app0", "com"):  # empty APP0 segments (10.7 s before) or one-byte comments (6.7 s)
+        jpg = encoded("JPEG", seed)
+        return jpg[:2] + (b"\xff\xe0\x00\x02" * 3_500_000 if kind == "app0" else b"\xff\xfe\x00\x03x" * 3_000_000) + jpg[2:]
+    gif = encoded("GIF", seed)  # one comment of 5 million one-byte sub-blocks
+    image = gif.index(b"\x2c")
+    return gif[:image] + b"\x21\xfe" + b"\x01x" * 5_000_000 + b"\x00" + gif[image:]
+
+
+def test_metadata_floods_are_refused_by_name_before_pil_reads_them(server):
+    pngs = [upload(server, f"chunks-{k}.png", flooded("png", k)) for k in range(4)]
+    others = [upload(server, f"{kind}.{'gif' if kind == 'gif' else 'jpg'}", flooded(kind)) for kind in ("app0", "com", "gif")]
+    measured = measure(server, lambda: call(server, "pool", ["mnist", photos(pngs + others)]))
+    measured.within_limits("/pool with seven metadata floods")
+    message = measured.result[1]
+    assert_clear(message, r"chunks-0\.png: a PNG of more than 4096 small chunks", "a PNG of 1.3 million chunks")
+    for path in others:
+        _, message = call(server, "swap", ["mnist", photos([path]), False, ""])
+        assert_clear(message, rf"{re.escape(Path(path).name)}: a (JPEG|GIF) of more than \d+ metadata", path)

@@ -9,6 +9,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from mlvae.data.headers import metadata_flood
 from mlvae.errors import DataError
 
 # Decompression-bomb guard: images above this many pixels are refused before decoding (a 10000 x 10000
@@ -156,11 +157,15 @@ def open_image(
     ``min_side``: a JPEG is decoded reduced (by 2, 4 or 8, in its DCT) as far as its shorter side stays at least
     this large, which makes huge photos fast. ``max_pixels``: images still larger are refused before decoding
     (default and upper bound: MAX_PIXELS); ``max_aspect``: so are images more elongated than this (longer side
-    over shorter; None: any). Only IMAGE_FORMATS are read. ``before_decode(width, height)`` is
+    over shorter; None: any). Only IMAGE_FORMATS are read; a PNG, JPEG or GIF flooded with metadata is refused
+    before PIL reads it (``mlvae.data.headers``). ``before_decode(width, height)`` is
     called with the size about to be decoded, once the checks have passed; it may raise DataError."""
     path = Path(path)
     limit = min(max_pixels or MAX_PIXELS, MAX_PIXELS)
     try:
+        flood = metadata_flood(path)  # PIL would read it piece by piece, for seconds
+        if flood:
+            raise DataError(f"{path.name}: {flood}, too costly to read; save it again without its metadata and retry")
         with Image.open(path, formats=IMAGE_FORMATS) as image:
             full_size = image.format in ("JPEG", "MPO") and image.width * image.height > limit and \
                 jpeg_full_size_decode(path)
