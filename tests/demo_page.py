@@ -1,12 +1,19 @@
 """The demo's page in headless Chromium, driven the way a user does: tabs, the model picker, uploads through the
-file inputs, the drawing pad, sliders moved with the keyboard, and screenshots of every tab."""
+file inputs, the drawing pad, sliders moved with the keyboard, live pooling from a fake camera, and screenshots of
+every tab. Used by tests/test_demo.py and benchmarks/demo_load.py."""
 from __future__ import annotations
 
+import contextlib
 import re
+import shutil
+import tempfile
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator, Sequence
 
+from PIL import Image, ImageOps
+
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 TABS = ["Pool evidence", "Interpolate", "Swap grid", "Generate", "About"]
 RESULT_OF_TAB = {"Pool evidence": "#pool-sheet img", "Interpolate": "#interp-grid img", "Swap grid": "#swap-grid img",
                  "Generate": "#gen-image img", "About": "#about-model"}
@@ -112,3 +119,86 @@ class Page:
 
     def toasts(self) -> list[str]:
         return [t.text for t in self.css(".toast-body")]
+
+    def click_button(self, scope: str, label: str) -> None:
+        """Click the displayed button under ``scope`` whose text or aria-label is ``label``."""
+        self.wait(lambda: [b for b in self.css(f"{scope} button") if b.is_displayed()
+                           and label in (b.text, b.get_attribute("aria-label"))], 20, f"the button {label}")[0].click()
+
+    def start_live(self) -> None:
+        """Open the live pooling's camera and start its stream (the faces model selected)."""
+        self.click_button("#live-camera", "Click to Access Webcam")
+        self.wait(lambda: [v for v in self.css("#live-camera video") if int(v.get_attribute("videoHeight") or 0)], 30,
+                  "the camera's picture")
+        for _ in range(3):  # the Record button (aria-label "capture photo") says Stop once the stream runs
+            self.click_button("#live-camera", "capture photo")
+            try:
+                self.wait(lambda: [b for b in self.css("#live-camera button") if b.text == "Stop"], 10, "Stop")
+                return
+            except AssertionError:
+                continue
+
+    def live_counts(self) -> tuple[int, int, float]:
+        """(frames seen, frames pooled, mean content variance) from the live status line."""
+        text = self.css("#live-status")[0].text
+        seen, pooled = map(int, re.search(r"(\d+) frames seen, (\d+) pooled", text).groups())
+        variance = re.search(r"Mean content variance ([\d.e-]+)", text)
+        return seen, pooled, float(variance.group(1).rstrip(".")) if variance else float("inf")
+
+
+@contextlib.contextmanager
+def chromium(*flags: str) -> Iterator:
+    """Headless Chromium with a fake webcam (``flags`` added); yields the driver, quits it after."""
+    import pytest
+
+    for path in (CHROMIUM, CHROMEDRIVER):
+        if not Path(path).exists():
+            pytest.fail(f"{path} is missing: install Debian's chromium and chromium-driver "
+                        "(apt-get install -y chromium chromium-driver; .ci/run does)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    profile = tempfile.mkdtemp(prefix="mlvae-chromium-")
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage", f"--user-data-dir={profile}", "--window-size=1400,1000",
+                 "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream", *flags):  # a webcam that works
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def camera_views(photos: Sequence[str], variants: bool = False) -> list[Image.Image]:
+    """The photos as RGB images; with ``variants`` also each one mirrored, darker and brighter (new views of the
+    same person, for a longer video without repeats)."""
+    views = []
+    for photo in photos:
+        image = Image.open(photo).convert("RGB")
+        views.append(image)
+        if variants:
+            views += [ImageOps.mirror(image), image.point(lambda v: int(v * 0.7)),
+                      ImageOps.mirror(image).point(lambda v: min(255, int(v * 1.25)))]
+    return views
+
+
+def fake_camera_video(photos: Sequence[str | Image.Image], path: Path, width: int = 320, height: int = 240,
+                      fps: int = 4) -> Path:
+    """A .y4m video for Chromium's fake camera (--use-file-for-fake-video-capture): one frame per photo, each centred
+    on grey, ``fps`` a second."""
+    with open(path, "wb") as out:
+        out.write(f"YUV4MPEG2 W{width} H{height} F{fps}:1 Ip A1:1 C420jpeg\n".encode())
+        for photo in photos:
+            frame = Image.new("RGB", (width, height), (110, 110, 110))
+            image = photo.copy() if isinstance(photo, Image.Image) else Image.open(photo).convert("RGB")
+            image.thumbnail((width, height))
+            frame.paste(image, ((width - image.width) // 2, (height - image.height) // 2))
+            y, cb, cr = frame.convert("YCbCr").split()
+            half = (width // 2, height // 2)
+            out.write(b"FRAME\n" + y.tobytes() + cb.resize(half).tobytes() + cr.resize(half).tobytes())
+    return path

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -21,11 +20,10 @@ from demo.axes import BAND
 from demo.sheets import GAP
 from mlvae.checkpoint.folder import SHIPPED_DIR
 from mlvae.data.images import display_scale
-from tests.demo_page import SERVER_PATH, Page
+from tests.demo_page import SERVER_PATH, Page, chromium, fake_camera_video
 from tests.demo_server import REPO, face_photos, gallery, load, running_app
 
 SCREENSHOTS = REPO / "test-output" / "screenshots"
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 WEBCAM = "Take photos with the webcam"  # the gallery's webcam button
 
 
@@ -288,34 +286,10 @@ def test_one_photo_and_fifty_photos(client, face_dir, digit_files):
 
 
 # ---- the page in headless Chromium ------------------------------------------------------------------------
-def chromium(*flags: str):
-    """Headless Chromium with a fake webcam (``flags`` added); yields the driver, quits it after."""
-    for path in (CHROMIUM, CHROMEDRIVER):
-        if not Path(path).exists():
-            pytest.fail(f"{path} is missing: install Debian's chromium and chromium-driver "
-                        "(apt-get install -y chromium chromium-driver; .ci/run does)")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    profile = tempfile.mkdtemp(prefix="mlvae-chromium-")
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage", f"--user-data-dir={profile}", "--window-size=1400,1000",
-                 "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream", *flags):  # a webcam that works
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
-
-
 @pytest.fixture(scope="session")
 def browser():
-    yield from chromium()
+    with chromium() as driver:
+        yield driver
 
 
 def test_page_in_chromium_does_what_a_new_user_did(server, browser, face_dir, digit_files, bad_files):
@@ -437,12 +411,6 @@ def shown(page: Page, selector: str) -> str:
     return found[0].text if found else ""
 
 
-def click_button(page: Page, scope: str, label: str) -> None:
-    """Click the displayed button under ``scope`` whose text or aria-label is ``label``."""
-    page.wait(lambda: [b for b in page.css(f"{scope} button") if b.is_displayed()
-                       and label in (b.text, b.get_attribute("aria-label"))], 20, f"the button {label}")[0].click()
-
-
 def test_your_photos_replace_the_examples_which_say_they_are_examples(server, browser, face_dir):
     page = faces_page(server, browser)
     note = page.css("#examples-note")[0].text
@@ -468,11 +436,11 @@ def test_your_photos_replace_the_examples_which_say_they_are_examples(server, br
 
     page.tab("Generate")  # a webcam frame replaces the examples too (the fake camera shows no face: said so)
     page.wait(lambda: len(page.gallery_names("generate")) == 3, 30, "the generate examples")
-    click_button(page, "#generate-photos", WEBCAM)
-    click_button(page, "#generate-photos", "Click to Access Webcam")
+    page.click_button("#generate-photos", WEBCAM)
+    page.click_button("#generate-photos", "Click to Access Webcam")
     page.wait(lambda: [v for v in page.css("#generate-photos video") if int(v.get_attribute("videoHeight") or 0)],
               20, "the webcam")
-    click_button(page, "#generate-photos", "capture photo")
+    page.click_button("#generate-photos", "capture photo")
     page.wait(lambda: len(page.gallery_names("generate")) == 1, 30, "the webcam frame alone")
     assert "no face found" in page.wait(lambda: shown(page, "#generate-notice"), 30, "the notice")
 
@@ -534,55 +502,24 @@ def test_every_click_shows_something(server, browser):
     assert "Add digits first" in page.wait(lambda: shown(page, "#pool-notice"), 30, "the notice after Pool")
 
 
-def fake_camera_video(photos: list[str], path: Path, width: int = 320, height: int = 240, fps: int = 4) -> Path:
-    """A .y4m video for Chromium's fake camera: one frame per photo, each centred on grey, ``fps`` a second."""
-    with open(path, "wb") as out:
-        out.write(f"YUV4MPEG2 W{width} H{height} F{fps}:1 Ip A1:1 C420jpeg\n".encode())
-        for photo in photos:
-            frame = Image.new("RGB", (width, height), (110, 110, 110))
-            image = Image.open(photo).convert("RGB")
-            image.thumbnail((width, height))
-            frame.paste(image, ((width - image.width) // 2, (height - image.height) // 2))
-            y, cb, cr = frame.convert("YCbCr").split()
-            half = (width // 2, height // 2)
-            out.write(b"FRAME\n" + y.tobytes() + cb.resize(half).tobytes() + cr.resize(half).tobytes())
-    return path
-
-
 @pytest.fixture(scope="module")
 def camera_browser(face_dir, tmp_path_factory):
     """Chromium whose fake camera plays 30 photos of one person, 4 a second, in a loop."""
     video = fake_camera_video(face_photos(face_dir, 1, 30)[0], tmp_path_factory.mktemp("camera") / "person.y4m")
-    yield from chromium(f"--use-file-for-fake-video-capture={video}")
-
-
-def live_counts(page: Page) -> tuple[int, int, float]:
-    """(frames seen, frames pooled, mean content variance) from the live status line."""
-    text = page.css("#live-status")[0].text
-    seen, pooled = map(int, re.search(r"(\d+) frames seen, (\d+) pooled", text).groups())
-    variance = re.search(r"Mean content variance ([\d.e-]+)", text)
-    return seen, pooled, float(variance.group(1).rstrip(".")) if variance else float("inf")
+    with chromium(f"--use-file-for-fake-video-capture={video}") as driver:
+        yield driver
 
 
 def test_live_pooling_from_a_fake_camera(server, camera_browser):
     """The pooled count grows at 2 frames a second or more, the variance falls, repeated views are skipped, the
     other tabs still answer meanwhile; stop and reset are one click each."""
     page = faces_page(server, camera_browser)
-    click_button(page, "#live-camera", "Click to Access Webcam")
-    page.wait(lambda: [v for v in page.css("#live-camera video") if int(v.get_attribute("videoHeight") or 0)], 30,
-              "the camera's picture")
-    for _ in range(3):  # the Record button (aria-label "capture photo") says Stop once the stream runs
-        click_button(page, "#live-camera", "capture photo")
-        try:
-            page.wait(lambda: [b for b in page.css("#live-camera button") if b.text == "Stop"], 10, "Stop")
-            break
-        except AssertionError:
-            continue
-    page.wait(lambda: live_counts(page)[1] >= 2, 60,
+    page.start_live()
+    page.wait(lambda: page.live_counts()[1] >= 2, 60,
               f"the first frames pooled (the page says: {page.css('#live-status')[0].text[:200]!r})")
-    start, (_, first, first_variance) = time.monotonic(), live_counts(page)
+    start, (_, first, first_variance) = time.monotonic(), page.live_counts()
     time.sleep(4)
-    _, pooled, variance = live_counts(page)
+    _, pooled, variance = page.live_counts()
     rate = (pooled - first) / (time.monotonic() - start)
     assert rate >= 2, f"{rate:.1f} frames pooled a second"
     assert variance < first_variance
@@ -596,17 +533,17 @@ def test_live_pooling_from_a_fake_camera(server, camera_browser):
     page.wait(lambda: page.image_src("#swap-grid") not in ("", old), 30, "the swap grid during the stream")
     swap_s = time.monotonic() - asked
     page.tab("Pool evidence")
-    page.wait(lambda: live_counts(page)[0] > live_counts(page)[1] + 2, 30, "repeated views skipped")  # the 2nd loop
+    page.wait(lambda: page.live_counts()[0] > page.live_counts()[1] + 2, 30, "repeated views skipped")  # the 2nd loop
     page.resize(400, 900)
     time.sleep(1)
     page.screenshot("400x900-faces-live")
     page.resize(1400, 1000)
 
-    click_button(page, "#live-camera", "Stop")
+    page.click_button("#live-camera", "Stop")
     time.sleep(1.5)
-    stopped = live_counts(page)[0]
+    stopped = page.live_counts()[0]
     time.sleep(2)
-    assert live_counts(page)[0] == stopped, "frames still arrive after Stop"
+    assert page.live_counts()[0] == stopped, "frames still arrive after Stop"
     page.css("#live-reset")[0].click()
     page.wait(lambda: "start the camera" in page.css("#live-status")[0].text, 10, "the reset status")
     assert not page.css("#live-identity img")
