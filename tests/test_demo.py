@@ -577,3 +577,36 @@ def test_results_are_large_enough_to_see_a_face_and_nothing_covers_them(server, 
             assert not overlaps(label[0].rect, tools[0].rect), f"{key}: the label under the toolbar"
     page.screenshot("400x900-faces-swap-grid")
     page.resize(1400, 1000)
+
+
+def test_a_drawing_shows_at_once_and_is_pooled_once(server, browser):
+    """Add the drawing: the thumbnail and the result come back in one computation of the tab (not two), timed."""
+    page = Page(browser, server, SCREENSHOTS)
+    page.open(1400, 1000)
+    page.tab("Pool evidence")
+    page.wait(lambda: page.image_src("#pool-sheet"), 60, "the examples' result")
+    next(b for b in page.css("button.label-wrap") if b.is_displayed() and "Draw a digit" in b.text).click()
+    page.draw_digit("pool", [[(0, -60), (0, 60)]])
+    time.sleep(1)
+    page.driver.execute_script("""
+      performance.clearResourceTimings(); performance.setResourceTimingBufferSize(1000);
+      window.t0 = performance.now(); window.thumb = null; window.result = null;
+      const old = document.querySelector('#pool-sheet img').src;
+      const timer = setInterval(() => {
+        const names = [...document.querySelectorAll('#pool-photos .thumbnail-item img')].map(i => i.src);
+        if (window.thumb === null && names.length === 1 && names[0].includes('drawing-'))
+          window.thumb = performance.now() - window.t0;
+        const src = (document.querySelector('#pool-sheet img') || {}).src;
+        if (window.result === null && src && src !== old) window.result = performance.now() - window.t0;
+        if (window.thumb !== null && window.result !== null) clearInterval(timer);
+      }, 5);""")
+    next(b for b in page.css("button") if b.is_displayed() and b.text == "Add the drawing to the photos").click()
+    page.wait(lambda: page.driver.execute_script("return window.thumb !== null && window.result !== null"), 30,
+              "the drawing and its result")
+    time.sleep(3)  # any second computation would have started by now
+    thumb, result, calls = page.driver.execute_script(
+        "return [window.thumb, window.result, performance.getEntriesByType('resource')"
+        ".filter(e => e.name.includes('/queue/join')).length]")
+    assert calls == 2, f"{calls} queued calls for one drawing (the add, then one update of the tab)"
+    assert thumb < 3000 and result < 5000, f"thumbnail after {thumb:.0f} ms, result after {result:.0f} ms"
+    print(f"drawing: thumbnail after {thumb:.0f} ms, result after {result:.0f} ms")
