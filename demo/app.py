@@ -236,7 +236,7 @@ def build_app(registry: ModelRegistry) -> gr.Blocks:
                                 "starts a new pool.")
                     with gr.Row():
                         with gr.Column(scale=2, min_width=280):
-                            live_cam = gr.Image(sources=["webcam"], streaming=True, type="numpy", label="Webcam",
+                            live_cam = gr.Image(sources=["webcam"], streaming=True, type="filepath", label="Webcam",
                                                 elem_id="live-camera", height=320)
                             live_reset = gr.Button("Reset the live pool", size="sm", elem_id="live-reset")
                         with gr.Column(scale=3, min_width=280):
@@ -410,7 +410,7 @@ def build_app(registry: ModelRegistry) -> gr.Blocks:
                           api_visibility="private", show_progress="hidden")
 
         # ---- live pooling from the webcam (demo.live) ----
-        live_pooling = LivePooling(registry, endpoints.results)
+        live_pooling = LivePooling(registry, endpoints.results, endpoints.allowed)
         live_outputs = [live_state, live_identity, live_recent, live_chart, live_status]
 
         def live_frame(model_name, frame, state):

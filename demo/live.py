@@ -8,17 +8,18 @@ The model math is in ``mlvae.latent``; this module keeps the session's state and
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any
+from pathlib import Path
+from typing import Any, Sequence
 
-import numpy as np
 import pandas as pd
 import torch
 from PIL import Image
 
 from mlvae import DataError, latent
+from mlvae.data.images import open_image
 from mlvae.model.posterior import DiagonalNormal
 
-from .inputs import Preparation, prepare_opened
+from .inputs import Preparation, is_inside, prepare_opened
 from .models import ModelRegistry
 from .results import ResultStore
 from .sheets import strip_sheet
@@ -29,7 +30,7 @@ STYLES = 4  # the pooled identity is shown with this many fixed styles from the 
 STYLE_SEED = 0  # ... always the same ones, so that only the identity changes as frames are pooled
 RECENT = 6  # the last pooled frames shown, as the model sees them
 MAX_POOLED = 500  # frames pooled per session at most (the style codes kept for the duplicate check are bounded)
-MAX_SIDE = 1280  # a frame larger than this is refused (a webcam frame is 640 x 480 or 1280 x 720)
+MAX_FRAME_PIXELS = 1920 * 1080  # a frame larger than this is refused before decoding (a webcam sends 640 x 480)
 
 
 @dataclass
@@ -75,22 +76,23 @@ def chart_of(state: LiveState) -> pd.DataFrame:
     return pd.DataFrame({"photos": list(range(1, state.pooled + 1)), "variance": state.variances})
 
 
-def as_image(frame: Any) -> Image.Image:
-    """A streamed frame (an (H, W, 3) uint8 array) as an RGB image; DataError when it is not one."""
-    array = np.asarray(frame)
-    if array.dtype != np.uint8 or array.ndim != 3 or array.shape[2] not in (3, 4) or max(array.shape[:2]) > MAX_SIDE:
-        raise DataError("not a webcam frame")
-    return Image.fromarray(array[..., :3])
+def read_frame(path: Any, allowed: Sequence[Path]) -> Image.Image:
+    """A streamed frame (the file Gradio stored it in) decoded within the demo's image checks; DataError when it is
+    not an image file in the upload folders or is larger than a webcam frame."""
+    if not isinstance(path, str) or not is_inside(path, allowed):
+        raise DataError("not a webcam frame sent to this demo")
+    return open_image(path, max_pixels=MAX_FRAME_PIXELS).convert("RGB")
 
 
 class LivePooling:
     """Streamed frames in, the session's state and what the page shows out."""
 
-    def __init__(self, registry: ModelRegistry, results: ResultStore) -> None:
-        self.registry, self.results = registry, results
+    def __init__(self, registry: ModelRegistry, results: ResultStore, allowed: Sequence[Path]) -> None:
+        self.registry, self.results, self.allowed = registry, results, allowed
 
     def frame(self, model_name: str, frame: Any, state: LiveState | None) -> tuple[LiveState, LiveView | None]:
-        """Pool one frame into ``state`` (a new state for another model); the view when something changed."""
+        """Pool one frame (the path of its file) into ``state`` (a new state for another model); the view, or None
+        when there was no frame."""
         m = self.registry.get(model_name)
         state = state if isinstance(state, LiveState) and state.model == model_name else LiveState(model_name)
         if frame is None:
@@ -99,16 +101,19 @@ class LivePooling:
             raise DataError("live pooling is for faces: pick the faces model")
         state = replace(state, seen=state.seen + 1)
         if state.pooled >= MAX_POOLED:
-            return replace(state, last=f"not pooled: {MAX_POOLED} frames is the most one session pools; reset"), None
+            state = replace(state, last=f"not pooled: {MAX_POOLED} frames is the most one session pools; reset")
+            return state, self.view(m, state, changed=False)
         try:
-            x, _ = prepare_opened(as_image(frame), Preparation.of(m.config.data), "frame")
+            x, _ = prepare_opened(read_frame(frame, self.allowed), Preparation.of(m.config.data), "frame")
         except DataError as exc:
             reason = "no face found" if "face" in str(exc) else str(exc)
-            return replace(state, last=f"not pooled, {reason}"), self.view(m, state, changed=False)
+            state = replace(state, last=f"not pooled, {reason}")
+            return state, self.view(m, state, changed=False)
         encoding = latent.encode(m.model, x.unsqueeze(0))
         style = encoding.style.mean
         if state.styles.numel() and latent.nearest_distance(style, state.styles).item() < NEAR_DUPLICATE:
-            return replace(state, last="skipped, like a frame already pooled"), self.view(m, state, changed=False)
+            state = replace(state, last="skipped, like a frame already pooled")
+            return state, self.view(m, state, changed=False)
         content = latent.pool_into(state.content, encoding.content)
         state = replace(
             state, content=content, styles=torch.cat([state.styles.reshape(-1, style.shape[1]), style]),

@@ -136,3 +136,36 @@ def test_live_pooling_frame_by_frame_is_the_pool_of_all_frames():
     assert torch.isinf(latent.nearest_distance(torch.ones(1, 5), seen)).all()
     seen = torch.stack([torch.zeros(5), torch.ones(5)])
     assert latent.nearest_distance(torch.full((1, 5), 0.9), seen).item() == pytest.approx(0.1, abs=1e-5)
+
+
+def test_live_frames_pool_skip_repeats_and_refuse_what_is_not_a_frame(endpoints, face_dir, tmp_path):
+    from demo.live import LivePooling, LiveState
+    from demo.results import ResultStore
+
+    eps, _ = endpoints
+    live = LivePooling(eps.registry, ResultStore(tmp_path / "results"), [tmp_path])
+    frames = []
+    for k, photo in enumerate(face_photos(face_dir, 1, 3)[0]):
+        frame = Image.new("RGB", (640, 480), (110, 110, 110))
+        image = Image.open(photo).convert("RGB")
+        image.thumbnail((640, 480))
+        frame.paste(image, (100, 0))
+        frames.append(tmp_path / f"frame-{k}.jpg")
+        frame.save(frames[-1])
+    state = None
+    for path in [frames[0], frames[0], frames[1], frames[2]]:  # the second is the first again: skipped
+        state, view = live.frame("faces", str(path), state)
+    assert (state.seen, state.pooled) == (4, 3) and state.variances[-1] < state.variances[0]
+    assert view.identity and Path(view.identity).is_file() and "3 pooled" in view.status
+    blank = tmp_path / "blank.png"
+    Image.new("RGB", (640, 480), (110, 110, 110)).save(blank)
+    state, view = live.frame("faces", str(blank), state)
+    assert state.pooled == 3 and "no face found" in view.status
+    outside = face_photos(face_dir, 1, 1)[0][0]  # a real photo, but not a file sent to the demo
+    state, view = live.frame("faces", outside, state)
+    assert state.pooled == 3 and "not a webcam frame sent to this demo" in view.status
+    huge = tmp_path / "huge.png"
+    Image.new("RGB", (4000, 3000)).save(huge)
+    state, view = live.frame("faces", str(huge), state)
+    assert state.pooled == 3 and "not pooled" in view.status
+    assert isinstance(live.frame("faces", None, LiveState("mnist"))[0], LiveState)  # another model: a new pool
