@@ -11,3 +11,11 @@ class DataError(MLVAEError):
 
 class CheckpointError(MLVAEError):
     """A checkpoint cannot be loaded or written."""
+
+
+def path_problem(exc: OSError) -> str:
+    """A file system error as a message naming the path (shortened when very long) and what to do."""
+    name = str(exc.filename or "")
+    shown = name if len(name) <= 120 else f"{name[:60]}...{name[-40:]} ({len(name)} characters)"
+    return (f"cannot use {shown}: {exc.strerror or exc}; give a shorter path, one that exists, or one you may "
+            "write to")

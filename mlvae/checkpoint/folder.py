@@ -95,15 +95,47 @@ def resolve_checkpoint(name_or_path: str | Path) -> Path:
     )
 
 
+MAX_SPLIT_BYTES = 16 << 20  # a split.json lists group names or MNIST indices: a few hundred kB
+
+
 def find_split(checkpoint_folder: Path) -> dict | None:
-    """The ``split.json`` record of a checkpoint folder or of the run folder above it, if any."""
+    """The ``split.json`` record of a checkpoint folder or of the run folder above it, if any; CheckpointError
+    naming it when it is not a split record."""
     for folder in (checkpoint_folder, checkpoint_folder.parent):
         path = folder / SPLIT_NAME
         if path.exists():
+            fix = "restore it from the training run"
+            if path.stat().st_size > MAX_SPLIT_BYTES:
+                raise CheckpointError(f"{path} is {path.stat().st_size >> 20} MB, not a split record; {fix}")
             try:
-                return json.loads(path.read_text())
+                record = json.loads(path.read_text())
+            except RecursionError:
+                raise CheckpointError(f"{path} nests too deeply to be a split record; {fix}") from None
             except ValueError as exc:
-                raise CheckpointError(f"{path} is not valid JSON ({exc}); restore it from the training run") from exc
+                raise CheckpointError(f"{path} is not valid JSON ({exc}); {fix}") from exc
+            problem = split_problem(record)
+            if problem:
+                raise CheckpointError(f"{path} is not a split record ({problem}); {fix}")
+            return record
+    return None
+
+
+def split_problem(record: object) -> str | None:
+    """What is wrong with the shape of a split record, or None: an object whose ``groups`` map each part to a
+    list of names, ``val_indices`` a list of whole numbers and ``data_dir`` a folder or a list of folders."""
+    if not isinstance(record, dict):
+        return f"a JSON object was expected, not {type(record).__name__}"
+    groups = record.get("groups", {})
+    if not isinstance(groups, dict) or not all(
+            isinstance(names, list) and all(isinstance(n, str) for n in names) for names in groups.values()):
+        return "groups must map each part (train, val, test) to a list of group names"
+    indices = record.get("val_indices", [])
+    if not isinstance(indices, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in indices):
+        return "val_indices must be a list of whole numbers"
+    data_dir = record.get("data_dir")
+    if data_dir is not None and not (isinstance(data_dir, str) or (
+            isinstance(data_dir, list) and all(isinstance(d, str) for d in data_dir))):
+        return "data_dir must be a folder or a list of folders"
     return None
 
 

@@ -156,9 +156,9 @@ class AlignmentCache:
         if cached.exists():
             if cached.stat().st_size == 0:
                 raise NoFaceError(f"{path.name}: no face found (cached result)")
-            with Image.open(cached, formats=("PNG",)) as crop:
-                crop.load()
-                return crop.convert("RGB")
+            crop = self._read(cached)
+            if crop is not None:
+                return crop
         try:
             crop = align_face(load(path), self.size, path.name).image
         except NoFaceError:
@@ -168,6 +168,18 @@ class AlignmentCache:
         crop.save(buffer, format="PNG")
         self._write(cached, buffer.getvalue())
         return crop
+
+    def _read(self, cached: Path) -> Image.Image | None:
+        """A cached crop, or None (the entry removed, to be made again) when it is unreadable or of another size."""
+        try:
+            with Image.open(cached, formats=("PNG",)) as crop:
+                crop.load()
+                if crop.size == (self.size, self.size):
+                    return crop.convert("RGB")
+        except (OSError, SyntaxError, ValueError):  # truncated or corrupt: never trusted
+            pass
+        cached.unlink(missing_ok=True)
+        return None
 
     @staticmethod
     def _write(target: Path, payload: bytes) -> None:

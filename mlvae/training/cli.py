@@ -33,7 +33,7 @@ from mlvae.config import (
 from mlvae.data import load_splits
 from mlvae.data.loading import data_folder
 from mlvae.device import pick_device
-from mlvae.errors import MLVAEError
+from mlvae.errors import MLVAEError, path_problem
 from mlvae.flags import add_flags, flag, flag_name, flagged_fields, given_flags, values_for
 from mlvae.training import distributed
 from mlvae.training.state import check_output_folder, checkpoint_bytes
@@ -83,6 +83,12 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
                 values[name] = getattr(preset, name)
     if args.dataset == "mnist" and model["architecture"] == "conv":
         raise ValueError("--arch conv takes 64x64 colour images and mnist is 28x28 greyscale: use --arch mlp")
+    if args.dataset == "mnist" and data.get("align_faces"):
+        raise ValueError("--align-faces finds faces in the photos of a folder dataset and MNIST holds none: drop it, "
+                         "or give --dataset folder")
+    if train.get("init_from") is not None and not str(train["init_from"]).strip():
+        raise ValueError("--init-from needs a checkpoint (a run's best/ or last/, or a shipped name): give one, or "
+                         "drop the flag for a random init")
     channels, size = IMAGE_SHAPES[model["architecture"]]
     data["data_dir"] = stored_data_dir(data["data_dir"])
     return RunConfig(
@@ -195,6 +201,9 @@ def main(argv: list[str] | None = None) -> int:
             push_run(out, args.push_to_hub)
     except MLVAEError as exc:
         log.error("%s", exc)
+        return 2
+    except OSError as exc:  # a path too long, unwritable or missing: the path and what to do, not a traceback
+        log.error("%s", path_problem(exc))
         return 2
     except KeyboardInterrupt:
         log.error("interrupted: continue with  python -m mlvae.train --out %s --resume", out)
