@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -28,8 +29,10 @@ SLOW_FIXTURES = {
     "model_args", "cropping_model_args", "runs", "two_ranks", "judge",  # training
     "faces_test_set",  # the shipped faces model and its aligned test photos
 }
-# in the code of a test or of its module's functions it calls: it starts a subprocess
-SLOW_CALLS = ("run_cli(", "subprocess")
+# in the code of a test, of its module's functions it calls or of its fixtures: it starts a subprocess, or trains
+# (a Trainer's fit, or the training CLI in-process with a run that succeeds)
+SLOW_CODE = re.compile(r"run_cli\(|subprocess|Trainer\(|\.fit\(|train_in_process\((?:[^()]|\([^()]*\))*\)\s*==\s*0")
+FAST_FIXTURES = {"tiny_mnist_runs", "mnist_splits"}  # trains two models in seconds: the latent operations' tests stay fast
 # whole files: packaging (pip install), the GPU check's dry run, shipped checkpoints, face-training runs
 SLOW_FILES = {"test_packaging.py", "test_gpu_check.py", "test_shipped_checkpoints.py", "test_faces_training.py"}
 
@@ -39,15 +42,18 @@ def is_slow(item: pytest.Item) -> bool:
     if Path(str(item.fspath)).name in SLOW_FILES or SLOW_FIXTURES & set(item.fixturenames):
         return True
     function = getattr(item, "function", None)
-    return function is not None and any(call in own_code(function) for call in SLOW_CALLS)
+    return function is not None and bool(SLOW_CODE.search(own_code(item, function)))
 
 
-def own_code(function) -> str:
-    """The source of a test and of the functions of its module that it calls (e.g. a helper that starts a process)."""
+def own_code(item: pytest.Item, function) -> str:
+    """The source of a test, of the functions of its module that it calls (e.g. a helper that starts a process) and
+    of the fixtures it uses (but ``FAST_FIXTURES``)."""
     module = inspect.getmodule(function)
     helpers = [getattr(module, name, None) for name in function.__code__.co_names]
     helpers = [f for f in helpers if inspect.isfunction(f) and f.__module__ == function.__module__]
-    return "".join(inspect.getsource(f) for f in [function, *helpers])
+    fixtures = [d.func for name, defs in item._fixtureinfo.name2fixturedefs.items() if name not in FAST_FIXTURES
+                for d in defs if inspect.isfunction(d.func) and Path(inspect.getfile(d.func)).parent == REPO / "tests"]
+    return "".join(inspect.getsource(f) for f in [function, *helpers, *fixtures])
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
