@@ -29,7 +29,7 @@ CHIP_PADDING = 0.25  # dlib's default: the recogniser's framing
 DETECT_MAX_SIDE = 1024  # photos are searched for faces at most this large (HOG cost grows with pixels)
 UPSAMPLE_MAX_SIDE = 640  # a photo searched at most this large is searched again upsampled when no face is found
 SMALL_FACE_PX = 40  # faces narrower than this (in the photo's pixels) carry little detail: warn
-SAME_SIZE = 0.8  # a second face at least this fraction of the largest one's width: "about the same size"
+SAME_SIZE = 0.9  # a second face at least this fraction of the largest one's width: "about the same size"
 ALIGNMENT_VERSION = 1  # part of the cache key: bump when the framing changes
 
 
