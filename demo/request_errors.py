@@ -27,6 +27,7 @@ from .inputs import upload_folders
 from .request_files import canonical, file_problem
 
 API_PAGE = "the API page (?view=api) lists what each endpoint takes"
+MAX_CHOICE_CHARS = 200  # a model's name; a longer one is not echoed back
 NOT_UPLOADED = ("a file in the request was not uploaded to this demo: upload the image (gradio_client's "
                 "handle_file, or POST gradio_api/upload) and send the path it returns")
 NO_URLS = ("a file in the request is a URL: this demo does not download files; upload the image itself "
@@ -72,12 +73,25 @@ async def finish(work: asyncio.Future) -> None:
 
 def value_problem(block: Any, value: Any) -> str | None:
     """What is wrong with a value sent for an input, or None: numbers must be finite (NaN passes every range
-    check), a single-choice dropdown takes one value."""
+    check), whole numbers whole and not booleans; a single-choice dropdown takes one short value."""
     if isinstance(value, float) and not math.isfinite(value):
         return f"must be a finite number, got {value}"
     if isinstance(block, gr.Dropdown) and not block.multiselect and isinstance(value, (list, dict)):
         return "takes one of its choices, as a string, not a list"
+    if isinstance(block, gr.Dropdown) and isinstance(value, str) and len(value) > MAX_CHOICE_CHARS:
+        return f"takes one of its choices; the request sent a text of {len(value)} characters"
+    if isinstance(block, (gr.Slider, gr.Number)) and isinstance(value, bool):
+        return f"takes a number, not {str(value).lower()}"
+    if whole_number(block) and isinstance(value, float) and not value.is_integer():
+        return f"must be a whole number, got {value}"
     return None
+
+
+def whole_number(block: Any) -> bool:
+    """True for an input that takes whole numbers: a slider in whole steps, a number of precision 0."""
+    if isinstance(block, gr.Slider):
+        return float(block.step).is_integer() and float(block.minimum).is_integer()
+    return isinstance(block, gr.Number) and block.precision == 0
 
 
 class DemoBlocks(gr.Blocks):

@@ -299,3 +299,48 @@ def test_metadata_floods_are_refused_by_name_before_pil_reads_them(server):
     for path in others:
         _, message = call(server, "swap", ["mnist", photos([path]), False, ""])
         assert_clear(message, rf"{re.escape(Path(path).name)}: a (JPEG|GIF) of more than \d+ metadata", path)
+
+
+# ---- 8. smaller ones ----------------------------------------------------------------------------------------
+def test_odd_values_of_the_third_round_get_messages_that_name_them(server):
+    good = photos([upload(server, "odd.png", small_png(12))])
+    long_path = [{"image": {"path": "/tmp/" + "p" * 5000, "meta": {"_type": "gradio.FileData"}}, "caption": None}]
+    cases = [
+        ("swap", ["mnist", long_path, False, ""], r"a file path of 5005 characters: not a file uploaded"),
+        ("about", ["m" * 10_000], r"'Model' takes one of its choices; the request sent a text of 10000 characters"),
+        ("generate", ["mnist", good, 2.5, 0], r"'Images' must be a whole number, got 2.5"),
+        ("generate", ["mnist", good, 3, 0.5], r"'Seed' must be a whole number, got 0.5"),
+        ("generate", ["mnist", good, True, 0], r"'Images' takes a number, not true"),
+    ]
+    for api, data, words in cases:
+        _, message = call(server, api, data)
+        assert_clear(message, words, f"/{api} {str(data)[:80]}")
+        assert len(message) < 600, message[:700]
+
+
+def test_an_oversized_model_card_is_not_sent_with_the_page(tmp_path):
+    from mlvae.checkpoint.card import MAX_CARD_BYTES, read_card
+
+    (tmp_path / "README.md").write_text("# card\n" + "x" * (MAX_CARD_BYTES + 1))
+    card = read_card(tmp_path)
+    assert len(card.body) < 300 and "more than the 256 kB shown here" in card.body, card.body[:300]
+
+
+def test_nan_weights_load_with_a_warning(tmp_path, caplog):
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    from mlvae.checkpoint.folder import HUB_FILES, SHIPPED_DIR, load_model
+
+    source = SHIPPED_DIR / "mnist"
+    if not (source / "config.json").exists():
+        pytest.skip("needs the shipped mnist checkpoint")
+    (tmp_path / "config.json").write_text((source / "config.json").read_text())
+    tensors = load_file(str(source / "model.safetensors"))
+    name = next(iter(tensors))
+    tensors[name] = torch.full_like(tensors[name], float("nan"))
+    save_file(tensors, str(tmp_path / "model.safetensors"))
+    with caplog.at_level("WARNING"):
+        load_model(tmp_path)
+    assert f"holds NaN or infinite weights ({name}" in caplog.text
+    assert not any("*" in pattern for pattern in HUB_FILES)  # Hub downloads: the checkpoint's own files only

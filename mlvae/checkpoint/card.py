@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 
 CARD_NAME = "README.md"
+MAX_CARD_BYTES = 256 << 10  # the shipped cards are ~25 kB; a larger one is not sent with every page
 
 
 @dataclass
@@ -51,8 +52,12 @@ def parse_card(text: str) -> ModelCard:
 
 def read_card(folder: Path) -> ModelCard | None:
     """The card of the checkpoint in ``folder``, or None when it has none (or it cannot be read)."""
+    path = Path(folder) / CARD_NAME
     try:
-        return parse_card((Path(folder) / CARD_NAME).read_text(encoding="utf-8", errors="replace"))
+        if path.stat().st_size > MAX_CARD_BYTES:
+            return ModelCard(body=f"_The model card (README.md) is {path.stat().st_size >> 10} kB, more than the "
+                                  f"{MAX_CARD_BYTES >> 10} kB shown here: read it in the checkpoint's folder._")
+        return parse_card(path.read_text(encoding="utf-8", errors="replace"))
     except OSError:
         return None
 

@@ -6,6 +6,7 @@ one, so an interrupted save leaves the previous good file in place.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import tempfile
 from pathlib import Path
@@ -21,9 +22,12 @@ from mlvae.errors import CheckpointError
 from mlvae.model.interface import GroupedVAE
 from mlvae.model.model_types import build_model
 
+log = logging.getLogger(__name__)
+
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
 SPLIT_NAME = "split.json"
+HUB_FILES = (CONFIG_NAME, WEIGHTS_NAME, SPLIT_NAME, "README.md")  # what a Hub checkpoint download fetches
 STATE_NAME = "training_state.safetensors"
 TRAINER_NAME = "trainer_state.json"
 _UMASK = os.umask(0o022)  # read once at import (os.umask can only be read by setting it) ...
@@ -82,7 +86,8 @@ def resolve_checkpoint(name_or_path: str | Path) -> Path:
         try:
             from huggingface_hub import snapshot_download
 
-            return Path(snapshot_download(repo_id=text, allow_patterns=["*.json", "*.safetensors", "*.md"]))
+            # the checkpoint's own files only, at its top level (a pattern like *.json would match nested files)
+            return Path(snapshot_download(repo_id=text, allow_patterns=list(HUB_FILES)))
         except Exception as exc:
             raise CheckpointError(
                 f"could not fetch {text!r} from the Hugging Face Hub ({type(exc).__name__}: {exc}); "
@@ -177,5 +182,9 @@ def load_model(name_or_path: str | Path, device: str | torch.device = "cpu") -> 
             f"{folder / CONFIG_NAME} does not match {folder / WEIGHTS_NAME} ({detail}); "
             "use the config.json saved with these weights"
         )
+    not_finite = [k for k, v in tensors.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
+    if not_finite:
+        log.warning("%s holds NaN or infinite weights (%s): its outputs will be meaningless; re-train or "
+                    "re-download it", folder / WEIGHTS_NAME, ", ".join(not_finite[:3]))
     model.load_state_dict({k: v.to(expected[k].dtype) for k, v in tensors.items()})
     return model.to(device).eval(), config
