@@ -72,6 +72,9 @@ CSS = """
 .photos:has(> .source-selection) { height: auto !important; }
 .photos:has(> .source-selection) .upload-container { min-height: 150px; }
 .photos video { max-height: 480px; object-fit: contain; }
+/* images only: no video recorder (a gallery's file_types would refuse a whole request for one odd file name,
+   before the demo could name it) */
+.photos button[aria-label="Record a video"] { display: none !important; }
 .shortfall-row button { flex-grow: 0; min-width: max-content; }
 /* a result's fullscreen and download buttons in a row above it, never over a photo */
 .result .icon-button-wrapper.top-panel { position: static; justify-content: flex-end; margin: 0 0 2px auto; }
@@ -165,7 +168,7 @@ class PhotoInput:
 def photo_input(label: str, key: str, digits: bool) -> PhotoInput:
     """Build one photo input: upload, webcam or paste into the gallery; draw into it for digit models."""
     gallery = gr.Gallery(
-        label=label, type="filepath", interactive=True, sources=["upload", "webcam", "clipboard"], file_types=["image"],
+        label=label, type="filepath", interactive=True, sources=["upload", "webcam", "clipboard"],
         columns=8, fit_columns=False, height=200, object_fit="contain", elem_id=f"{key}-photos",
         elem_classes="photos",
     )

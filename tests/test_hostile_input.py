@@ -510,8 +510,12 @@ def test_one_queue_limits_the_model_work_of_the_whole_app():
 
     app = build_app(ModelRegistry())
     cheap = {"about", "shortfall", "fill_examples", "add_drawing", "switch_inputs", "clear_example_labels",
-             "show_card_note", "open_card"}  # no model runs in these
-    heavy = [fn for fn in app.fns.values() if fn.name not in cheap]
+             "show_card_note", "open_card", "own_photos", "own_swap_photos", "new_seed",
+             "live_reset_all"}  # no model runs in these
+    # the webcam's live stream: one at a time, in its own queue; each frame takes a slot of COMPUTING while it computes
+    live = [fn for fn in app.fns.values() if fn.name == "live_frame"]
+    assert live and all(fn.concurrency_id == "live" and fn.concurrency_limit == 1 for fn in live)
+    heavy = [fn for fn in app.fns.values() if fn.name not in cheap and fn.name != "live_frame"]
     assert {fn.name for fn in heavy} >= {"pool", "interpolate", "interpolate_image", "swap", "generate"}
     assert {fn.concurrency_id for fn in heavy} == {"model"}, "a listener with its own queue adds to CONCURRENCY"
     assert app._queue.default_concurrency_limit == CONCURRENCY and app._queue.max_size == QUEUE_SIZE
