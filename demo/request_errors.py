@@ -127,7 +127,8 @@ class DemoBlocks(gr.Blocks):
             refused = file_problem(block, value, f"{endpoint(block_fn)}: {input_name(block, index)}", allowed)
             if refused:
                 raise gr.Error(refused)
-        inputs = [canonical(block, value) for block, value in zip(block_fn.inputs, inputs)] + inputs[len(block_fn.inputs):]
+        inputs = [canonical(block, value) for block, value in zip(block_fn.inputs, inputs)] + \
+            inputs[len(block_fn.inputs):]
         try:
             with in_session(state.blocks_config if state is not None else None):  # the pads' blobs of this session
                 return await super().preprocess_data(block_fn, inputs, state, explicit_call)

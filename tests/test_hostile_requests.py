@@ -23,7 +23,7 @@ import uuid
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import numpy as np
 import pytest
@@ -70,7 +70,12 @@ def listening_pid(port: int) -> int:
 
 
 @pytest.fixture(scope="module")
-def server(cropping_model_args, tmp_path_factory) -> Server:
+def server(cropping_model_args, tmp_path_factory) -> Iterator[Server]:
+    yield from serving(cropping_model_args, tmp_path_factory)
+
+
+def serving(cropping_model_args, tmp_path_factory) -> Iterator[Server]:
+    """The real app on a free port, warmed up and measured from its listening process (a module's fixture)."""
     folder = tmp_path_factory.mktemp("hostile-requests")
     log = folder / "app.log"
     (folder / "uploads").mkdir()
