@@ -8,7 +8,8 @@ most as many as such an input is used for, and only inside this server's upload 
 message naming the file or the input, before Gradio reads or copies a file.
 
 What passes is kept in its canonical form (``canonical``): each file entry reduced to its normalised path, its
-name and Gradio's marker, and gallery captions (which the demo never uses) dropped. Gradio keeps every
+name and Gradio's marker, and gallery captions longer than MAX_CAPTION_CHARS dropped (the demo's own are a
+word). Gradio keeps every
 session's last input values, so a session holds only short, validated values.
 """
 from __future__ import annotations
@@ -24,6 +25,7 @@ from .inputs import not_uploaded
 
 MAX_EDITOR_FILES = 8  # a drawing pad's payload: its background, its composite and a few layers
 MAX_ORIG_NAME_CHARS = 255  # a file's name as the client gave it (a file system's limit)
+MAX_CAPTION_CHARS = 64  # a gallery caption the demo keeps (its own are "example"); longer ones are dropped
 FILE_INPUTS = {gr.Gallery: MAX_GROUP, gr.ImageEditor: MAX_EDITOR_FILES}  # input type -> file entries it takes
 
 
@@ -77,13 +79,18 @@ def canonical_entry(entry: dict) -> dict:
     return kept
 
 
+def short_caption(caption: Any) -> str | None:
+    """A gallery caption kept when it is a short text (the demo's own say "example"), else None."""
+    return caption if isinstance(caption, str) and len(caption) <= MAX_CAPTION_CHARS else None
+
+
 def canonical(block: Any, value: Any) -> Any:
-    """A checked value with its file entries in canonical form and, for a gallery, no captions."""
+    """A checked value with its file entries in canonical form and, for a gallery, only short captions."""
     if isinstance(value, dict):
         if "path" in value:
             return canonical_entry(value)
-        return {key: (None if key == "caption" and isinstance(block, gr.Gallery) else canonical(block, item))
-                for key, item in value.items()}
+        return {key: (short_caption(item) if key == "caption" and isinstance(block, gr.Gallery)
+                      else canonical(block, item)) for key, item in value.items()}
     if isinstance(value, list):
         return [canonical(block, item) for item in value]
     return value
