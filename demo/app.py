@@ -74,7 +74,8 @@ CSS = """
 .photos video { max-height: 480px; object-fit: contain; }
 /* images only: no video recorder (a gallery's file_types would refuse a whole request for one odd file name,
    before the demo could name it) */
-.photos button[aria-label="Record a video"] { display: none !important; }
+.photos button[aria-label="Record a video"], .photos button[aria-label="Record video from camera"] {
+  display: none !important; }
 .shortfall-row button { flex-grow: 0; min-width: max-content; }
 /* a result's fullscreen and download buttons in a row above it, never over a photo */
 .result .icon-button-wrapper.top-panel { position: static; justify-content: flex-end; margin: 0 0 2px auto; }

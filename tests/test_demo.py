@@ -460,6 +460,9 @@ def test_an_empty_gallery_keeps_its_webcam_button_and_offers_images_only(server,
     inside = box["y"] <= camera.rect["y"] and camera.rect["y"] + camera.rect["height"] <= box["y"] + box["height"]
     assert camera.is_displayed() and inside, f"the camera button {camera.rect} outside its gallery {box}"
     page.screenshot("1400x1000-digits-empty-gallery")
+    sources = [b.get_attribute("aria-label") for b in page.css("#pool-photos .source-selection button")
+               if b.is_displayed()]
+    assert sources == ["Upload file", "Capture from camera", "Paste from clipboard"], sources
     camera.click()
     page.wait(lambda: [b for b in page.css("#pool-photos button") if "Access Webcam" in b.text], 10, "the webcam")
     page.resize(400, 900)
