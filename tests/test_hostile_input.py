@@ -157,8 +157,8 @@ def build_corpus(marker: Path) -> dict[str, Case]:
     grey = Image.new("L", (5000, 5001), 128)  # 25 MP: over the demo's limit, a fine photo for training
     refused("25-megapixels.png", raw_png(5000, 5001, (bytes([128]) * 5000 for _ in range(5001))),
             "5000 x 5001 pixels is larger than the 24 megapixels allowed", loader=grey)
-    strip = clean.resize((60_000, 2))
-    accepted("strip.png", encoded(strip, "PNG"), strip)
+    strip = clean.resize((60_000, 2))  # refused by the demo (at its longer side's scale: gigabytes), read by training
+    refused("strip.png", encoded(strip, "PNG"), "60000 x 2 pixels is more elongated than the 20:1", loader=strip)
     # animations: the first frame
     accepted("animated.gif", encoded(clean, "GIF", save_all=True, append_images=[inverted, clean.rotate(90)],
                                      duration=100, loop=0), clean)
