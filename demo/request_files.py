@@ -26,7 +26,8 @@ from .inputs import not_uploaded
 MAX_EDITOR_FILES = 8  # a drawing pad's payload: its background, its composite and a few layers
 MAX_ORIG_NAME_CHARS = 255  # a file's name as the client gave it (a file system's limit)
 MAX_CAPTION_CHARS = 64  # a gallery caption the demo keeps (its own are "example"); longer ones are dropped
-FILE_INPUTS = {gr.Gallery: MAX_GROUP, gr.ImageEditor: MAX_EDITOR_FILES}  # input type -> file entries it takes
+# input type -> the file entries it takes (an image input: the webcam's live frames)
+FILE_INPUTS = {gr.Gallery: MAX_GROUP, gr.ImageEditor: MAX_EDITOR_FILES, gr.Image: 1}
 
 
 def file_entries(value: Any) -> Iterator[dict]:
