@@ -239,7 +239,7 @@ class TrainConfig:
         "add an adversarial patch term to the decoder's loss (VAE-GAN / VQGAN): a departure from the paper that "
         "trades the Normal likelihood's blurry mean for sharp detail. The value is the term's gradient relative to "
         "the likelihood's at the decoder's last layer (VQGAN's adaptive weight; 0.1-1 are typical). The inference "
-        "(posteriors, the product of Normals, the KL terms) stays the paper's; validation still reports the ELBO. Meant "
+        "(posteriors, the product of Normals, the KL terms) stays the paper's; validation reports the ELBO. Meant "
         "for a run started --init-from a model trained without it. 0: off", group="training", default_text="0, off"))
     adversarial_start: int = field(default=0, metadata=flag(
         "optimiser steps of this run before the decoder feels the adversarial term (the discriminator trains "

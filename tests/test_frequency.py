@@ -45,7 +45,7 @@ def test_bad_frequency_flags_get_one_line_naming_the_flag(shared_data, tmp_path,
 
 def test_the_term_changes_the_decoders_training(shared_data, tmp_path):
     for name, extra in (("plain", []), ("focal", ["--frequency-weight", "1"])):
-        assert train_in_process(*QUICK, "--likelihood", "normal-fixed", "--max-steps", "3", "--out", str(tmp_path / name),
-                                *extra) == 0
+        assert train_in_process(*QUICK, "--likelihood", "normal-fixed", "--max-steps", "3",
+                                "--out", str(tmp_path / name), *extra) == 0
     plain, focal = (load_file(str(tmp_path / n / "last" / "model.safetensors")) for n in ("plain", "focal"))
     assert any(not torch.equal(plain[k], focal[k]) for k in plain if k.startswith("decoder."))

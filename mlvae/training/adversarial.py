@@ -78,7 +78,7 @@ class AdversarialTerm:
 
     def generator_loss(self, step: int, loss: torch.Tensor, reconstruction: torch.Tensor,
                        last_layer: torch.Tensor) -> torch.Tensor:
-        """``loss`` (-ELBO, scalar) plus w * lambda * L_G for the reconstructions (B, C, H, W) from ``start_step`` on."""
+        """``loss`` (-ELBO, scalar) plus w * lambda * L_G for reconstructions (B, C, H, W) from ``start_step`` on."""
         if step < self.start_step:
             return loss
         for p in self.discriminator.parameters():  # the decoder's term must not move the discriminator

@@ -1,4 +1,5 @@
-"""A focal frequency term for the decoder (Jiang et al., ICCV 2021): a labelled departure from the paper, off by default.
+"""A focal frequency term for the decoder (Jiang et al., ICCV 2021): a labelled departure from the paper, off by
+default.
 
 The Normal likelihood's squared error is the same in pixels and in an orthonormal Fourier basis (Parseval), so it
 weighs every spatial frequency alike, and the decoder settles for the low ones it finds easy. The focal term adds
