@@ -227,8 +227,12 @@ def outcome(server: Server, session: str) -> dict:
 
 
 def run_event(server: Server, fn_index: int, data: list) -> tuple[Any, str | None]:
-    """(output data, None) or (None, error message) of one event sent through the queue."""
-    session = uuid.uuid4().hex
+    """(output data, None) or (None, error message) of one event sent through the queue, in a new session."""
+    return event_in_session(server, fn_index, data, uuid.uuid4().hex)
+
+
+def event_in_session(server: Server, fn_index: int, data: list, session: str) -> tuple[Any, str | None]:
+    """(output data, None) or (None, error message) of one event, in the session ``session``."""
     status, text = join(server, fn_index, data, session)
     if status != 200:
         return None, json.loads(text).get("detail", text)

@@ -22,10 +22,10 @@ from tests.test_hostile_requests import (
     Server,
     assert_clear,
     call,
+    event_in_session,
     file_data,
     join,
     measure,
-    outcome,
     pad_event,
     photos,
     serving,
@@ -48,17 +48,6 @@ def ink_png(side: int = 280) -> bytes:
     buf = io.BytesIO()
     image.save(buf, "PNG")
     return buf.getvalue()
-
-
-def event_in_session(server: Server, fn_index: int, data: list, session: str) -> tuple[object, str | None]:
-    """(output data, None) or (None, error message) of one event, in the session ``session``."""
-    status, text = join(server, fn_index, data, session)
-    if status != 200:
-        return None, json.loads(text).get("detail", text)
-    message = outcome(server, session)
-    if message.get("success"):
-        return message["output"]["data"], None
-    return None, str(message.get("output", {}).get("error"))
 
 
 def switch_event(server: Server) -> int:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import struct
 from pathlib import Path
-from typing import BinaryIO, Callable
+from typing import BinaryIO, Callable, Iterator
 
 MAX_SMALL_PNG_CHUNKS = 4096  # PNG chunks under SMALL_CHUNK_BYTES (metadata, or image data cut very fine)
 SMALL_CHUNK_BYTES = 1024  # an encoder's image-data chunks are 8 kB or more; only the last one is smaller
@@ -33,23 +33,41 @@ def png_flood(f: BinaryIO) -> str | None:
         f.seek(length + 4, 1)  # the data and its CRC
 
 
+def jpeg_segments(f: BinaryIO) -> Iterator[tuple[int, int]]:
+    """(marker, payload length) of each step through a JPEG's header from the file's position (just after its
+    SOI): a fill byte or a marker without a segment is (marker, 0). While a step is handled the file stands at
+    its payload; the next step starts after it. Ends after the first scan's header (0xDA), or at anything that is
+    not a marker or is cut short."""
+    while True:
+        marker = f.read(2)
+        if len(marker) < 2 or marker[0] != 0xFF:
+            return
+        if marker[1] == 0xFF:  # fill byte
+            f.seek(-1, 1)
+            yield 0xFF, 0
+            continue
+        if marker[1] == 0x01 or 0xD0 <= marker[1] <= 0xD8:  # markers without a segment
+            yield marker[1], 0
+            continue
+        raw = f.read(2)
+        if len(raw) < 2:
+            return
+        start, length = f.tell(), max(struct.unpack(">H", raw)[0] - 2, 0)
+        yield marker[1], length
+        if marker[1] == 0xDA:
+            return
+        f.seek(start + length)
+
+
 def jpeg_flood(f: BinaryIO) -> str | None:
     """The problem of a JPEG holding more than MAX_JPEG_SEGMENTS segments before its first scan, else None."""
     f.seek(2)
-    for _ in range(MAX_JPEG_SEGMENTS):
-        marker = f.read(2)
-        if len(marker) < 2 or marker[0] != 0xFF or marker[1] == 0xDA:  # the first scan, or not a marker: libjpeg's
+    for steps, (marker, _) in enumerate(jpeg_segments(f), 1):
+        if marker == 0xDA:  # the first scan: libjpeg's
             return None
-        if marker[1] == 0xFF:  # fill byte
-            f.seek(-1, 1)
-            continue
-        if marker[1] == 0x01 or 0xD0 <= marker[1] <= 0xD8:  # markers without a segment
-            continue
-        length = f.read(2)
-        if len(length) < 2:
-            return None
-        f.seek(max(struct.unpack(">H", length)[0] - 2, 0), 1)
-    return f"a JPEG of more than {MAX_JPEG_SEGMENTS} metadata segments before its image"
+        if steps >= MAX_JPEG_SEGMENTS:
+            return f"a JPEG of more than {MAX_JPEG_SEGMENTS} metadata segments before its image"
+    return None
 
 
 def gif_flood(f: BinaryIO) -> str | None:

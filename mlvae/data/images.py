@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from mlvae.data.headers import metadata_flood
+from mlvae.data.headers import jpeg_segments, metadata_flood
 from mlvae.errors import DataError
 
 # Decompression-bomb guard: images above this many pixels are refused before decoding (a 10000 x 10000
@@ -126,26 +126,18 @@ def jpeg_full_size_decode(path: Path) -> str | None:
         if f.read(2) != b"\xff\xd8":
             return None
         frame_components = 0
-        for _ in range(MAX_HEADER_SEGMENTS):
-            marker = f.read(2)
-            if len(marker) < 2 or marker[0] != 0xFF:
-                return None
-            if marker[1] == 0xFF:  # fill byte
-                f.seek(-1, 1)
-                continue
-            if marker[1] == 0x01 or 0xD0 <= marker[1] <= 0xD7:  # markers without a segment
-                continue
-            length = f.read(2)
-            if len(length) < 2:
-                return None
-            segment = f.read(max(struct.unpack(">H", length)[0] - 2, 0))
-            if 0xC0 <= marker[1] <= 0xCF and marker[1] not in (0xC4, 0xC8, 0xCC):  # a frame header (SOFn)
-                if marker[1] in PROGRESSIVE_SOF:
+        for steps, (marker, length) in enumerate(jpeg_segments(f), 1):
+            if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):  # a frame header (SOFn)
+                if marker in PROGRESSIVE_SOF:
                     return "progressive"
+                segment = f.read(length)
                 frame_components = segment[5] if len(segment) > 5 else 0
-            elif marker[1] == 0xDA:  # the first scan
+            elif marker == 0xDA:  # the first scan
+                segment = f.read(length)
                 return "multi-scan" if segment and segment[0] < frame_components else None
-    return "multi-scan"  # a header that never ends: assume the costly case
+            if steps >= MAX_HEADER_SEGMENTS:
+                return "multi-scan"  # a header that never ends: assume the costly case
+    return None
 
 
 def open_image(
