@@ -131,7 +131,8 @@ def main(argv: list[str] | None = None) -> int:
               f"peak GPU memory {memory:.2f} GiB, {torch.cuda.get_device_name()}")
         tenth = max(1, args.steps // 10)
         first, last = statistics.mean(losses[:tenth]), statistics.mean(losses[-tenth:])
-        check("loss falls", last < first, f"mean of the first {tenth} steps {first:.0f}, of the last {last:.0f}", failures)
+        check("loss falls", last < first, f"mean of the first {tenth} steps {first:.0f}, of the last {last:.0f}",
+              failures)
         trainer.save_best()
         cpu_model, _ = load_model(Path(tmp) / "best", "cpu")
         x = splits.val.images[:64]
@@ -144,10 +145,12 @@ def main(argv: list[str] | None = None) -> int:
               f"decoded pixels differ by at most {gap:.4f} (bf16 tolerance {BF16_TOLERANCE})", failures)
         if torch.cuda.device_count() >= 2:
             ok, tail = nccl_two_ranks(data_dir_list(data_dir)[0], Path(tmp) / "ddp")
-            check("two-rank NCCL step", ok, "torchrun --nproc_per_node 2, 5 steps" + ("" if ok else f"\n{tail}"), failures)
+            detail = "torchrun --nproc_per_node 2, 5 steps" + ("" if ok else f"\n{tail}")
+            check("two-rank NCCL step", ok, detail, failures)
         else:
             print("[skip] two-rank NCCL step: only one GPU")
-    print(f"total {time.perf_counter() - start:.0f} s; " + ("all checks passed" if not failures else f"FAILED: {failures}"))
+    outcome = "all checks passed" if not failures else f"FAILED: {failures}"
+    print(f"total {time.perf_counter() - start:.0f} s; {outcome}")
     return 1 if failures else 0
 
 

@@ -77,7 +77,8 @@ def elbo_per_image(model: MLVAE, x: torch.Tensor, style: DiagonalNormal, content
     """ELBO per image, every image its own group, averaged over 4 fixed noise draws."""
     own = torch.arange(x.shape[0], device=x.device)
     gen = torch.Generator(x.device).manual_seed(123)
-    return statistics.mean(group_elbo_from_posteriors(model, x, style, content, own, gen).elbo.mean().item() for _ in range(4))
+    return statistics.mean(group_elbo_from_posteriors(model, x, style, content, own, gen).elbo.mean().item()
+                           for _ in range(4))
 
 
 def main() -> None:
@@ -90,7 +91,8 @@ def main() -> None:
         for name in ("mlvae", "svi"):
             models[name], metrics[name] = train(name, args, splits, Path(tmp))
 
-    print(f"\nTraining: {args.train_images} MNIST images, {args.epochs} epochs, {args.threads} thread(s), {args.device}")
+    print(f"\nTraining: {args.train_images} MNIST images, {args.epochs} epochs, {args.threads} thread(s), "
+          f"{args.device}")
     sec = {name: [args.train_images / m["train_images_per_s"] for m in metrics[name]] for name in models}
     print(f"{'epoch':>5} | {'ML-VAE s':>8} {'val ELBO/img':>12} | {'SVI s':>8} {'val ELBO/img':>12}")
     for e in range(args.epochs):
@@ -112,7 +114,8 @@ def main() -> None:
         t_ml, enc_ml = timed(lambda: ml.encode(x), repeats=5)
     t_svi, enc_svi = timed(lambda: svi.encode(x), repeats=1)
     print(f"\nTest time: encoding {x.shape[0]} new test images (each its own group)")
-    print(f"ML-VAE amortised encoder: {t_ml * 1e3:9.1f} ms   ELBO/image {elbo_per_image(ml, x, enc_ml.style, enc_ml.content):8.1f}")
+    ml_elbo = elbo_per_image(ml, x, enc_ml.style, enc_ml.content)
+    print(f"ML-VAE amortised encoder: {t_ml * 1e3:9.1f} ms   ELBO/image {ml_elbo:8.1f}")
     print(f"SVI, {svi.config.inference_steps} inference steps: {t_svi * 1e3:9.1f} ms   "
           f"ELBO/image {elbo_per_image(svi, x, enc_svi.style, enc_svi.content):8.1f}")
     print(f"test-time cost ratio SVI / ML-VAE = {t_svi / t_ml:.0f}x")

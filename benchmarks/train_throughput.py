@@ -28,8 +28,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import torch
 from torch import nn
@@ -137,7 +137,7 @@ def step_flops(step: Callable[[], object]) -> int:
 
 
 def reference_matmul(rows: int, flops: float) -> tuple[Callable[[], object], float]:
-    """A float32 (rows, n) @ (n, n) matmul doing about ``flops`` (n at most MAX_MATMUL_SIDE); returns it and its FLOPs."""
+    """A float32 (rows, n) @ (n, n) matmul of about ``flops`` (n at most MAX_MATMUL_SIDE), and its FLOPs."""
     n = int(min(MAX_MATMUL_SIDE, max(64, round((flops / (2 * rows)) ** 0.5 / 64) * 64)))
     a, b = torch.randn(rows, n), torch.randn(n, n)
     out = torch.empty(rows, n)
@@ -381,21 +381,25 @@ def main() -> None:
             print(f"{name:<16}{r['images']:>8}{r['vectorised_samples_per_s']:>15.0f}{r['loop_samples_per_s']:>12.0f}"
                   f"{r['speedup']:>9.1f}x")
     if not args.skip_table:
-        print(f"\nthe trainer's optimiser step against a matmul of the same FLOPs, {args.groups} groups of 2-10 images, "
+        print(f"\nthe trainer's optimiser step against a matmul of the same FLOPs, {args.groups} groups of 2-10 "
+              "images, "
               f"median of {args.rounds} interleaved rounds of {args.block_s:g} s blocks:")
         print_flops_table(flops_table(args.groups, args.rounds, args.block_s))
     if args.faces_epoch:
         r = faces_epoch_benchmark(args.faces_epoch, args.threads, 0.25, args.rounds, args.block_s)
         print(f"\npython {r['command']}  ({r['wall_s']:.0f} s in all)")
         for clock, label in (("", "wall clock"), ("_cpu", "CPU time")):
-            print(f"  {label}: training {r[f'images_per_s{clock}']:.0f} images/s = {100 * r[f'epoch_ratio{clock}']:.0f}% of "
+            epoch_ratio, step_ratio = r[f"epoch_ratio{clock}"], r[f"step_ratio{clock}"]
+            print(f"  {label}: training {r[f'images_per_s{clock}']:.0f} images/s = {100 * epoch_ratio:.0f}% of "
                   f"matmul; the step benchmark before and after it {r[f'step_images_per_s{clock}']:.0f} images/s = "
-                  f"{100 * r[f'step_ratio{clock}']:.0f}%; epoch/step {r[f'epoch_ratio{clock}'] / r[f'step_ratio{clock}']:.2f}")
+                  f"{100 * step_ratio:.0f}%; epoch/step {epoch_ratio / step_ratio:.2f}")
     if not args.skip_epoch:
         r = epoch_benchmark(args.epochs, args.threads)
-        print(f"\npython -m mlvae.train --dataset mnist, {args.epochs} epochs of 50,000 images (data loading included):")
+        print(f"\npython -m mlvae.train --dataset mnist, {args.epochs} epochs of 50,000 images "
+              "(data loading included):")
         print("  training images/s per epoch: " + ", ".join(f"{v:.0f}" for v in r["train_images_per_s_per_epoch"]))
-        print(f"  whole command incl. startup, data loading and validation: {r['wall_s_including_startup_and_validation']:.1f} s"
+        print("  whole command incl. startup, data loading and validation: "
+              f"{r['wall_s_including_startup_and_validation']:.1f} s"
               f" = {r['images_per_s_including_everything']:.0f} training images/s")
 
 

@@ -217,7 +217,7 @@ class TrainConfig:
         "mirror a random half of the training images left-right", group="training"))
     compile: bool = field(default=False, metadata=flag(
         "torch.compile the training forward (minutes of compiling first; on a machine without a working "
-        "compiler it says so and trains without). See the README's benchmark section for what it gains",
+        "compiler it says so and trains without). docs/benchmarks.md gives what it gains",
         group="training"))
     # A labelled departure from the paper, off by default: the style KL weighted by ``style_kl_weight`` at step
     # 0, falling linearly to 1 (the ELBO) at ``style_kl_anneal_steps`` (0: the weight stays constant).
@@ -319,7 +319,7 @@ class RunConfig:
         return json.dumps(self.to_dict(), indent=2, sort_keys=True)
 
     @classmethod
-    def from_dict(cls, raw: Any) -> "RunConfig":
+    def from_dict(cls, raw: Any) -> RunConfig:
         """Rebuild from ``to_dict`` output (parsed JSON of any shape); a wrong shape, an unknown key or a value of
         the wrong type is a ValueError naming it."""
         if not isinstance(raw, dict):

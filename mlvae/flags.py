@@ -10,8 +10,9 @@ import argparse
 import dataclasses
 import types
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 FLAG = "flag"
 
@@ -56,7 +57,8 @@ def flagged_fields(cls: type) -> list[dataclasses.Field]:
 
 def _value_type(cls: type, f: dataclasses.Field) -> type:
     hint = typing.get_type_hints(cls)[f.name]
-    args = [a for a in typing.get_args(hint) if a is not type(None)] if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union else [hint]
+    union = isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union
+    args = [a for a in typing.get_args(hint) if a is not type(None)] if union else [hint]
     base = args[0]
     return typing.get_args(base)[0] if typing.get_origin(base) is list else base
 

@@ -6,7 +6,7 @@ For the plain VAE baseline, "content" and "style" are simply the two halves of i
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 
@@ -78,7 +78,8 @@ def pool_each(evidence: DiagonalNormal, members: torch.Tensor) -> DiagonalNormal
 
 def content_variance_by_count(encoding: Encoding) -> torch.Tensor:
     """Mean pooled content variance after pooling the first k images, for k = 1..B: (B,)."""
-    return torch.stack([pool_content(encoding, torch.arange(k)).variance.mean() for k in range(1, encoding.content.mean.shape[0] + 1)])
+    count = encoding.content.mean.shape[0]
+    return torch.stack([pool_content(encoding, torch.arange(k)).variance.mean() for k in range(1, count + 1)])
 
 
 def content_variance_each(encoding: Encoding) -> torch.Tensor:
@@ -183,7 +184,8 @@ def interpolate(
     """Decode style lerp(s_a, s_b, style_weight) with content lerp(c_a, c_b, content_weight): (1, C, H, W).
 
     ``image_a``/``image_b`` are (1, C, H, W); weights 0 give a's codes, 1 give b's."""
-    return interpolation_grid(model, image_a, image_b, [content_weight], [style_weight], mode, seed, content_groups)[0, 0:1]
+    grid = interpolation_grid(model, image_a, image_b, [content_weight], [style_weight], mode, seed, content_groups)
+    return grid[0, 0:1]
 
 
 @torch.no_grad()
@@ -197,7 +199,7 @@ def interpolation_grid(
     seed: int | None = 0,
     content_groups: Sequence[torch.Tensor] | None = None,
 ) -> torch.Tensor:
-    """Figure 5b: rows interpolate the content, columns the style: (len(content_weights), len(style_weights), C, H, W)."""
+    """Figure 5b: rows interpolate the content, columns the style: (contents, styles, C, H, W)."""
     ends = interpolation_ends(model, image_a, image_b, mode, seed, content_groups)
     return decode_interpolation(model, ends, content_weights, style_weights)
 
@@ -225,7 +227,7 @@ def decode_interpolation(
     model: GroupedVAE, ends: tuple[torch.Tensor, torch.Tensor], content_weights: Sequence[float],
     style_weights: Sequence[float],
 ) -> torch.Tensor:
-    """Decode ``interpolation_ends``' codes at every pair of weights: (len(content_weights), len(style_weights), C, H, W)."""
+    """Decode ``interpolation_ends``' codes at every pair of weights: (contents, styles, C, H, W)."""
     content, style = ends
     cw = torch.tensor(list(content_weights), dtype=style.dtype, device=style.device).unsqueeze(1)
     sw = torch.tensor(list(style_weights), dtype=style.dtype, device=style.device).unsqueeze(1)

@@ -1,6 +1,7 @@
 """Shared fixtures (real data from $MLVAE_DATA_DIR, small models) and the test tiers.
 
-Markers (registered in pyproject.toml), applied here so that no test has to remember them: ``data`` for a test that reads $MLVAE_DATA_DIR;
+Markers (registered in pyproject.toml), applied here so that no test has to remember them: ``data`` for a test
+that reads $MLVAE_DATA_DIR;
 ``slow`` for one that starts a subprocess or server, trains a model for more than a few seconds, or measures a
 shipped checkpoint.
 ``python -m pytest tests -m "not slow"`` is the fast tier; CI runs every test.
@@ -32,7 +33,8 @@ SLOW_FIXTURES = {
 # in the code of a test, of its module's functions it calls or of its fixtures: it starts a subprocess, or trains
 # (a Trainer's fit, or the training CLI in-process with a run that succeeds)
 SLOW_CODE = re.compile(r"run_cli\(|subprocess|Trainer\(|\.fit\(|train_in_process\((?:[^()]|\([^()]*\))*\)\s*==\s*0")
-FAST_FIXTURES = {"tiny_mnist_runs", "mnist_splits"}  # trains two models in seconds: the latent operations' tests stay fast
+# trains two models in seconds: the latent operations' tests stay fast
+FAST_FIXTURES = {"tiny_mnist_runs", "mnist_splits"}
 # whole files: packaging (pip install), the GPU check's dry run, shipped checkpoints, face-training runs
 SLOW_FILES = {"test_packaging.py", "test_gpu_check.py", "test_shipped_checkpoints.py", "test_faces_training.py"}
 

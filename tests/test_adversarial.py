@@ -50,7 +50,7 @@ def test_the_decoder_term_waits_for_its_start_and_never_moves_the_discriminator(
     assert all(p.grad is None and p.requires_grad for p in term.discriminator.parameters())
     before = [p.detach().clone() for p in term.discriminator.parameters()]
     term.discriminator_step(torch.rand(2, 3, 64, 64), fake)
-    assert any(not torch.equal(a, p) for a, p in zip(before, term.discriminator.parameters()))
+    assert any(not torch.equal(a, p) for a, p in zip(before, term.discriminator.parameters(), strict=True))
     figures = term.summary()
     assert set(figures) >= {"adv_discriminator", "adv_generator", "adv_adaptive_weight"}
     assert term.summary() == {}  # means since the last call

@@ -57,7 +57,8 @@ def runs(shared_data, tmp_path_factory) -> dict:
                      "--out", str(root / "svi-encode")) == 0
     assert train_cli("--model", "reg-vae", "--reg-lambda", "2.5", "--epochs", "1", "--max-steps", "20",
                      "--out", str(root / "reg-vae")) == 0
-    assert train_cli("--posterior", "mixture", "--epochs", "1", "--max-steps", "20", "--out", str(root / "mixture")) == 0
+    assert train_cli("--posterior", "mixture", "--epochs", "1", "--max-steps", "20",
+                     "--out", str(root / "mixture")) == 0
     return {name: root / name for name in ("svi", "svi-encode", "reg-vae", "mixture")}
 
 
@@ -77,7 +78,8 @@ def test_mixture_density_matches_torch_mixture_of_each_group():
 
 def test_mixture_picks_each_component_of_the_own_group_equally_often():
     groups, size, calls = 300, 4, 10  # the sampler is O(B^2) in memory: many moderate batches
-    evidence = DiagonalNormal(torch.arange(float(size)).repeat(groups).unsqueeze(1) * 10.0, torch.full((groups * size, 1), -10.0))
+    means = torch.arange(float(size)).repeat(groups).unsqueeze(1) * 10.0
+    evidence = DiagonalNormal(means, torch.full((groups * size, 1), -10.0))
     group_ids = torch.arange(groups).repeat_interleave(size)
     gen = torch.Generator().manual_seed(0)
     samples = torch.cat([mixture_sample(evidence, group_ids, gen) for _ in range(calls)])
@@ -99,7 +101,8 @@ def test_mixture_kl_estimate_is_unbiased_for_distinct_components():
     group_ids = torch.arange(replicas).repeat_interleave(3)
     gen = torch.Generator().manual_seed(1)
     estimates = torch.cat([
-        mixture_kl_monte_carlo(mixture_sample(evidence, group_ids, gen), evidence, group_ids, replicas) for _ in range(calls)
+        mixture_kl_monte_carlo(mixture_sample(evidence, group_ids, gen), evidence, group_ids, replicas)
+        for _ in range(calls)
     ])
     error = estimates.std() / len(estimates) ** 0.5
     assert abs(estimates.mean() - reference) < 4 * error + 0.01
@@ -119,7 +122,8 @@ def test_mixture_objective_counts_content_kl_once_per_group_and_trains_the_conte
     terms.loss.backward()
     d = model.latent_dim
     grad = model.encoder.heads.linear.weight.grad
-    assert grad[2 * d : 3 * d].abs().sum() > 0 and grad[3 * d :].abs().sum() > 0  # pooling must not detach: the mixture path too
+    # pooling must not detach: the mixture path too
+    assert grad[2 * d : 3 * d].abs().sum() > 0 and grad[3 * d :].abs().sum() > 0
 
 
 # ---- regularised VAE (supplement eq. 18) -----------------------------------------------------------------------
@@ -195,7 +199,8 @@ def test_svi_test_time_inference_raises_the_elbo_of_new_images_with_the_decoder_
     @torch.no_grad()
     def elbo(steps: int) -> float:
         style, content = model.infer(x, steps=steps)  # optimises with gradients even under no_grad
-        return float(group_elbo_from_posteriors(model, x, style, content, own, torch.Generator().manual_seed(9)).elbo.mean())
+        generator = torch.Generator().manual_seed(9)
+        return float(group_elbo_from_posteriors(model, x, style, content, own, generator).elbo.mean())
 
     at_start, short, long = elbo(0), elbo(10), elbo(100)
     assert at_start + 50 < short and short + 20 < long  # nats per image (measured: -411, -234, -170)
@@ -259,5 +264,6 @@ def test_flags_that_do_not_go_together_get_one_clear_message(runs, tmp_path, cap
     assert "mixture posterior is an ML-VAE option" in caplog.text
     assert train_cli("--model", "svi-encode", "--out", str(tmp_path / "b")) == 2
     assert "needs --svi-checkpoint" in caplog.text
-    assert train_cli("--model", "svi-encode", "--svi-checkpoint", str(runs["reg-vae"]), "--out", str(tmp_path / "c")) == 2
+    assert train_cli("--model", "svi-encode", "--svi-checkpoint", str(runs["reg-vae"]),
+                     "--out", str(tmp_path / "c")) == 2
     assert "holds a 'reg-vae' model: give an SVI checkpoint" in caplog.text

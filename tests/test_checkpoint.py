@@ -29,7 +29,8 @@ def test_save_load_round_trip_gives_identical_outputs(tmp_path, make):
         a, b = model.encode(x), loaded.encode(x)
         torch.testing.assert_close(a.content.mean, b.content.mean, rtol=0, atol=0)
         torch.testing.assert_close(a.style.logvar, b.style.logvar, rtol=0, atol=0)
-        torch.testing.assert_close(model.decode(a.content.mean, a.style.mean), loaded.decode(a.content.mean, a.style.mean), rtol=0, atol=0)
+        torch.testing.assert_close(model.decode(a.content.mean, a.style.mean),
+                                   loaded.decode(a.content.mean, a.style.mean), rtol=0, atol=0)
 
 
 def test_half_precision_on_disk_stays_within_tolerance(tmp_path):
@@ -42,7 +43,8 @@ def test_half_precision_on_disk_stays_within_tolerance(tmp_path):
     x = torch.rand(5, 1, 28, 28)
     with torch.no_grad():
         torch.testing.assert_close(loaded.decode(*[t.mean for t in (loaded.encode(x).content, loaded.encode(x).style)]),
-                                   model.decode(model.encode(x).content.mean, model.encode(x).style.mean), atol=5e-3, rtol=0)
+                                   model.decode(model.encode(x).content.mean, model.encode(x).style.mean),
+                                   atol=5e-3, rtol=0)
 
 
 def test_corrupt_weights_get_a_message_naming_the_file(tmp_path):

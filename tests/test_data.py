@@ -43,7 +43,7 @@ def test_sampler_group_sizes_hold_both_bounds_every_epoch(min_size, max_size):
             seen.extend(batch.indices.tolist())
         assert len(seen) == len(set(seen))  # no image twice in an epoch
         per_group = torch.bincount(groups[torch.tensor(seen)], minlength=len(counts))
-        for count, drawn in zip(counts, per_group.tolist()):
+        for count, drawn in zip(counts, per_group.tolist(), strict=True):
             if count < min_size:
                 assert drawn == 0  # too small to form a group of the minimum size: never drawn
             else:  # at most a remainder smaller than the minimum waits for a later epoch

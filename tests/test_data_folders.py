@@ -122,7 +122,8 @@ def test_old_absolute_and_new_relative_records_read_the_same_test_images(tmp_pat
     assert data_folders(relative) == [source]
     before = load_test_images(old, config)
     after = load_test_images(new, relative)
-    assert torch.equal(before.images, after.images) and before.group_names == after.group_names == record["groups"]["test"]
+    assert torch.equal(before.images, after.images)
+    assert before.group_names == after.group_names == record["groups"]["test"]
     load_test_images(new, relative, all_groups=True)  # the training folder, however it is spelt
     assert "were seen in training" in caplog.text
     monkeypatch.delenv("MLVAE_DATA_DIR")

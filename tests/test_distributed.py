@@ -186,7 +186,8 @@ def test_torchrun_run_resumed_ends_where_an_uninterrupted_run_does(two_ranks: Pa
     assert files == sorted(
         ["config.json", "split.json", "metrics.jsonl"]
         + [f"best/{n}" for n in ("config.json", "model.safetensors", "split.json")]
-        + [f"last/{n}" for n in ("config.json", "model.safetensors", "trainer_state.json", "training_state.safetensors")]
+        + [f"last/{n}"
+           for n in ("config.json", "model.safetensors", "trainer_state.json", "training_state.safetensors")]
     )
     state = load_file(str(run / "last" / "training_state.safetensors"))
     assert {"rng.torch", "rng.torch.rank1"} <= set(state)  # each rank's noise resumes where it was

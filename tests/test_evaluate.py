@@ -235,11 +235,13 @@ def test_unset_settings_take_the_full_or_quick_preset_and_the_help_states_both()
     help_text = " ".join(build_parser().format_help().split())
     for name in ("trials", "max_epochs", "patience", "judge_trials", "identity_trials"):
         full, quick = getattr(FULL, name), getattr(QUICK, name)
-        assert EvaluationConfig("mnist").setting(name) == full and EvaluationConfig("mnist", quick=True).setting(name) == quick
+        assert EvaluationConfig("mnist").setting(name) == full
+        assert EvaluationConfig("mnist", quick=True).setting(name) == quick
         assert EvaluationConfig("mnist", quick=True, **{name: 7}).setting(name) == 7  # a flag given wins
         assert f"(default: {full}" in help_text and f"--quick: {quick})" in help_text, name
     run = SimpleNamespace(config=RunConfig(), test=None, settings=EvaluationConfig("mnist", quick=True))
     protocol = classifier_protocol(run)
     assert (protocol.max_k, protocol.trials, protocol.max_epochs) == (QUICK.K, QUICK.trials, QUICK.max_epochs)
     probes = probe_config(run)
-    assert (probes.train_per_class, probes.max_epochs, probes.patience) == (QUICK.probe_per_class, QUICK.max_epochs, QUICK.patience)
+    assert (probes.train_per_class, probes.max_epochs, probes.patience) == (
+        QUICK.probe_per_class, QUICK.max_epochs, QUICK.patience)

@@ -50,7 +50,8 @@ def package_imports(path: Path, source: str | None = None) -> list[tuple[str, bo
         for child in ast.iter_child_nodes(node):
             nested = in_function or isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
             if isinstance(child, ast.Import):
-                found.extend((a.name, in_function, child.lineno) for a in child.names if a.name.split(".")[0] == "mlvae")
+                found.extend((a.name, in_function, child.lineno)
+                             for a in child.names if a.name.split(".")[0] == "mlvae")
             elif isinstance(child, ast.ImportFrom):
                 assert child.level == 0, f"{path}:{child.lineno}: relative import; the package imports absolutely"
                 if child.module and child.module.split(".")[0] == "mlvae":

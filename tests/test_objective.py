@@ -28,7 +28,7 @@ def test_vectorised_objective_equals_the_literal_per_group_algorithm(mlp_model):
     torch.testing.assert_close(fast, slow, rtol=1e-5, atol=1e-3)
     grads_fast = torch.autograd.grad(fast, list(mlp_model.parameters()))
     grads_slow = torch.autograd.grad(slow, list(mlp_model.parameters()))
-    for a, b in zip(grads_fast, grads_slow):
+    for a, b in zip(grads_fast, grads_slow, strict=True):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-4)
 
 
@@ -145,13 +145,15 @@ def test_likelihoods_match_torch_distributions():
 
 @pytest.mark.parametrize("likelihood", ["normal", "normal-unit", "bernoulli"])
 def test_conv_network_shapes_and_width_multiplier(likelihood):
-    small = MLVAE(ModelConfig(architecture="conv", image_size=64, image_channels=3, latent_dim=50, width=0.25, likelihood=likelihood))
-    full = MLVAE(ModelConfig(architecture="conv", image_size=64, image_channels=3, latent_dim=50, width=1.0, likelihood=likelihood))
+    conv = {"architecture": "conv", "image_size": 64, "image_channels": 3, "latent_dim": 50, "likelihood": likelihood}
+    small, full = MLVAE(ModelConfig(**conv, width=0.25)), MLVAE(ModelConfig(**conv, width=1.0))
     x = torch.rand(6, 3, 64, 64)
     enc = small.encode(x)
     assert enc.style.mean.shape == (6, 50) and enc.content.logvar.shape == (6, 50)
     assert small.decode(enc.content.mean, enc.style.mean).shape == (6, 3, 64, 64)
-    count = lambda m: sum(p.numel() for p in m.parameters())
+    def count(m: torch.nn.Module) -> int:
+        return sum(p.numel() for p in m.parameters())
+
     assert count(small) < count(full) / 3
     terms = group_elbo(small, x, torch.tensor([0, 0, 0, 1, 1, 2]), 3)
     terms.loss.backward()

@@ -44,7 +44,8 @@ def test_vectorised_pooling_matches_per_group_precision_sums_for_groups_of_diffe
     torch.manual_seed(2)
     sizes = [1, 3, 2, 7, 1, 4]
     group_ids = torch.repeat_interleave(torch.arange(len(sizes)), torch.tensor(sizes))[torch.randperm(sum(sizes))]
-    evidence = DiagonalNormal(torch.randn(sum(sizes), 5, dtype=torch.float64), 2 * torch.randn(sum(sizes), 5, dtype=torch.float64))
+    n = sum(sizes)
+    evidence = DiagonalNormal(torch.randn(n, 5, dtype=torch.float64), 2 * torch.randn(n, 5, dtype=torch.float64))
     q = product_of_normals(evidence, group_ids, len(sizes))
     for g in range(len(sizes)):
         members = group_ids == g

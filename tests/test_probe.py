@@ -22,7 +22,8 @@ def test_probe_split_is_balanced_and_image_disjoint_on_mnist_test_labels(mnist_s
     small = probe_split(few, ProbeConfig())  # the smallest class kept decides the sizes: half of it to test on
     assert small.test.shape[0] == 3 and (few[small.test] != 3).all()
     smallest = 25
-    assert small.test.shape[1] == smallest // 2 and small.train.shape[1] + small.val.shape[1] == smallest - smallest // 2
+    assert small.test.shape[1] == smallest // 2
+    assert small.train.shape[1] + small.val.shape[1] == smallest - smallest // 2
     assert probe_ks(small, (1, 5, 10, 1000)) == [k for k in (1, 5, 10) if k <= smallest // 2]
 
 

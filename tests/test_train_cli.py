@@ -58,7 +58,8 @@ def test_resume_continues_from_the_saved_step_and_matches_an_uninterrupted_run(s
 def test_same_seed_same_weights_other_seed_other_weights(shared_data, tmp_path):
     runs = {}
     for name, seed in (("a", "1"), ("b", "1"), ("c", "2")):
-        done = run_cli("mlvae.train", *QUICK, "--epochs", "1", "--max-steps", "5", "--seed", seed, "--out", str(tmp_path / name))
+        done = run_cli("mlvae.train", *QUICK, "--epochs", "1", "--max-steps", "5", "--seed", seed,
+                       "--out", str(tmp_path / name))
         assert done.returncode == 0, done.stderr
         runs[name] = load_file(str(tmp_path / name / "last" / "model.safetensors"))
     assert all((runs["a"][k] == runs["b"][k]).all() for k in runs["a"])
@@ -170,7 +171,8 @@ def test_init_from_starts_at_the_checkpoint_weights_and_refuses_another_shape_or
                    str(cold)).returncode == 0
     assert any((load_file(str(cold / "last" / "model.safetensors"))[k] != start[k]).any() for k in start)
     for sizes, said in ((["--style-dim", "12"], "grown from content 10, style 10 to content 10, style 12"),
-                        (["--latent-dim", "14", "--style-dim", "10"], "grown from content 10, style 10 to content 14, style 10")):
+                        (["--latent-dim", "14", "--style-dim", "10"],
+                         "grown from content 10, style 10 to content 14, style 10")):
         grown = tmp_path / f"grown{sizes[1]}"  # larger latents: the old weights keep their places
         done = run_cli("mlvae.train", *QUICK, "--epochs", "1", "--max-steps", "2", "--lr", "1e-30", *sizes,
                        "--init-from", str(source / "best"), "--out", str(grown))

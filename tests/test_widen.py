@@ -34,7 +34,7 @@ def test_widened_model_computes_what_the_narrow_one_did(train_mode):
     for m in (narrow, wide):
         m.train(train_mode)
     with torch.no_grad():
-        for a, b in zip(outputs(narrow, x, z), outputs(wide, x, z)):
+        for a, b in zip(outputs(narrow, x, z), outputs(wide, x, z), strict=True):
             assert a.shape == b.shape and torch.allclose(a, b, atol=1e-5), (a - b).abs().max()
     # the new channels learn: a training step moves the zero weights into the old channels
     wide.train()
@@ -90,7 +90,7 @@ def test_grown_latents_keep_the_old_posteriors_and_images_and_start_their_new_di
         content, style = torch.randn(5, 12), torch.randn(5, 4)
         # whatever the new dimensions hold
         grown = torch.cat([content, 10 * torch.randn(5, new_c), style, 10 * torch.randn(5, new_s)], -1)
-        for a, b in zip(small.decoder(torch.cat([content, style], -1)), big.decoder(grown)):
+        for a, b in zip(small.decoder(torch.cat([content, style], -1)), big.decoder(grown), strict=True):
             assert torch.allclose(a, b, atol=1e-5), (a - b).abs().max()
     # the decoder learns to read the new dimensions: their zero weights get a gradient
     big.train()

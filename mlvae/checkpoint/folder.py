@@ -9,8 +9,9 @@ import json
 import logging
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import torch
 from safetensors import SafetensorError
@@ -93,7 +94,8 @@ def resolve_checkpoint(name_or_path: str | Path) -> Path:
                 f"could not fetch {text!r} from the Hugging Face Hub ({type(exc).__name__}: {exc}); "
                 "check the repo id and the network, or give a local checkpoint folder"
             ) from exc
-    shipped_names = sorted(p.name for p in SHIPPED_DIR.iterdir() if (p / CONFIG_NAME).exists()) if SHIPPED_DIR.exists() else []
+    shipped = SHIPPED_DIR.iterdir() if SHIPPED_DIR.exists() else []
+    shipped_names = sorted(p.name for p in shipped if (p / CONFIG_NAME).exists())
     raise CheckpointError(
         f"no checkpoint {text!r}: give a shipped name ({', '.join(shipped_names) or 'none shipped'}), "
         "a local folder with config.json and model.safetensors, or a Hub repo id like user/name"
@@ -156,7 +158,8 @@ def read_tensors(path: Path) -> dict[str, torch.Tensor]:
     try:
         return load_file(str(path))
     except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
-        raise CheckpointError(f"{path} is corrupt or not a safetensors file ({exc}); re-download or re-train it") from exc
+        raise CheckpointError(
+            f"{path} is corrupt or not a safetensors file ({exc}); re-download or re-train it") from exc
 
 
 def load_model(name_or_path: str | Path, device: str | torch.device = "cpu") -> tuple[GroupedVAE, RunConfig]:

@@ -48,7 +48,8 @@ def push_run(run_or_checkpoint: str | Path, repo_id: str) -> str:
         api = HfApi()
         try:
             api.create_repo(repo_id, exist_ok=True)
-            commit = api.upload_folder(repo_id=repo_id, folder_path=str(folder), commit_message="Upload ML-VAE checkpoint")
+            commit = api.upload_folder(repo_id=repo_id, folder_path=str(folder),
+                                       commit_message="Upload ML-VAE checkpoint")
         except Exception as exc:
             raise CheckpointError(
                 f"upload to {repo_id} failed ({type(exc).__name__}: {exc}); check the network and `hf auth login`. "

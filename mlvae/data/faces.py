@@ -15,10 +15,10 @@ import importlib.util
 import io
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 from PIL import Image
@@ -75,14 +75,15 @@ def models_folder() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "models"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _dlib_models() -> tuple:
     try:
         import dlib
     except ImportError as exc:
         raise DataError("face alignment needs dlib: pip install dlib-bin face-recognition-models") from exc
     folder = models_folder()
-    return dlib, dlib.get_frontal_face_detector(), dlib.shape_predictor(str(folder / "shape_predictor_5_face_landmarks.dat"))
+    landmarks = dlib.shape_predictor(str(folder / "shape_predictor_5_face_landmarks.dat"))
+    return dlib, dlib.get_frontal_face_detector(), landmarks
 
 
 _lock = threading.Lock()  # dlib's detector and predictor objects are not documented as thread-safe

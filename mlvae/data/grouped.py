@@ -31,7 +31,7 @@ class GroupedImages:
         """Indices (k,) of the images of one group."""
         return (self.groups == group).nonzero().flatten()
 
-    def subset(self, indices: torch.Tensor) -> "GroupedImages":
+    def subset(self, indices: torch.Tensor) -> GroupedImages:
         """The images at ``indices``, keeping all group names."""
         return GroupedImages(self.images[indices], self.groups[indices], self.group_names)
 

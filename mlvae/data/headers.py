@@ -8,8 +8,9 @@ and says what is wrong; real images hold a few dozen such pieces.
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterator
+from typing import BinaryIO
 
 MAX_SMALL_PNG_CHUNKS = 4096  # PNG chunks under SMALL_CHUNK_BYTES (metadata, or image data cut very fine)
 SMALL_CHUNK_BYTES = 1024  # an encoder's image-data chunks are 8 kB or more; only the last one is smaller

@@ -156,7 +156,7 @@ def read_groups(groups: dict[str, list[Path]], config: DataConfig, threads: int 
         tensors = list(tqdm(pool.map(lambda item: _decode(item[1], config, cache), paths), total=len(paths),
                             desc="aligning faces" if cache else "reading images", unit="img",
                             mininterval=2.0, disable=len(paths) < 2000, leave=False))
-    kept = [(gi, t) for (gi, _), t in zip(paths, tensors) if t is not None]
+    kept = [(gi, t) for (gi, _), t in zip(paths, tensors, strict=True) if t is not None]
     skipped = len(paths) - len(kept)
     if skipped:
         log.warning("skipped %d unreadable%s image file(s) of %d", skipped, " or faceless" if cache else "", len(paths))
@@ -180,7 +180,8 @@ def grouped_files(folders: list[Path]) -> dict[str, dict[str, list[Path]]]:
     sources = {}
     for folder in folders:
         found = list_groups(folder)
-        sources[folder.name] = {f"{folder.name}/{n}": files for n, files in found.items()} if len(folders) > 1 else found
+        several = len(folders) > 1
+        sources[folder.name] = {f"{folder.name}/{n}": files for n, files in found.items()} if several else found
     return sources
 
 
@@ -191,7 +192,7 @@ def load_folder(config: DataConfig) -> Splits:
     folders = data_folders(config)
     groups: dict[str, list[Path]] = {}
     split: dict[str, list[str]] = {"test": [], "val": [], "train": []}
-    for folder, found in zip(folders, grouped_files(folders).values()):
+    for folder, found in zip(folders, grouped_files(folders).values(), strict=True):
         singles = [name for name, files in found.items() if len(files) == 1]
         if singles:
             log.warning(

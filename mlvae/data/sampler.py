@@ -10,8 +10,8 @@ With ``world_size`` > 1 whole batches are dealt to ranks, so no group is split a
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 import numpy as np
 import torch

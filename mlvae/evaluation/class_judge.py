@@ -21,7 +21,7 @@ from mlvae.model.interface import GroupedVAE
 
 
 class JudgeCNN(nn.Module):
-    """Two 3x3 conv layers (16, 32 channels; ReLU, 2x2 max-pool), a 7x7 adaptive pool (identity on 28x28), 128 ReLU units, logits."""
+    """Two 3x3 conv layers (16, 32 channels; ReLU, 2x2 max-pool), a 7x7 adaptive pool, 128 ReLU units, logits."""
 
     def __init__(self, channels: int, num_classes: int) -> None:
         super().__init__()
@@ -90,7 +90,9 @@ def judge_accuracy(judge: Judge, test: GroupedImages) -> float:
     return float(100.0 * (predicted == columns[test.groups.numpy()]).mean())
 
 
-def class_trials(model: GroupedVAE, judge: Judge, test: GroupedImages, k: int = 5, trials: int = 1000, seed: int = 0) -> TrialResult:
+def class_trials(
+    model: GroupedVAE, judge: Judge, test: GroupedImages, k: int = 5, trials: int = 1000, seed: int = 0
+) -> TrialResult:
     """Swap/generation trials (``mlvae.evaluation.swap_trials.FIGURES``) on ``test``, judged among its classes only."""
     columns = judge_columns(judge, test)
     present = np.unique(test.groups.numpy())  # groups the test set holds, in label order

@@ -124,7 +124,7 @@ def split_trials(labels: torch.Tensor, max_k: int, trials: int, seed: int = 0) -
     splits = []
     for t in range(trials):
         blocks = []
-        for m, order in zip(members, orders):
+        for m, order in zip(members, orders, strict=True):
             if not disjoint:
                 order = rng.permutation(m)
             start = 3 * max_k * t if disjoint else 0
@@ -180,7 +180,7 @@ def train_classifier(
         model = LatentClassifier(train_q.mean.shape[1], num_classes, config.hidden_units, config.hidden_layers)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, betas=(0.9, 0.999), eps=1e-8)
     best, best_state, since_best, epoch = math.inf, None, 0, 0
-    for epoch in range(1, config.max_epochs + 1):
+    for epoch in range(1, config.max_epochs + 1):  # noqa: B007 (the last epoch run is returned)
         features = pick(train_q, config.feature_mode, generator)
         model.train()
         for idx in torch.randperm(features.shape[0], generator=generator).split(config.batch_size):
@@ -243,7 +243,8 @@ def run_protocol(
     labels = labels.cpu()
     splits = split_trials(labels, config.max_k, config.trials, config.seed)
     sources = {
-        name: FeatureSource(DiagonalNormal(s.posterior.mean.detach().cpu(), s.posterior.logvar.detach().cpu()), s.pooled)
+        name: FeatureSource(
+            DiagonalNormal(s.posterior.mean.detach().cpu(), s.posterior.logvar.detach().cpu()), s.pooled)
         for name, s in sources.items()
     }
     runs: dict[str, list[dict]] = {name: [] for name in sources}

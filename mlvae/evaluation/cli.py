@@ -3,7 +3,8 @@
 Examples:
   python -m mlvae.evaluate runs/mnist --baseline runs/mnist-vae --out runs/mnist/eval
   python -m mlvae.evaluate runs/faces --out runs/faces/eval
-  python -m mlvae.evaluate faces --identity --data-dir $MLVAE_DATA_DIR/faces-celeba200 --data-dir $MLVAE_DATA_DIR/faces-lfw
+  python -m mlvae.evaluate faces --identity \
+      --data-dir $MLVAE_DATA_DIR/faces-celeba200 --data-dir $MLVAE_DATA_DIR/faces-lfw
   python -m mlvae.evaluate faces --data-dir my_people/ --all-groups --out eval-mine   # other people, all unseen
   python -m mlvae.evaluate runs/mnist --quick --out /tmp/eval     # seconds: a smoke run
 """

@@ -59,14 +59,16 @@ class EvaluationConfig:
         default_text=f"{MNIST_K} for mnist, as supplement Fig. 2; for folders the largest K <= 10 with 10 classes "
         "of 3K images"))
     trials: int | None = field(default=None, metadata=flag(
-        "trials with different test images", group=CLASSIFIER, default_text=f"{FULL.trials}, as the paper; --quick: {QUICK.trials}"))
+        "trials with different test images", group=CLASSIFIER,
+        default_text=f"{FULL.trials}, as the paper; --quick: {QUICK.trials}"))
     feature_mode: str = field(default="sample", metadata=flag(
         "classifier features: a sample of the (pooled) posterior, as supplement eq. 4, or its mean",
         group=CLASSIFIER, choices=("sample", "mean")))
     max_epochs: int | None = field(default=None, metadata=flag(
         "classifier epochs at most", group=CLASSIFIER, default_text=f"{FULL.max_epochs}; --quick: {QUICK.max_epochs}"))
     patience: int | None = field(default=None, metadata=flag(
-        "early-stopping patience in epochs", group=CLASSIFIER, default_text=f"{FULL.patience}; --quick: {QUICK.patience}"))
+        "early-stopping patience in epochs", group=CLASSIFIER,
+        default_text=f"{FULL.patience}; --quick: {QUICK.patience}"))
     probe_per_class: int | None = field(default=None, metadata=flag(
         "training images per class, and as many other test images per class to test on; smaller classes lower "
         "it", group=PROBE, default_text=f"{FULL.probe_per_class}, i.e. {10 * FULL.probe_per_class:,} + "

@@ -6,7 +6,7 @@ made by the model from mixed or sampled latents (swaps, interpolations, generati
 from __future__ import annotations
 
 import io
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -73,7 +73,9 @@ def swap_figure(
     return compose(cells, colours, scale, wide_gap_after_cols=(1,), wide_gap_after_rows=(1,))
 
 
-def interpolation_figure(grid: torch.Tensor, image_a: torch.Tensor, image_b: torch.Tensor, scale: int = 1) -> Image.Image:
+def interpolation_figure(
+    grid: torch.Tensor, image_a: torch.Tensor, image_b: torch.Tensor, scale: int = 1
+) -> Image.Image:
     """Figure 5b: ``grid`` (R, K, C, H, W), rows interpolate the content, columns the style, from input a
     (shown top left, green) to input b (bottom right)."""
     rows, cols = grid.shape[:2]
@@ -93,7 +95,7 @@ def generation_figure(groups: Sequence[torch.Tensor], generated: Sequence[torch.
     width = max(len(g) for g in groups)
     cells: list[list[Cell]] = []
     colours: list[list[Colour | None]] = []
-    for inputs, made in zip(groups, generated):
+    for inputs, made in zip(groups, generated, strict=True):
         pad = [None] * (width - len(inputs))
         cells.append([*inputs, *pad, *made])
         colours.append([GREEN] * len(inputs) + pad + [RED] * len(made))
@@ -108,7 +110,7 @@ def pooling_figure(
     height = max(len(g) for g in inputs)
     cells: list[list[Cell]] = [[] for _ in range(height)]
     colours: list[list[Colour | None]] = [[] for _ in range(height)]
-    for block in zip(inputs, unpooled, pooled):
+    for block in zip(inputs, unpooled, pooled, strict=True):
         for i in range(height):
             present = i < len(block[0])
             cells[i] += [column[i] if present else None for column in block]
@@ -128,9 +130,9 @@ def classifier_plot(results: dict, title: str = "") -> bytes:
 
     ks = np.asarray(results["k"])
     fig, axes = plt.subplots(1, 2, figsize=(10, 4), constrained_layout=True)
-    for (metric, label, chance), ax in zip(
-        (("accuracy", "accuracy", results["chance_accuracy"]), ("bits", "cross-entropy (bits)", results["chance_bits"])), axes
-    ):
+    panels = (("accuracy", "accuracy", results["chance_accuracy"]),
+              ("bits", "cross-entropy (bits)", results["chance_bits"]))
+    for (metric, label, chance), ax in zip(panels, axes, strict=True):
         for name, feature in results["features"].items():
             mean, std = np.asarray(feature[metric]["mean"]), np.asarray(feature[metric]["std"])
             line = ax.plot(ks, mean, marker="o", markersize=3, label=name)[0]

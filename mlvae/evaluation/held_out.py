@@ -30,7 +30,8 @@ def load_test_images(
         return load_mnist(data).test
     folders = data_folders(data)
     if not folders:
-        raise DataError("this checkpoint was trained on a folder dataset: give --data-dir, the folder of group subfolders")
+        raise DataError(
+            "this checkpoint was trained on a folder dataset: give --data-dir, the folder of group subfolders")
     for folder in folders:
         if not folder.exists():
             where = "given by --data-dir" if data_dir is not None else "from the checkpoint's config"
@@ -56,7 +57,8 @@ def load_test_images(
         )
     names = list(split["groups"].get("test", []))
     if not names:
-        raise DataError(f"the checkpoint's {SPLIT_NAME} has no test groups: pass --all-groups with a --data-dir of unseen groups")
+        raise DataError(f"the checkpoint's {SPLIT_NAME} has no test groups: "
+                        "pass --all-groups with a --data-dir of unseen groups")
     missing = [n for n in names if n not in groups]
     if missing:
         raise DataError(

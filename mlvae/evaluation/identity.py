@@ -8,7 +8,7 @@ real photos; an image is judged as the person whose reference is nearest.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 import torch
@@ -26,7 +26,7 @@ from mlvae.model.interface import GroupedVAE
 CHIP_SIZE = 150  # the recogniser's input size
 
 
-@lru_cache(maxsize=None)
+@cache
 def _recogniser():
     try:
         import dlib
@@ -55,7 +55,8 @@ def embed_faces(images: torch.Tensor, batch_size: int = 64) -> np.ndarray:
     net = _recogniser()
     out = []
     for i in range(0, images.shape[0], batch_size):
-        out.extend(np.asarray(d, dtype=np.float32) for d in net.compute_face_descriptor(_chips(images[i : i + batch_size])))
+        descriptors = net.compute_face_descriptor(_chips(images[i : i + batch_size]))
+        out.extend(np.asarray(d, dtype=np.float32) for d in descriptors)
     return np.stack(out)
 
 
@@ -128,7 +129,9 @@ FIT_ROWS = ("input", "encoder", "fitted (MAP)", "fitted (likelihood)")
 
 
 @torch.no_grad()
-def _judged_and_error(images: torch.Tensor, target: torch.Tensor, who: np.ndarray, refs: np.ndarray) -> tuple[float, float]:
+def _judged_and_error(
+    images: torch.Tensor, target: torch.Tensor, who: np.ndarray, refs: np.ndarray
+) -> tuple[float, float]:
     hits = float(100.0 * (nearest_person(embed_faces(images), refs) == who).mean())
     return hits, float((images.float() - target).square().mean())
 

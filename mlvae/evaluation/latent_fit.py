@@ -42,7 +42,7 @@ def fit_latents(model: GroupedVAE, x: torch.Tensor, content: torch.Tensor, style
             loss.backward()
             optimiser.step()
     finally:
-        for p, flag in zip(model.parameters(), weights):
+        for p, flag in zip(model.parameters(), weights, strict=True):
             p.requires_grad_(flag)
         model.train(was_training)
     return c.detach(), s.detach()

@@ -5,7 +5,8 @@ over all K, and tests at k = 1..K: it asks how well a classifier of tightly pool
 wider posteriors. A probe asks what the code of an image (or of k pooled images) holds: it is trained and
 tested at the SAME pooling level k, on posterior *means*, on many images. Per class, ``train_per_class``
 training images (to fit, and a quarter for early stopping) and ``test_per_class`` other images to test on; the
-images pooled into a feature come from the same part (training or test), so train and test share no image. Classes are balanced (chance = 1/classes).
+images pooled into a feature come from the same part (training or test), so train and test share no image.
+Classes are balanced (chance = 1/classes).
 """
 from __future__ import annotations
 
@@ -74,7 +75,8 @@ def probe_ks(split: TrialSplit, ks: tuple[int, ...]) -> list[int]:
 
 
 def fit_probe(
-    source: FeatureSource, split: TrialSplit, k: int, hidden_layers: int, config: ProbeConfig, generator: torch.Generator
+    source: FeatureSource, split: TrialSplit, k: int, hidden_layers: int, config: ProbeConfig,
+    generator: torch.Generator,
 ) -> dict[str, float]:
     """Train one probe on means at pooling level k and test it at the same k: accuracy and bits.
 
@@ -112,7 +114,8 @@ def run_probes(labels: torch.Tensor, sources: dict[str, FeatureSource], config: 
             source = FeatureSource(DiagonalNormal(source.posterior.mean.detach().cpu(),
                                                   source.posterior.logvar.detach().cpu()), source.pooled)
             for k in ks if source.pooled else [1]:
-                row: dict = {"features": name, "k": k if source.pooled else None, "accuracy": {}, "bits": {}, "epochs": {}}
+                row: dict = {"features": name, "k": k if source.pooled else None,
+                             "accuracy": {}, "bits": {}, "epochs": {}}
                 for j, (probe, hidden_layers) in enumerate(PROBES.items()):
                     generator = torch.Generator().manual_seed(config.seed * 1_000_003 + i * 1009 + k * 31 + j)
                     result = fit_probe(source, split, k, hidden_layers, config, generator)

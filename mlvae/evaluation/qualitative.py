@@ -45,7 +45,7 @@ class Picker:
         self.data, self.rng = data, np.random.default_rng(seed)
         groups, counts = torch.unique(data.groups, return_counts=True)
         self.members = {g: data.members(g).numpy() for g in groups.tolist()}
-        self.pools = [g for g, n in zip(groups.tolist(), counts.tolist()) if n >= 2]
+        self.pools = [g for g, n in zip(groups.tolist(), counts.tolist(), strict=True) if n >= 2]
         if not self.pools:
             raise MLVAEError("every test group holds a single image: the figures need groups of 2 or more images")
 
@@ -94,7 +94,9 @@ def swap_grid(
     return figures.swap_figure(shown(rows), shown(cols), row_recons, col_recons, swaps, display_scale(cols.shape[-1]))
 
 
-def interpolation(model: GroupedVAE, picker: Picker, sizes: FigureSizes, pool_images: int, mode: str, seed: int, shown=lambda x: x):
+def interpolation(
+    model: GroupedVAE, picker: Picker, sizes: FigureSizes, pool_images: int, mode: str, seed: int, shown=lambda x: x
+):
     """Figure 5b between test images of two different groups, strategy 2."""
     pair, extras = picker.inputs_with_extras(2, pool_images)
     weights = torch.linspace(0, 1, sizes.interpolation_steps).tolist()
@@ -105,7 +107,8 @@ def interpolation(model: GroupedVAE, picker: Picker, sizes: FigureSizes, pool_im
 
 def generation(model: GroupedVAE, picker: Picker, sizes: FigureSizes, seed: int, shown=lambda x: x):
     """Figure 5a: per group, its images and generations from its pooled content mean with prior styles."""
-    inputs = [picker.float(picker.images_of(g, sizes.generation_inputs)) for g in picker.groups(sizes.generation_groups)]
+    groups = picker.groups(sizes.generation_groups)
+    inputs = [picker.float(picker.images_of(g, sizes.generation_inputs)) for g in groups]
     made = [latent.generate(model, x, sizes.generation_count, seed + i) for i, x in enumerate(inputs)]
     return figures.generation_figure([shown(x) for x in inputs], made, display_scale(inputs[0].shape[-1]))
 

@@ -108,7 +108,8 @@ def report_header(context: ReportContext) -> list[str]:
 def figures_markdown(context: ReportContext, files: dict[str, str]) -> list[str]:
     """The qualitative figures (paper figures 4, 5a, 5b, 6a/6b) with their captions."""
     return [
-        "Borders: green = test inputs, blue = reconstructions, red = images made from mixed, pooled or sampled latents.",
+        "Borders: green = test inputs, blue = reconstructions, red = images made from mixed, pooled or sampled "
+        "latents.",
         "",
         "## Swapping (paper figure 4)",
         "",
@@ -225,8 +226,9 @@ def judge_markdown(judge: dict, files: dict[str, str] | None = None) -> list[str
     return [
         "## Swap judge: a classifier trained on real images reads the decoded images",
         "",
-        f"A small CNN (`mlvae.evaluation.class_judge`) trained on the {judge['train_images']} real **training** images (never on "
-        f"model outputs, {judge['epochs']} epochs) classifies decoded images; on the real test images it is right "
+        f"A small CNN (`mlvae.evaluation.class_judge`) trained on the {judge['train_images']} real **training** "
+        f"images (never on model outputs, {judge['epochs']} epochs) classifies decoded images; on the real test "
+        "images it is right "
         f"**{judge['test_accuracy']:.1f}%** of the time. Each of {judge['trials']} trials draws two classes a != b, a "
         f"test image x_a, k = {judge['k']} other test images of a and k of b, and decodes posterior means; the judge "
         f"chooses among the {judge['groups']} classes (chance {100 / judge['groups']:.1f}%).",

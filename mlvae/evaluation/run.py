@@ -1,4 +1,4 @@
-"""An evaluation of a trained checkpoint (``evaluate(EvaluationConfig(...))``): the paper's experiments, into one folder.
+"""An evaluation of a checkpoint (``evaluate(EvaluationConfig(...))``): the paper's experiments, into one folder.
 
 Writes the swap grids (figure 4, strategies 1 and 2), the interpolation grid (5b), generation (5a), pooled
 vs unpooled reconstructions (6a/6b), two probes side by side (a: the classifier table of supplement §3; b:
@@ -14,9 +14,9 @@ import hashlib
 import logging
 import re
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
 
 import torch
 
@@ -120,8 +120,8 @@ def check_compatible(main: RunConfig, other: RunConfig, name: str) -> None:
             f"{a.image_channels}x{a.image_size}x{a.image_size}: give a baseline trained on the same data"
         )
     if main.data.crop_fraction != other.data.crop_fraction:
-        log.warning("baseline %s was trained with crop fraction %s, the model with %s: the baseline sees the model's crop",
-                    name, other.data.crop_fraction, main.data.crop_fraction)
+        log.warning("baseline %s was trained with crop fraction %s, the model with %s: "
+                    "the baseline sees the model's crop", name, other.data.crop_fraction, main.data.crop_fraction)
 
 
 def save_png(image, path: Path) -> None:
@@ -182,7 +182,7 @@ def classifier_section(run: EvalRun) -> list[str]:
     """Probe (a): the supplement §3 classifier table, JSON, Markdown and plot."""
     results = run_protocol(run.test.groups, feature_sources(run), classifier_protocol(run))
     results["checkpoint"] = str(run.settings.checkpoint)
-    results["baselines"] = {label: name for label, name in zip(run.baseline_labels, run.settings.baseline)}
+    results["baselines"] = {label: name for label, name in zip(run.baseline_labels, run.settings.baseline, strict=True)}
     write_json(run.out / FILES["classifier_json"], results)
     atomic_write(run.out / FILES["classifier_table"], lambda tmp: tmp.write_text(classifier_table(results)))
     plot = figures.classifier_plot(results, f"{Path(str(run.settings.checkpoint)).name}: classifier on latent features")
@@ -257,8 +257,9 @@ def identity_section(run: EvalRun) -> list[str] | None:
     if a.identity_fit_steps:
         ranges = decoder_range(run.model, run.test, a.identity_people, a.identity_k + 1, FIT_PER_PERSON,
                                a.identity_fit_steps, a.seed)
-        write_json(run.out / FILES["identity_fit_json"], {"steps": a.identity_fit_steps, "per_person": FIT_PER_PERSON,
-                   **{s: {r: {"judged_right": v[0], "mse": v[1]} for r, v in rows.items()} for s, rows in ranges.items()}})
+        judged = {s: {r: {"judged_right": v[0], "mse": v[1]} for r, v in rows.items()} for s, rows in ranges.items()}
+        write_json(run.out / FILES["identity_fit_json"],
+                   {"steps": a.identity_fit_steps, "per_person": FIT_PER_PERSON, **judged})
         fitted = decoder_range_markdown(ranges, a.identity_fit_steps, FIT_PER_PERSON)
         print(fitted)
         lines += [DECODER_RANGE_TEXT, "", fitted,
@@ -283,7 +284,8 @@ def prepare(settings: EvaluationConfig) -> EvalRun:
         baselines.append((baseline_label(b_config, [label for label, _ in baselines]), b_model))
     test = load_test_images(folder, config.data, settings.data_dir, settings.all_groups)
     log.info("%d test images in %d groups", len(test), test.group_count)
-    run = EvalRun(settings, model, config, folder, test, latent.encode(model, test.images, ENCODE_BATCH), out, baselines)
+    encoding = latent.encode(model, test.images, ENCODE_BATCH)
+    run = EvalRun(settings, model, config, folder, test, encoding, out, baselines)
     check_enough_images(test.groups, classifier_protocol(run).max_k)  # before minutes of work, not after
     return run
 
@@ -296,7 +298,8 @@ def report_context(run: EvalRun, seconds: float) -> ReportContext:
     return ReportContext(
         checkpoint=str(run.settings.checkpoint), model_description=describe_model(run.config),
         test_description=describe_test_set(run.config, run.test, run.settings), baselines=run.baseline_labels,
-        figure_mode=run.settings.figure_mode, pool_images=run.settings.pool_images, seconds=seconds, notes=notes + run.notes,
+        figure_mode=run.settings.figure_mode, pool_images=run.settings.pool_images, seconds=seconds,
+        notes=notes + run.notes,
     )
 
 
@@ -334,5 +337,6 @@ def describe_test_set(config: RunConfig, test: GroupedImages, settings: Evaluati
         return (f"{len(test)} test images (the t10k files) of the torchvision-layout data set in {where}, grouped by "
                 f"their {groups} labels; not the standard MNIST test set (its images differ)")
     source = ", ".join(str(data_folder(d)) for d in data_dir_list(settings.data_dir) or config.data.data_dirs)
-    which = "every group of the folder (--all-groups)" if settings.all_groups else "the test groups of the checkpoint's split"
+    which = ("every group of the folder (--all-groups)" if settings.all_groups
+             else "the test groups of the checkpoint's split")
     return f"{len(test)} images of {groups} groups from {source}: {which}, unseen in training"

@@ -114,7 +114,7 @@ class ConvEncoder(nn.Module):
         super().__init__()
         chans = [config.image_channels] + [_channels(c, config.width) for c in (64, 128, 256, 512)]
         layers: list[nn.Module] = []
-        for cin, cout in zip(chans[:-1], chans[1:]):
+        for cin, cout in zip(chans[:-1], chans[1:], strict=True):
             # ReLU in place on BatchNorm's output, which BatchNorm's backward does not need: one activation-sized
             # allocation and pass less per layer (benchmarks/train_throughput.py --levers)
             layers += [nn.Conv2d(cin, cout, 4, stride=2, padding=1, bias=False), nn.BatchNorm2d(cout),
@@ -147,13 +147,14 @@ class ConvDecoder(nn.Module):
         self.project = nn.Sequential(nn.Linear(latent_size(config), c0 * 8 * 8, bias=False), nn.BatchNorm1d(c0 * 64),
                                      nn.ReLU(inplace=True))
         layers: list[nn.Module] = []
-        for cin, cout in zip(chans[:-1], chans[1:]):
+        for cin, cout in zip(chans[:-1], chans[1:], strict=True):
             layers += [nn.ConvTranspose2d(cin, cout, 4, stride=2, padding=1, bias=False), nn.BatchNorm2d(cout),
                        nn.ReLU(inplace=True)]
         self.deconvs = nn.Sequential(*layers)
         self.likelihood, self.fixed_logvar = config.likelihood, fixed_logvar(config)
         self.mean_head = nn.Conv2d(chans[-1], config.image_channels, 3, padding=1)
-        self.logvar_head = nn.Conv2d(chans[-1], config.image_channels, 3, padding=1) if config.likelihood == "normal" else None
+        learned_variance = config.likelihood == "normal"
+        self.logvar_head = nn.Conv2d(chans[-1], config.image_channels, 3, padding=1) if learned_variance else None
 
     def forward(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         """(B, d + d_s) -> (mean in [0,1] or logits, logvar or None), each (B, 3, 64, 64)."""

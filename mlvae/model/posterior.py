@@ -38,7 +38,7 @@ class DiagonalNormal:
         eps = standard_normal(self.mean, generator)
         return self.mean + torch.exp(0.5 * self.logvar) * eps
 
-    def index(self, idx: torch.Tensor) -> "DiagonalNormal":
+    def index(self, idx: torch.Tensor) -> DiagonalNormal:
         """Rows ``idx`` of both parameters."""
         return DiagonalNormal(self.mean[idx], self.logvar[idx])
 
@@ -62,7 +62,8 @@ def check_group_ids(group_ids: torch.Tensor, num_groups: int, batch: int | None 
 
     A missing id is an empty group whose pooled precision is 0: the objective would silently be NaN."""
     if group_ids.dim() != 1 or group_ids.dtype.is_floating_point or group_ids.dtype == torch.bool:
-        raise ValueError(f"group_ids must be a 1-d integer tensor, got shape {tuple(group_ids.shape)} {group_ids.dtype}")
+        raise ValueError(
+            f"group_ids must be a 1-d integer tensor, got shape {tuple(group_ids.shape)} {group_ids.dtype}")
     if batch is not None and group_ids.shape[0] != batch:
         raise ValueError(f"group_ids has {group_ids.shape[0]} entries for a batch of {batch} observations")
     fix = "compact raw labels first: group_ids = torch.unique(labels, return_inverse=True)[1]"

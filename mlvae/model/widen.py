@@ -35,12 +35,13 @@ def widen_into(wide: GroupedVAE, narrow: GroupedVAE) -> None:
     for name, module in wide_modules.items():
         small = narrow_modules[name]
         if type(module) is not type(small):
-            raise ValueError(f"layer {name} is a {type(small).__name__} in one model, a {type(module).__name__} in the other")
+            raise ValueError(
+                f"layer {name} is a {type(small).__name__} in one model, a {type(module).__name__} in the other")
         tensors = {**dict(module.named_parameters(recurse=False)), **dict(module.named_buffers(recurse=False))}
         small_tensors = {**dict(small.named_parameters(recurse=False)), **dict(small.named_buffers(recurse=False))}
         for key, tensor in tensors.items():
             old = small_tensors[key]
-            if tensor.dim() != old.dim() or any(w < n for w, n in zip(tensor.shape, old.shape)):
+            if tensor.dim() != old.dim() or any(w < n for w, n in zip(tensor.shape, old.shape, strict=True)):
                 raise ValueError(f"{name}.{key} is {tuple(old.shape)} in the narrow model and {tuple(tensor.shape)} in "
                                  "the wide one: the wide model must be at least as wide everywhere")
             if key == "weight" and type(module) in _IN_DIM:
@@ -75,7 +76,8 @@ def grow_latents_into(big: GroupedVAE, small: GroupedVAE) -> None:
     os_, ns = small.config.style_size, big.config.style_size
     if nd < od or ns < os_:
         raise ValueError("the latents may only grow: the content and the style must each be at least as large")
-    heads, small_heads = (next(m for m in model.encoder.modules() if isinstance(m, EncoderHeads)) for model in (big, small))
+    heads, small_heads = (next(m for m in model.encoder.modules() if isinstance(m, EncoderHeads))
+                          for model in (big, small))
     reader, small_reader = _decoder_input(big), _decoder_input(small)
     names = {module: name for name, module in big.named_modules()}
     grown = {f"{names[layer]}.{p}" for layer in (heads.linear, reader) for p in ("weight", "bias")}

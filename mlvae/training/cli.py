@@ -180,7 +180,8 @@ def main(argv: list[str] | None = None) -> int:
         ranks = distributed.setup(pick_device(config.train.device))
         torch.set_num_threads(config.train.num_threads or max(1, (os.cpu_count() or 1) // ranks.local_world_size))
         splits = load_splits(config.data)
-        trainer = trainer_class(config.model.model_type)(config, splits, out, rank=ranks.rank, world_size=ranks.world_size)
+        trainer_type = trainer_class(config.model.model_type)
+        trainer = trainer_type(config, splits, out, rank=ranks.rank, world_size=ranks.world_size)
         resumed = args.resume and trainer.resume()
         distributed.check_same_on_all_ranks(
             trainer.progress.step if resumed else -1, "the step to resume from",

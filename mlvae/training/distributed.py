@@ -157,7 +157,8 @@ def check_same_on_all_ranks(value: int, what: str, advice: str) -> None:
     bounds = torch.tensor([value, -value], dtype=torch.float64, device=device)
     dist.all_reduce(bounds, op=dist.ReduceOp.MAX)
     if bounds[0].item() != -bounds[1].item():
-        raise DistributedError(f"the ranks disagree on {what} (from {-bounds[1].item():.0f} to {bounds[0].item():.0f}): {advice}")
+        low, high = -bounds[1].item(), bounds[0].item()
+        raise DistributedError(f"the ranks disagree on {what} (from {low:.0f} to {high:.0f}): {advice}")
 
 
 def barrier() -> None:

@@ -55,7 +55,7 @@ class FaceFeatureNet(nn.Module):
         super().__init__()
         chans = [config.channels] + [config.width * m for m in (1, 2, 4, 8)]
         layers: list[nn.Module] = []
-        for cin, cout in zip(chans[:-1], chans[1:]):
+        for cin, cout in zip(chans[:-1], chans[1:], strict=True):
             layers += [nn.Conv2d(cin, cout, 4, stride=2, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU()]
         self.body = nn.Sequential(*layers, nn.AdaptiveAvgPool2d(2), nn.Flatten(),
                                   nn.Linear(chans[-1] * 4, config.embedding_dim))

@@ -202,7 +202,7 @@ class Trainer:
         sizes, target_sizes = (source.latent_dim, source.style_size), (target.latent_dim, target.style_size)
         narrower = same_design and source.width < target.width and sizes == target_sizes
         smaller_latents = (same_design and source.width == target.width and sizes != target_sizes
-                           and all(a <= b for a, b in zip(sizes, target_sizes)))
+                           and all(a <= b for a, b in zip(sizes, target_sizes, strict=True)))
         if wrong and not (narrower or smaller_latents):
             raise TrainingError(
                 f"--init-from {checkpoint}: its weights do not fit this run's model ({', '.join(wrong[:3])} differ): "
@@ -226,9 +226,9 @@ class Trainer:
                 log.info("initialised from the weights of %s, widened from --width %g to %g (the new channels start "
                          "from zero weights into the old ones)", folder, source.width, target.width)
             else:
-                log.info("initialised from the weights of %s, its latents grown from content %d, style %d to content %d, "
-                         "style %d dimensions (the decoder starts out not reading the new ones)", folder, *sizes,
-                         *target_sizes)
+                log.info("initialised from the weights of %s, its latents grown from content %d, style %d to "
+                         "content %d, style %d dimensions (the decoder starts out not reading the new ones)",
+                         folder, *sizes, *target_sizes)
         else:
             self.module.load_state_dict({k: v.to(expected[k].dtype) for k, v in tensors.items()})
             log.info("initialised from the weights of %s", folder)
@@ -386,7 +386,8 @@ class Trainer:
         loss = self._decoder_terms(loss, x, terms)
         if not torch.isfinite(global_loss):  # the same on every rank, so all ranks stop together
             raise TrainingError(
-                f"the loss became {global_loss.item()} at step {self.progress.step + 1} (epoch {self.progress.epoch + 1}); "
+                f"the loss became {global_loss.item()} at step {self.progress.step + 1} "
+                f"(epoch {self.progress.epoch + 1}); "
                 f"training stopped. The last good checkpoint is in {self.out / 'last'}: lower --lr and --resume"
             )
         self.optimizer.zero_grad(set_to_none=True)

@@ -80,7 +80,8 @@ class SVI(GroupedVAE):
         """Group ELBO of a training batch: ``rows`` (B,) are the images' style rows, ``content_rows``
         (num_groups,) the content row of each batch group; ``group_ids`` (B,) as for the ML-VAE."""
         if content_rows.shape[0] != num_groups:
-            raise ValueError(f"content_rows must hold one row per batch group ({num_groups}), got {content_rows.shape[0]}")
+            raise ValueError(
+                f"content_rows must hold one row per batch group ({num_groups}), got {content_rows.shape[0]}")
         return group_elbo_from_posteriors(self, x, self.style(rows), self.content(content_rows), group_ids, generator)
 
     def infer(
@@ -108,7 +109,8 @@ class SVI(GroupedVAE):
             num_groups = int(group_ids.max().item()) + 1
         if generator is None:
             generator = torch.Generator(x.device).manual_seed(0)
-        init = torch.Generator().manual_seed(int(torch.randint(2**62, (1,), generator=generator, device=generator.device)))
+        seed = torch.randint(2**62, (1,), generator=generator, device=generator.device)
+        init = torch.Generator().manual_seed(int(seed))
         was_training = self.training
         trainable = [p for p in self.parameters() if p.requires_grad]
         self.eval()

@@ -9,7 +9,7 @@ drawn from the prior, and the encoder maximises
 with theta, the SVI decoder, frozen (its weights and BatchNorm statistics stay as SVI trained them).
 
 With the Normal likelihood of learned variance eq. 17 has no term that keeps the codes where the decoder is
-confident, and the encoder drifts to latents where the SVI decoder predicts its largest variance (the README
+confident, and the encoder drifts to latents where the SVI decoder predicts its largest variance (docs/training.md
 gives the figures): train the SVI model with ``--likelihood bernoulli`` for a usable SVI-Encode.
 """
 from __future__ import annotations
@@ -31,7 +31,7 @@ class SVIEncode(MLVAE):
         self.decoder.requires_grad_(False)
         self.decoder.eval()
 
-    def train(self, mode: bool = True) -> "SVIEncode":
+    def train(self, mode: bool = True) -> SVIEncode:
         """Only the encoder changes mode: the generative model stays fixed (BatchNorm in eval)."""
         super().train(mode)
         self.decoder.eval()
