@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import shutil
 from pathlib import Path
 
 from PIL import Image
@@ -27,6 +28,8 @@ from mlvae.evaluation.held_out import load_test_images
 from mlvae.evaluation.identity import identity_report, missed_goals
 from mlvae.evaluation.report import judge_markdown, probe_markdown, protocol_text
 from mlvae.evaluation.swap_trials import FIGURES, TrialResult
+
+FEATURE_FOLDER = "face-features"
 
 DATA = {
     "mnist": (
@@ -64,7 +67,10 @@ def figure_list(eval_dir: Path, keys: list[str]) -> list[str]:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--run", required=True, help="training run folder (its best/ is shipped)")
+    p.add_argument("--run", required=True, help="training run folder (its best/ is shipped unless --weights last)")
+    p.add_argument("--weights", choices=("best", "last"), default="best",
+                   help="best: the validation-ELBO-selected checkpoint; last: the weights after the last epoch "
+                        "(for a run whose added term trades ELBO for something the ELBO does not measure)")
     p.add_argument("--name", required=True, choices=sorted(DATA), help="shipped name")
     p.add_argument("--eval", required=True, help="python -m mlvae.evaluate output folder of this run")
     p.add_argument("--cross-eval", default=None, help="evaluation folder on another dataset (faces: LFW)")
@@ -78,15 +84,24 @@ def main() -> None:
                    help="one line on the goals the model misses (front matter mlvae.shortfall; the demo shows it)")
     p.add_argument("--variants", default=None, help="a Markdown file: the training variants tried and what each measured")
     p.add_argument("--half", action="store_true", help="store float16 weights")
+    p.add_argument("--init-from-path", default=None,
+                   help="where the weights the run started from (--init-from) are kept now, recorded in the shipped "
+                        "config (e.g. when the run started from the checkpoint it replaces)")
     p.add_argument("--data-dir", action="append", default=None,
                    help="where the test images are; repeat for a run trained on several folders (default: the run's config)")
     args = p.parse_args()
 
     run, eval_dir, dest = Path(args.run), Path(args.eval), SHIPPED_DIR / args.name
-    model, config = load_model(run)
+    model, config = load_model(run / "last" if args.weights == "last" else run)
     dest.mkdir(parents=True, exist_ok=True)
-    save_model(dest, model, dataclasses.replace(config, data=config.data.with_data_dirs(portable(config.data.data_dir))),
-               half=args.half)
+    train = config.train
+    if train.feature_net:  # the face network the feature term used ships beside the weights that used it
+        shutil.copytree(train.feature_net, dest / FEATURE_FOLDER, dirs_exist_ok=True)
+        train = dataclasses.replace(train, feature_net=f"{SHIPPED_DIR.name}/{args.name}/{FEATURE_FOLDER}")
+    if args.init_from_path:
+        train = dataclasses.replace(train, init_from=args.init_from_path)
+    save_model(dest, model, dataclasses.replace(
+        config, data=config.data.with_data_dirs(portable(config.data.data_dir)), train=train), half=args.half)
     split = find_split(resolve_checkpoint(run))
     if split is None:
         raise SystemExit(f"{run} has no {SPLIT_NAME}: ship a run folder that training wrote")
@@ -149,6 +164,12 @@ def main() -> None:
     m = config.model
     size_mb = (dest / "model.safetensors").stat().st_size / 2**20
     init_from = config.train.init_from
+    last = rows[-1]
+    selected = (f"Best validation ELBO {best['val_elbo']:.1f} nats per group ({best['val_elbo_per_image']:.1f} per "
+                f"image) at epoch {best['epoch']}; that checkpoint is the one shipped.") if args.weights == "best" else (
+                f"The weights after the last epoch ({last['epoch']}) are the ones shipped: validation ELBO "
+                f"{last['val_elbo']:.1f} nats per group ({last['val_elbo_per_image']:.1f} per image; the run's best, "
+                f"{best['val_elbo']:.1f}, was at epoch {best['epoch']}).")
     started_from = (f" These count this run's part only: it started (`--init-from`) from the weights of `{init_from}`, "
                     "trained by the commands before it above.") if init_from else ""
     card = front_matter(metadata) + f"""
@@ -175,8 +196,7 @@ model, config = mlvae.load_model("{args.name}")   # or this folder's path, or it
 ```
 
 {len(rows)} epochs, {rows[-1]['step']} optimiser steps, {hours:.2f} h on {args.hardware}.{started_from}
-Best validation ELBO {best['val_elbo']:.1f} nats per group ({best['val_elbo_per_image']:.1f} per image) at epoch
-{best['epoch']}; that checkpoint is the one shipped.
+{selected}
 
 ## Test set
 

@@ -9,7 +9,16 @@ from safetensors.torch import load_file
 from mlvae.checkpoint.folder import read_config
 from mlvae.config import DataConfig, ModelConfig, RunConfig, TrainConfig
 from mlvae.data import load_splits
-from mlvae.training.face_features import FEATURES_RECORD, FeatureNetError, load_face_features, people_of
+from mlvae.training.face_features import (
+    FEATURES_RECORD,
+    FaceFeatureConfig,
+    FaceFeatureNet,
+    FeatureNetError,
+    load_face_features,
+    margin_logits,
+    people_of,
+    random_shift,
+)
 from mlvae.training.face_features_cli import main
 from mlvae.training.trainer import Trainer
 
@@ -87,3 +96,34 @@ def test_feature_flags_go_together():
         TrainConfig(feature_weight=1.0)
     with pytest.raises(ValueError, match="--feature-weight must be a number >= 0"):
         TrainConfig(feature_weight=-1.0, feature_net="x")
+
+
+def test_random_shift_moves_each_image_by_its_own_offset_within_the_bound():
+    torch.manual_seed(0)
+    x = torch.zeros(64, 1, 16, 16)
+    x[:, :, 8, 8] = 1.0  # one bright pixel per image, away from the edges
+    moved = random_shift(x, 3)
+    assert moved.shape == x.shape
+    where = moved.flatten(1).argmax(-1)
+    rows, cols = where // 16, where % 16
+    assert torch.all(moved.flatten(1).sum(-1) == 1.0)  # the pixel moved, nothing was smeared or lost
+    assert (rows - 8).abs().max() <= 3 and (cols - 8).abs().max() <= 3
+    assert len({(r, c) for r, c in zip(rows.tolist(), cols.tolist(), strict=True)}) > 10  # offsets differ per image
+
+
+def test_a_cosine_margin_makes_the_same_logits_cost_more():
+    torch.manual_seed(0)
+    net = FaceFeatureNet(FaceFeatureConfig(people=5, width=4))
+    x, y = torch.rand(8, 3, 64, 64), torch.arange(8) % 5
+    logits = net(x)
+    plain = torch.nn.functional.cross_entropy(logits, y)
+    with_margin = torch.nn.functional.cross_entropy(margin_logits(logits, y, 0.35), y)
+    assert with_margin > plain
+    assert torch.equal(margin_logits(logits, y, 0.0), logits)
+
+
+@pytest.mark.parametrize("flag, value, message", [("--margin", "1.5", "--margin is a cosine margin"),
+                                                  ("--shift", "-1", "--shift is a number of pixels")])
+def test_face_network_flags_out_of_range_are_refused_by_name(flag, value, message, caplog, tmp_path):
+    assert main(["faces", "--out", str(tmp_path / "net"), flag, value]) != 0
+    assert message in caplog.text and not (tmp_path / "net").exists()

@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 FEATURES_WEIGHTS = "face_features.safetensors"
 FEATURES_RECORD = "face_features.json"
+COSINE_SCALE = 16.0
 
 
 class FeatureNetError(MLVAEError):
@@ -46,6 +47,8 @@ class FaceFeatureConfig:
     epochs: int = 15
     lr: float = 1e-3
     seed: int = 0
+    margin: float = 0.0  # additive cosine margin on the true person's logit (CosFace); 0: a plain cosine classifier
+    shift: int = 0  # random translation of each training image by up to this many pixels
 
 
 class FaceFeatureNet(nn.Module):
@@ -66,8 +69,23 @@ class FaceFeatureNet(nn.Module):
         return F.normalize(self.body(2.0 * x - 1.0), dim=-1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(B, C, H, W) in [0, 1] -> (B, people) logits (a cosine classifier, scale 16)."""
-        return 16.0 * self.embed(x) @ F.normalize(self.classifier.weight, dim=-1).T
+        """(B, C, H, W) in [0, 1] -> (B, people) logits (a cosine classifier, scale ``COSINE_SCALE``)."""
+        return COSINE_SCALE * self.embed(x) @ F.normalize(self.classifier.weight, dim=-1).T
+
+
+def margin_logits(logits: torch.Tensor, labels: torch.Tensor, margin: float) -> torch.Tensor:
+    """(B, people) cosine logits with ``margin`` taken off each true person's cosine (CosFace)."""
+    if not margin:
+        return logits
+    return logits - COSINE_SCALE * margin * F.one_hot(labels, logits.shape[-1])
+
+
+def random_shift(x: torch.Tensor, pixels: int) -> torch.Tensor:
+    """Each (B, C, H, W) image moved by its own random offset of up to ``pixels`` each way, edges replicated."""
+    b, _, h, w = x.shape
+    padded = F.pad(x, (pixels,) * 4, mode="replicate")
+    dy, dx = torch.randint(0, 2 * pixels + 1, (2, b)).tolist()
+    return torch.stack([padded[i, :, dy[i]:dy[i] + h, dx[i]:dx[i] + w] for i in range(b)])
 
 
 def people_of(data: GroupedImages) -> list[str]:
@@ -89,8 +107,10 @@ def train_face_features(train: GroupedImages, config: FaceFeatureConfig, batch_s
         for idx in bar:
             x = to_float(train.images[idx])
             x = torch.where(torch.rand(len(idx), 1, 1, 1) < 0.5, x.flip(-1), x)
+            if config.shift:
+                x = random_shift(x, config.shift)
             logits = net(x)
-            loss = F.cross_entropy(logits, labels[idx])
+            loss = F.cross_entropy(margin_logits(logits, labels[idx], config.margin), labels[idx])
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
