@@ -12,14 +12,6 @@ from PIL import Image
 from mlvae.checkpoint.folder import write_json
 from mlvae.config import DataConfig, RunConfig
 from mlvae.errors import DataError
-from mlvae.evaluation.classifier import (
-    FeatureSource,
-    ProtocolConfig,
-    block_labels,
-    pooling_members,
-    run_protocol,
-    split_trials,
-)
 from mlvae.evaluation.cli import build_parser, config_from_args
 from mlvae.evaluation.config import FULL, QUICK, EvaluationConfig
 from mlvae.evaluation.held_out import load_test_images
@@ -30,6 +22,14 @@ from mlvae.evaluation.run import (
     evaluate,
     figures_section,
     probe_config,
+)
+from mlvae.evaluation.supplement_probe import (
+    FeatureSource,
+    ProtocolConfig,
+    block_labels,
+    pooling_members,
+    run_protocol,
+    split_trials,
 )
 from mlvae.model.posterior import DiagonalNormal
 from tests.conftest import run_cli

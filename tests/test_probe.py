@@ -5,9 +5,17 @@ import math
 
 import torch
 
-from mlvae.evaluation.classifier import FeatureSource, LatentClassifier
-from mlvae.evaluation.probe import PROBES, ProbeConfig, probe_accuracy, probe_ks, probe_split, run_probes
+from mlvae.evaluation.mean_probes import PROBES, ProbeConfig, probe_ks, probe_split, run_probes
+from mlvae.evaluation.supplement_probe import FeatureSource, LatentClassifier
 from mlvae.model.posterior import DiagonalNormal
+
+
+def probe_accuracy(results: dict, features: str, k: int | None, probe: str) -> float:
+    """The accuracy (0-1) of one probe on one feature kind at pooling level k (None: a per-image kind)."""
+    for row in results["rows"]:
+        if row["features"] == features and row["k"] == k:
+            return row["accuracy"][probe]
+    raise KeyError(f"no probe row for {features} at k = {k}")
 
 
 def test_probe_split_is_balanced_and_image_disjoint_on_mnist_test_labels(mnist_splits):

@@ -18,6 +18,7 @@ from mlvae.data.faces import models_folder
 from mlvae.data.grouped import GroupedImages
 from mlvae.data.images import to_float
 from mlvae.errors import DataError
+from mlvae.evaluation.goals import DEFAULT_GOALS, IdentityGoals
 from mlvae.evaluation.latent_fit import fit_latents
 from mlvae.evaluation.swap_trials import FIGURES, TrialResult, choose_groups, run_trials
 from mlvae.latent import decode
@@ -162,55 +163,39 @@ def decoder_range(
     return out
 
 
-def decoder_range_markdown(results: dict[str, dict[str, tuple[float, float]]], steps: int, per_person: int) -> str:
+def decoder_range_markdown(
+    results: dict[str, dict[str, tuple[float, float]]], steps: int, per_person: int,
+    goals: IdentityGoals = DEFAULT_GOALS,
+) -> str:
     """``decoder_range``'s figures as a Markdown table: a row per source, judged-right % and MSE per kind."""
     head = "| test people | " + " | ".join(f"{r}: judged right (%) / MSE" for r in FIT_ROWS) + " |"
     lines = [head, "|" + " --- |" * (len(FIT_ROWS) + 1)]
     for source, rows in results.items():
-        lines.append(f"| {SOURCE_NAMES.get(source, source)} | "
+        lines.append(f"| {goals.name(source)} | "
                      + " | ".join(f"{rows[r][0]:.1f} / {rows[r][1]:.4f}" for r in FIT_ROWS) + " |")
     return "\n".join(lines) + (f"\n\n{per_person} photos of each judged person; latents fitted by {steps} Adam steps "
                                "(lr 0.05) from the encoder's posterior means.\n")
 
 
-# the faces model's goals, % of trials among 20 unseen people with k = 5: (at least?, value)
-GOALS = {"recon": (True, 40), "pooled": (True, 40), "swap->C": (True, 30), "swap->S": (False, 10),
-         "pairwise": (True, 80), "gen": (True, 25)}
-SOURCE_NAMES = {"faces-celeba200": "CelebA", "faces-lfw": "LFW"}
-
-
-def identity_markdown(results: dict[str, TrialResult]) -> str:
+def identity_markdown(results: dict[str, TrialResult], goals: IdentityGoals = DEFAULT_GOALS) -> str:
     """The identity judge's figures as a Markdown table: a row per test source, then the goals."""
     figures = list(FIGURES)
     head = "| test people | judged among | " + " | ".join(f.replace("->", "→") for f in figures) + " |"
     lines = [head, "|" + " --- |" * (len(figures) + 2)]
     for source, r in results.items():
         cells = " | ".join(f"{r.figures[f]:.1f}" for f in figures)
-        lines.append(f"| {SOURCE_NAMES.get(source, source)} | {r.groups} (chance {r.chance:.1f}%) | {cells} |")
-    lines.append("| goal | | " + " | ".join(goal_text(f) for f in figures) + " |")
+        lines.append(f"| {goals.name(source)} | {r.groups} (chance {r.chance:.1f}%) | {cells} |")
+    lines.append("| goal | | " + " | ".join(goals.text(f) for f in figures) + " |")
     k = next(iter(results.values())).k if results else 0
     trials = next(iter(results.values())).trials if results else 0
     return "\n".join(lines) + f"\n\n% of {trials} trials per row; content pooled from k = {k} photos.\n"
 
 
-def goal_text(figure: str) -> str:
-    """``≥ 40`` / ``≤ 10`` for a figure with a goal, ``ceiling`` for the inputs."""
-    if figure not in GOALS:
-        return "ceiling"
-    at_least, value = GOALS[figure]
-    return f"{'≥' if at_least else '≤'} {value}"
-
-
-def missed_goals(results: dict[str, TrialResult]) -> list[str]:
-    """One phrase per figure and source below its goal, e.g. ``swap→C 19.0% on CelebA (goal ≥ 30)``."""
-    missed = []
-    for source, r in results.items():
-        for figure, (at_least, value) in GOALS.items():
-            got = r.figures[figure]
-            if (got < value) if at_least else (got > value):
-                missed.append(f"{figure.replace('->', '→')} {got:.0f}% on {SOURCE_NAMES.get(source, source)} "
-                              f"(goal {goal_text(figure)})")
-    return missed
+def missed_goals(results: dict[str, TrialResult], goals: IdentityGoals = DEFAULT_GOALS) -> list[str]:
+    """One phrase per figure and source below its goal, e.g. ``swap→C 19% on CelebA (goal ≥ 30)``."""
+    return [f"{figure.replace('->', '→')} {r.figures[figure]:.0f}% on {goals.name(source)} (goal {goal})"
+            for source, r in results.items() for figure, goal in goals.figures.items()
+            if not goal.met(r.figures[figure])]
 
 
 def identity_json(results: dict[str, TrialResult]) -> dict:

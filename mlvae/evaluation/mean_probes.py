@@ -1,9 +1,9 @@
-"""Probes on posterior means: how much of the class a linear or an MLP read-out finds in a latent code.
+"""Probe (b), linear and MLP probes on posterior means: how much of the class a read-out finds in a latent code.
 
-The supplement §3 protocol (``mlvae.evaluation.classifier``) trains on posterior *samples* of K images per class pooled
-over all K, and tests at k = 1..K: it asks how well a classifier of tightly pooled content generalises to
-wider posteriors. A probe asks what the code of an image (or of k pooled images) holds: it is trained and
-tested at the SAME pooling level k, on posterior *means*, on many images. Per class, ``train_per_class``
+Probe (a), the supplement §3 protocol (``mlvae.evaluation.supplement_probe``), trains on posterior *samples* of
+K images per class pooled over all K, and tests at k = 1..K: it asks how well a classifier of tightly pooled
+content generalises to wider posteriors. A probe asks what the code of an image (or of k pooled images) holds: it
+is trained and tested at the SAME pooling level k, on posterior *means*, on many images. Per class, ``train_per_class``
 training images (to fit, and a quarter for early stopping) and ``test_per_class`` other images to test on; the
 images pooled into a feature come from the same part (training or test), so train and test share no image.
 Classes are balanced (chance = 1/classes).
@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from mlvae.errors import DataError
-from mlvae.evaluation.classifier import (
+from mlvae.evaluation.supplement_probe import (
     FeatureSource,
     ProtocolConfig,
     TrialSplit,
@@ -138,11 +138,3 @@ def run_probes(labels: torch.Tensor, sources: dict[str, FeatureSource], config: 
         "ks": ks,
         "rows": rows,
     }
-
-
-def probe_accuracy(results: dict, features: str, k: int | None, probe: str) -> float:
-    """The accuracy (0-1) of one probe on one feature kind at pooling level k (None: a per-image kind)."""
-    for row in results["rows"]:
-        if row["features"] == features and row["k"] == k:
-            return row["accuracy"][probe]
-    raise KeyError(f"no probe row for {features} at k = {k}")

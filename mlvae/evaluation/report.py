@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from mlvae.evaluation.classifier import (
+from mlvae.evaluation.supplement_probe import (
     checkpoint_ks as table_ks,  # the table shows the k the classifier is validated at
 )
 

@@ -21,6 +21,7 @@ from pathlib import Path
 import torch
 
 from mlvae import latent
+from mlvae.checkpoint.card import read_card
 from mlvae.checkpoint.folder import atomic_write, find_split, load_model, resolve_checkpoint, write_json
 from mlvae.config import RunConfig, data_dir_list
 from mlvae.data import load_splits
@@ -30,8 +31,8 @@ from mlvae.device import pick_device
 from mlvae.errors import DataError, MLVAEError
 from mlvae.evaluation import figures
 from mlvae.evaluation.class_judge import class_trials, judge_accuracy, train_judge
-from mlvae.evaluation.classifier import FeatureSource, ProtocolConfig, check_enough_images, largest_k, run_protocol
 from mlvae.evaluation.config import MNIST_K, EvaluationConfig
+from mlvae.evaluation.goals import goals_from_card
 from mlvae.evaluation.held_out import load_test_images
 from mlvae.evaluation.identity import (
     decoder_range,
@@ -41,7 +42,7 @@ from mlvae.evaluation.identity import (
     identity_report,
     identity_trials,
 )
-from mlvae.evaluation.probe import ProbeConfig, run_probes
+from mlvae.evaluation.mean_probes import ProbeConfig, run_probes
 from mlvae.evaluation.qualitative import QUICK_SIZES, FigureSizes, make_figures
 from mlvae.evaluation.report import (
     ReportContext,
@@ -52,6 +53,13 @@ from mlvae.evaluation.report import (
     probe_markdown,
     probe_table,
     render_report,
+)
+from mlvae.evaluation.supplement_probe import (
+    FeatureSource,
+    ProtocolConfig,
+    check_enough_images,
+    largest_k,
+    run_protocol,
 )
 from mlvae.model.interface import Encoding, GroupedVAE
 
@@ -250,9 +258,11 @@ def identity_section(run: EvalRun) -> list[str] | None:
         run.notes.append(f"no identity judge: no test source has 2 people with k + 1 = {a.identity_k + 1} photos")
         return None
     write_json(run.out / FILES["identity_json"], identity_json(results))
-    table = identity_markdown(results)
+    card = read_card(run.folder)
+    goals = goals_from_card(card.figures if card else {})
+    table = identity_markdown(results, goals)
     atomic_write(run.out / FILES["identity_table"], lambda tmp: tmp.write_text(table))
-    print(table)
+    log.info("identity judge:\n%s", table)
     lines = identity_report(table, FILES)
     if a.identity_fit_steps:
         ranges = decoder_range(run.model, run.test, a.identity_people, a.identity_k + 1, FIT_PER_PERSON,
@@ -260,8 +270,8 @@ def identity_section(run: EvalRun) -> list[str] | None:
         judged = {s: {r: {"judged_right": v[0], "mse": v[1]} for r, v in rows.items()} for s, rows in ranges.items()}
         write_json(run.out / FILES["identity_fit_json"],
                    {"steps": a.identity_fit_steps, "per_person": FIT_PER_PERSON, **judged})
-        fitted = decoder_range_markdown(ranges, a.identity_fit_steps, FIT_PER_PERSON)
-        print(fitted)
+        fitted = decoder_range_markdown(ranges, a.identity_fit_steps, FIT_PER_PERSON, goals)
+        log.info("decoder range:\n%s", fitted)
         lines += [DECODER_RANGE_TEXT, "", fitted,
                   f"All values: [`{FILES['identity_fit_json']}`]({FILES['identity_fit_json']}).", ""]
     return lines

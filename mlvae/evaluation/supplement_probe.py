@@ -1,4 +1,4 @@
-"""The quantitative evaluation of supplement §3: how much a latent code tells about the class.
+"""Probe (a), the quantitative evaluation of supplement §3: how much a latent code tells about the class.
 
 A classifier (linear 256 -> tanh -> linear -> softmax, Adam 1e-3) is trained on latent features of TEST
 images, once per feature kind (style S, content C, a baseline's latent). Per trial, every class with at least
