@@ -34,7 +34,7 @@ BF16_TOLERANCE = 0.06  # max |difference| of decoded pixels in [0, 1], bf16 auto
 def faces_config(data_dir: str | None, device: str, steps: int, width: float) -> RunConfig:
     """The faces training setup at ``width``, for ``steps`` steps on ``device``."""
     return RunConfig(
-        model=ModelConfig(architecture="conv", image_size=64, image_channels=3, latent_dim=50, style_dim=8,
+        model=ModelConfig(architecture="conv", latent_dim=50, style_dim=8,
                           width=width, likelihood="normal-fixed", sigma=0.1),
         data=DataConfig(dataset="folder", data_dir=data_dir, image_size=64, image_channels=3, align_faces=True,
                         val_fraction=0.1, test_fraction=0.1),

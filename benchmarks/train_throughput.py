@@ -110,7 +110,7 @@ def epoch_benchmark(epochs: int, threads: int | None) -> dict:
 
 def faces_model(width: float) -> ModelConfig:
     """The faces net as the faces model trains it (README): x``width`` conv, d=50, style 8, fixed-variance Normal."""
-    return ModelConfig(architecture="conv", image_size=64, image_channels=3, latent_dim=50, style_dim=8,
+    return ModelConfig(architecture="conv", latent_dim=50, style_dim=8,
                        likelihood="normal-fixed", width=width)
 
 

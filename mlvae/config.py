@@ -11,7 +11,7 @@ import math
 import os
 import types
 import typing
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from typing import Any
 
 from mlvae.flags import flag
@@ -65,8 +65,10 @@ class ModelConfig:
     style_dim: int | None = field(default=None, metadata=flag(
         "size of the style latent, if not d: a style smaller than the content has less room to copy a photo's "
         "identity (a departure from the paper, which uses d for both)", group="model", default_text="d"))
-    image_channels: int = 1  # IMAGE_SHAPES[architecture]
-    image_size: int = 28
+    # The input shape is the architecture's (IMAGE_SHAPES; the properties below): these accept the values that
+    # older config.json files and callers state, and refuse any that disagree with the architecture.
+    image_channels: InitVar[int | None] = None
+    image_size: InitVar[int | None] = None
     hidden_dim: int = 500  # MLP hidden units (supplement §2.1)
     width: float = field(default=1.0, metadata=flag(
         "conv channel multiplier (1.0: the paper's 64/128/256/512); 0.25-0.5 for CPUs", group="model"))
@@ -95,7 +97,7 @@ class ModelConfig:
         "svi-encode: the trained SVI checkpoint (run folder or best/) whose decoder the encoder is fitted to",
         group="model"))
 
-    def __post_init__(self) -> None:
+    def __post_init__(self, image_channels: int | None, image_size: int | None) -> None:
         _check_choice("model_type", self.model_type, MODEL_TYPES)
         _check_choice("posterior", self.posterior, POSTERIORS)
         _check_choice("architecture", self.architecture, ARCHITECTURES)
@@ -103,8 +105,6 @@ class ModelConfig:
         _in_range("latent_dim", self.latent_dim, 1, MAX_LATENT_DIM)
         if self.style_dim is not None:
             _in_range("style_dim (or null for latent_dim)", self.style_dim, 1, MAX_LATENT_DIM)
-        _in_range("image_channels", self.image_channels, 1, 3)
-        _in_range("image_size", self.image_size, 1, MAX_IMAGE_SIZE)
         _in_range("hidden_dim", self.hidden_dim, 1, MAX_HIDDEN_DIM)
         if not (math.isfinite(self.width) and 0 < self.width <= MAX_WIDTH):
             raise ValueError(f"width must be in (0, {MAX_WIDTH:g}], got {self.width}")
@@ -121,13 +121,31 @@ class ModelConfig:
             raise ValueError("reg_lambda and inference_steps must be >= 0 and inference_lr > 0")
         if self.svi_observations < 0 or self.svi_groups < 0:
             raise ValueError("svi_observations and svi_groups count table rows: they must be >= 0")
-        if self.architecture == "conv" and (self.image_channels, self.image_size) != IMAGE_SHAPES["conv"]:
-            raise ValueError("the conv architecture takes 64x64 colour images (image_channels=3, image_size=64)")
+        channels, size = IMAGE_SHAPES[self.architecture]
+        if image_channels not in (None, channels) or image_size not in (None, size):
+            raise ValueError(f"the {self.architecture} architecture takes {size}x{size} images of {channels} "
+                             f"channel(s) (image_channels={channels}, image_size={size})")
 
     @property
     def style_size(self) -> int:
         """Size of the style latent."""
         return self.style_dim or self.latent_dim
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        """(channels, height, width) of the images the architecture takes."""
+        channels, size = IMAGE_SHAPES[self.architecture]
+        return channels, size, size
+
+
+def shape_text(shape: tuple[int, int, int]) -> str:
+    """``(3, 64, 64)`` -> ``3x64x64``."""
+    return "x".join(map(str, shape))
+
+
+# Derived from the architecture, not stored (the InitVars above only check stated values).
+ModelConfig.image_channels = property(lambda self: self.image_shape[0], doc="Channels of the input images.")
+ModelConfig.image_size = property(lambda self: self.image_shape[1], doc="Side of the square input images.")
 
 
 @dataclass
@@ -141,7 +159,7 @@ class DataConfig:
         "folder dataset: the folder of group subfolders; repeat it to train on several folders together (each "
         "split by the same fractions); mnist: the torchvision root", group="data", repeat=True,
         default_text="$MLVAE_DATA_DIR/mnist, else download"))
-    image_size: int = 28  # as the model's
+    image_size: int = 28  # the model's (IMAGE_SHAPES of its architecture)
     image_channels: int = 1
     crop_fraction: float = field(default=1.0, metadata=flag(
         "centre square crop as a fraction of the shorter side before resizing", group="data", preset=True))
@@ -160,6 +178,11 @@ class DataConfig:
             raise ValueError(f"--crop-fraction must be in (0, 1], got {self.crop_fraction}")
         _in_range("image_channels", self.image_channels, 1, 3)
         _in_range("image_size", self.image_size, 1, MAX_IMAGE_SIZE)
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        """(channels, height, width) of the prepared images."""
+        return self.image_channels, self.image_size, self.image_size
 
     @property
     def data_dirs(self) -> list[str]:
@@ -349,6 +372,8 @@ def _build(kind: type, raw: Any) -> Any:
 
 def _has_type(value: Any, annotation: Any) -> bool:
     """Whether a parsed JSON value fits a field's annotation (int, float, str, bool, list[str], X | None)."""
+    if isinstance(annotation, InitVar):
+        return _has_type(value, annotation.type)
     if typing.get_origin(annotation) in (typing.Union, types.UnionType):
         return any(_has_type(value, option) for option in typing.get_args(annotation))
     if annotation is type(None):
@@ -364,6 +389,8 @@ def _has_type(value: Any, annotation: Any) -> bool:
 
 
 def _type_name(annotation: Any) -> str:
+    if isinstance(annotation, InitVar):
+        return _type_name(annotation.type)
     names = {int: "a whole number", float: "a number", str: "a string", bool: "true or false", type(None): "null"}
     if typing.get_origin(annotation) is list:
         return "a list of " + _type_name(typing.get_args(annotation)[0]).removeprefix("a ") + "s"

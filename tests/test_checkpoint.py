@@ -10,7 +10,7 @@ from mlvae.errors import CheckpointError
 
 
 def conv_config():
-    return ModelConfig(architecture="conv", image_size=64, image_channels=3, latent_dim=8, width=0.125)
+    return ModelConfig(architecture="conv", latent_dim=8, width=0.125)
 
 
 @pytest.mark.parametrize("make", [lambda: ModelConfig(latent_dim=4, hidden_dim=32), conv_config])
@@ -69,6 +69,23 @@ def test_config_that_does_not_match_the_weights_is_reported(tmp_path):
     (folder / "config.json").write_text(json.dumps(raw))
     with pytest.raises(CheckpointError, match="not a valid mlvae config"):
         load_model(folder)
+
+
+def test_the_image_shape_is_the_architectures_and_old_configs_that_state_it_still_load(tmp_path):
+    config = conv_config()
+    assert config.image_shape == (3, 64, 64) and ModelConfig().image_shape == (1, 28, 28)
+    assert "image_size" not in RunConfig(model=config).to_dict()["model"]  # derived, not stored
+    folder = save_model(tmp_path / "ckpt", MLVAE(config), RunConfig(model=config))
+    raw = json.loads((folder / "config.json").read_text())
+    raw["model"].update(image_channels=3, image_size=64)  # as older checkpoints state it
+    (folder / "config.json").write_text(json.dumps(raw))
+    assert load_model(folder)[1].model.image_shape == (3, 64, 64)
+    raw["model"]["image_size"] = 32  # a shape the architecture does not take
+    (folder / "config.json").write_text(json.dumps(raw))
+    with pytest.raises(CheckpointError, match="the conv architecture takes 64x64 images of 3 channel"):
+        load_model(folder)
+    with pytest.raises(ValueError, match="the mlp architecture takes 28x28"):
+        ModelConfig(image_size=64)
 
 
 def test_unknown_name_lists_what_can_be_loaded(tmp_path):

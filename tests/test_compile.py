@@ -12,7 +12,7 @@ from mlvae.training.trainer import Trainer
 
 
 def faces_trainer(tmp_path, **train):
-    model = ModelConfig(architecture="conv", image_size=64, image_channels=3, latent_dim=8, width=0.125,
+    model = ModelConfig(architecture="conv", latent_dim=8, width=0.125,
                         likelihood="normal-fixed")
     images = torch.randint(0, 256, (24, 3, 64, 64), generator=torch.Generator().manual_seed(0), dtype=torch.uint8)
     data = GroupedImages(images, torch.arange(24) // 4, [f"g{i}" for i in range(6)])

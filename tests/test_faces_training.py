@@ -12,7 +12,7 @@ from mlvae import MLVAE, ModelConfig, group_elbo, latent, load_model
 from mlvae.model.objective import annealed_weight, style_weighted_loss
 from tests.conftest import run_cli
 
-CONV = dict(architecture="conv", image_size=64, image_channels=3, latent_dim=6, width=0.125)
+CONV = dict(architecture="conv", latent_dim=6, width=0.125)
 
 
 def test_fixed_sigma_decoder_scores_a_normal_of_that_sigma():

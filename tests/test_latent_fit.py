@@ -15,7 +15,7 @@ from mlvae.evaluation.run import FILES, evaluate, identity_section
 
 def small_model() -> MLVAE:
     torch.manual_seed(0)
-    return MLVAE(ModelConfig(architecture="conv", image_channels=3, image_size=64, width=0.125, latent_dim=6,
+    return MLVAE(ModelConfig(architecture="conv", width=0.125, latent_dim=6,
                              style_dim=2, likelihood="normal-fixed", sigma=0.1))
 
 

@@ -26,7 +26,7 @@ def saturated(model: MLVAE) -> MLVAE:
 
 
 def conv_config(**bounds: float) -> ModelConfig:
-    return ModelConfig(architecture="conv", image_channels=3, image_size=64, width=0.25, latent_dim=6, style_dim=3,
+    return ModelConfig(architecture="conv", width=0.25, latent_dim=6, style_dim=3,
                        likelihood="normal-fixed", **bounds)
 
 

@@ -145,7 +145,7 @@ def test_likelihoods_match_torch_distributions():
 
 @pytest.mark.parametrize("likelihood", ["normal", "normal-unit", "bernoulli"])
 def test_conv_network_shapes_and_width_multiplier(likelihood):
-    conv = {"architecture": "conv", "image_size": 64, "image_channels": 3, "latent_dim": 50, "likelihood": likelihood}
+    conv = {"architecture": "conv", "latent_dim": 50, "likelihood": likelihood}
     small, full = MLVAE(ModelConfig(**conv, width=0.25)), MLVAE(ModelConfig(**conv, width=1.0))
     x = torch.rand(6, 3, 64, 64)
     enc = small.encode(x)
@@ -163,7 +163,7 @@ def test_conv_network_shapes_and_width_multiplier(likelihood):
 @pytest.mark.parametrize("architecture", ["mlp", "conv"])
 def test_unit_variance_decoder_outputs_only_a_mean_and_scores_a_unit_normal(architecture):
     size, channels = (28, 1) if architecture == "mlp" else (64, 3)
-    config = dict(architecture=architecture, image_size=size, image_channels=channels, latent_dim=4, width=0.125)
+    config = dict(architecture=architecture, latent_dim=4, width=0.125)
     unit = MLVAE(ModelConfig(likelihood="normal-unit", **config))
     learned = MLVAE(ModelConfig(likelihood="normal", **config))
     assert sum(p.numel() for p in unit.decoder.parameters()) < sum(p.numel() for p in learned.decoder.parameters())

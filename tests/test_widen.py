@@ -8,7 +8,7 @@ from mlvae.model.widen import grow_latents_into, widen_into
 
 
 def conv_model(width: float, style_dim: int = 4, latent_dim: int = 12) -> MLVAE:
-    return MLVAE(ModelConfig(architecture="conv", image_channels=3, image_size=64, width=width, latent_dim=latent_dim,
+    return MLVAE(ModelConfig(architecture="conv", width=width, latent_dim=latent_dim,
                              style_dim=style_dim, likelihood="normal-fixed", sigma=0.1))
 
 

@@ -76,12 +76,11 @@ def expected_shapes(config: RunConfig) -> dict[str, tuple[int, ...]]:
 
 def check_data_matches_model(config: RunConfig, name: str) -> None:
     """CheckpointError when the data config prepares images the model does not take."""
-    data, model = config.data, config.model
-    if (data.image_channels, data.image_size) != (model.image_channels, model.image_size):
+    data, model = config.data.image_shape, config.model.image_shape
+    if data != model:
         raise CheckpointError(
-            f"{name}: its data config prepares {data.image_size} x {data.image_size} x {data.image_channels} images "
-            f"but its model takes {model.image_size} x {model.image_size} x {model.image_channels}; "
-            "use the config.json saved with these weights"
+            f"{name}: its data config prepares {data[1]} x {data[2]} x {data[0]} images "
+            f"but its model takes {model[1]} x {model[2]} x {model[0]}; use the config.json saved with these weights"
         )
 
 

@@ -23,7 +23,7 @@ import torch
 from mlvae import latent
 from mlvae.checkpoint.card import read_card
 from mlvae.checkpoint.folder import atomic_write, find_split, load_model, resolve_checkpoint, write_json
-from mlvae.config import RunConfig, data_dir_list
+from mlvae.config import RunConfig, data_dir_list, shape_text
 from mlvae.data import load_splits
 from mlvae.data.grouped import GroupedImages
 from mlvae.data.loading import data_folder, data_root
@@ -107,7 +107,7 @@ def describe_model(config: RunConfig) -> str:
     m = config.model
     kind = "ML-VAE" if m.model_type == "mlvae" else m.model_type.upper() if m.model_type == "vae" else m.model_type
     return (f"{kind} ({m.posterior} posterior, {m.architecture} networks, d = {m.latent_dim}, {m.likelihood} "
-            f"likelihood, {m.image_channels}x{m.image_size}x{m.image_size} images)")
+            f"likelihood, {shape_text(m.image_shape)} images)")
 
 
 def baseline_label(config: RunConfig, taken: Sequence[str]) -> str:
@@ -122,11 +122,9 @@ def baseline_label(config: RunConfig, taken: Sequence[str]) -> str:
 def check_compatible(main: RunConfig, other: RunConfig, name: str) -> None:
     """A baseline must read the same images as the evaluated model."""
     a, b = main.model, other.model
-    if (a.image_channels, a.image_size) != (b.image_channels, b.image_size):
-        raise MLVAEError(
-            f"baseline {name} takes {b.image_channels}x{b.image_size}x{b.image_size} images but the model takes "
-            f"{a.image_channels}x{a.image_size}x{a.image_size}: give a baseline trained on the same data"
-        )
+    if a.image_shape != b.image_shape:
+        raise MLVAEError(f"baseline {name} takes {shape_text(b.image_shape)} images but the model takes "
+                         f"{shape_text(a.image_shape)}: give a baseline trained on the same data")
     if main.data.crop_fraction != other.data.crop_fraction:
         log.warning("baseline %s was trained with crop fraction %s, the model with %s: "
                     "the baseline sees the model's crop", name, other.data.crop_fraction, main.data.crop_fraction)

@@ -62,7 +62,7 @@ class MLPDecoder(nn.Module):
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
-        self.shape = (config.image_channels, config.image_size, config.image_size)
+        self.shape = config.image_shape
         pixels = config.image_channels * config.image_size**2
         outputs = 2 * pixels if config.likelihood == "normal" else pixels  # mean (+ log-variance) or logits
         self.net = nn.Sequential(

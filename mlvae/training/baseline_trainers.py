@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 
 from mlvae.checkpoint.folder import load_model
-from mlvae.config import RunConfig
+from mlvae.config import RunConfig, shape_text
 from mlvae.data import GroupBatch, Splits
 from mlvae.errors import MLVAEError
 from mlvae.model.baselines.svi_encode import generate_observations
@@ -85,11 +85,10 @@ class SVIEncodeTrainer(Trainer):
             raise TrainingError(
                 f"--svi-checkpoint {source} holds a {svi_config.model.model_type!r} model: give an SVI checkpoint"
             )
-        image = (config.data.image_channels, config.data.image_size)
-        if (svi_config.model.image_channels, svi_config.model.image_size) != image:
+        if svi_config.model.image_shape != config.model.image_shape:
             raise TrainingError(
-                f"the SVI model takes {svi_config.model.image_channels}x{svi_config.model.image_size}px images but "
-                f"this run's data is {image[0]}x{image[1]}px: use the dataset the SVI model was trained on"
+                f"the SVI model takes {shape_text(svi_config.model.image_shape)} images but this run's model takes "
+                f"{shape_text(config.model.image_shape)}: use the dataset and --arch the SVI model was trained with"
             )
         if svi_config.model.likelihood == "normal":
             log.warning(

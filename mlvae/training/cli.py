@@ -21,7 +21,6 @@ import torch
 
 from mlvae.checkpoint.hub import push_run
 from mlvae.config import (
-    IMAGE_SHAPES,
     PRESETS,
     DataConfig,
     ModelConfig,
@@ -89,13 +88,11 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
     if train.get("init_from") is not None and not str(train["init_from"]).strip():
         raise ValueError("--init-from needs a checkpoint (a run's best/ or last/, or a shipped name): give one, or "
                          "drop the flag for a random init")
-    channels, size = IMAGE_SHAPES[model["architecture"]]
+    model_config = ModelConfig(**model)
+    channels, size, _ = model_config.image_shape  # the data is prepared at the shape the architecture takes
     data["data_dir"] = stored_data_dir(data["data_dir"])
-    return RunConfig(
-        model=ModelConfig(**model, image_channels=channels, image_size=size),
-        data=DataConfig(**data, image_channels=channels, image_size=size),
-        train=TrainConfig(**train),
-    )
+    return RunConfig(model=model_config, data=DataConfig(**data, image_channels=channels, image_size=size),
+                     train=TrainConfig(**train))
 
 
 # fields whose flags may change when a run is resumed; every other flag must agree with the run's config.json
