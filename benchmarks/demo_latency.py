@@ -34,12 +34,14 @@ from PIL import Image
 REPO = Path(__file__).resolve().parent.parent
 
 from benchmarks.demo_stages import swap_stages, wire_stages
-from demo import computations
 from demo.app import TORCH_THREADS
-from demo.endpoints import Endpoints
-from demo.inputs import Preparation, clear_cache, read_photos
+from demo.computing import computations
+from demo.computing.endpoints import Endpoints
+from demo.inputs.photos import read_photos
+from demo.inputs.preparation import Preparation
+from demo.inputs.prepared_cache import clear_cache
 from demo.models import DemoModel, ModelRegistry, load_registry
-from demo.results import ResultStore
+from demo.results.png_store import ResultStore
 from mlvae import DataConfig, latent
 from mlvae.data import load_splits
 from mlvae.data.images import to_float
@@ -196,9 +198,9 @@ def main() -> int:
     tmp = tempfile.mkdtemp(prefix="demo-latency-")
     models: dict[str, tuple[DemoModel, dict]] = {}
     for m in registry.models.values():
-        if m.kind not in models:
+        if m.kind.name not in models:
             files = digit_inputs(Path(tmp)) if m.is_digits else face_inputs(data)
-            models[m.kind] = (m, files)
+            models[m.kind.name] = (m, files)
 
     print(f"torch threads: {torch.get_num_threads()}, repeats: {args.repeats}")
     print(f"{'model':<7} {'tab':<32} {'cold median':>11} {'cold p95':>9} {'warm median':>11} {'model only':>10} "

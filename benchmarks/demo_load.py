@@ -42,7 +42,7 @@ from typing import Iterator
 
 from benchmarks.demo_latency import digit_inputs, face_inputs, percentiles, start_app
 from demo.app import CONCURRENCY, QUEUE_SIZE
-from demo.example_sets import EXAMPLES_DIR
+from demo.galleries.example_sets import EXAMPLES_DIR
 from demo.models import load_registry
 
 MIN_RPS = 20  # requests a second under load, at least
@@ -252,7 +252,7 @@ def main() -> int:
         if data and (data / "faces-celeba200").is_dir() and (data / "mnist").is_dir():
             inputs[m.name] = digit_inputs(Path(tmp)) if m.is_digits else face_inputs(data)
         else:
-            inputs[m.name] = example_inputs(m.kind)
+            inputs[m.name] = example_inputs(m.kind.name)
     calls = {name: requests_for(name, files) for name, files in inputs.items()}
     mix = [(endpoint, name) for name in calls for endpoint in calls[name]]  # every tab of every model, in turn
     jobs = [(endpoint, name, calls[name][endpoint]) for endpoint, name in itertools.islice(itertools.cycle(mix),

@@ -16,12 +16,14 @@ from typing import Callable
 
 import torch
 
-from demo.axes import swap_axes
-from demo.computations import swap_grid
-from demo.inputs import Preparation, clear_cache, read_photos
+from demo.computing.computations import swap_grid
+from demo.inputs.photos import read_photos
+from demo.inputs.preparation import Preparation
+from demo.inputs.prepared_cache import clear_cache
 from demo.models import DemoModel
-from demo.results import ResultStore
-from demo.sheets import grid_sheet
+from demo.results.axis_labels import swap_axes
+from demo.results.png_store import ResultStore
+from demo.results.sheets import grid_sheet
 from mlvae import latent
 
 STAGES = ("prepare", "encode", "decode", "draw", "encode PNG")

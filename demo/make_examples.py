@@ -20,8 +20,8 @@ from mlvae.checkpoint.folder import atomic_write
 from mlvae.data import load_splits
 from mlvae.data.images import to_float
 
-from .example_sets import DIGIT_NAME, EXAMPLES_DIR, FACE_NAME
-from .sheets import to_uint8
+from .galleries.example_sets import DIGIT_NAME, EXAMPLES_DIR, FACE_NAME
+from .results.sheets import to_uint8
 
 log = logging.getLogger("demo.make_examples")
 

@@ -5,9 +5,9 @@ import html
 import logging
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 import torch
 
@@ -16,9 +16,13 @@ from mlvae.checkpoint.card import read_card
 from mlvae.checkpoint.folder import CONFIG_NAME, SHIPPED_DIR, read_config, resolve_checkpoint
 from mlvae.checkpoint.validation import check_data_matches_model
 
+from .inputs.preparation import Preparation
+from .kinds import Kind, kind_of
+
 log = logging.getLogger(__name__)
 
-SHIPPED_NAMES = ("mnist", "faces")  # picker order: the first one present is the default (digits: it shows the effects best)
+# picker order: the first one present is the default (digits: it shows the effects best)
+SHIPPED_NAMES = ("mnist", "faces")
 SHIPPED_LABELS = {"faces": "faces (64x64 colour)", "mnist": "digits (MNIST)"}
 ENV_VAR = "MLVAE_MODELS"  # extra checkpoints: folders or Hub ids, separated by commas or spaces
 
@@ -35,16 +39,21 @@ class DemoModel:
     config: RunConfig
     card: str | None  # the model card (README.md) without its front matter, if the checkpoint has one
     shortfall: str | None = None  # the card's one line on the goals this model misses, if it misses any
+    kind: Kind = None  # type: ignore[assignment]  # digits or faces; None: from the dataset it was trained on
+
+    def __post_init__(self) -> None:
+        if self.kind is None:
+            self.kind = kind_of(self.config)
+
+    @property
+    def preparation(self) -> Preparation:
+        """How this model's inputs are prepared: as its training images were, digits framed the MNIST way."""
+        return Preparation.of(self.config.data, self.kind.takes_drawings)
 
     @property
     def is_digits(self) -> bool:
-        """Single-channel models take drawings and white-on-black digits."""
-        return self.config.data.image_channels == 1
-
-    @property
-    def kind(self) -> str:
-        """``digits`` or ``faces``: which example photos and input tools fit this model."""
-        return "digits" if self.is_digits else "faces"
+        """A digits model: it takes drawings and white-on-black digits."""
+        return self.kind.takes_drawings
 
 
 @dataclass
@@ -72,7 +81,7 @@ class ModelRegistry:
         return self.models[name]
 
 
-def not_loaded_note(registry: "ModelRegistry") -> str:
+def not_loaded_note(registry: ModelRegistry) -> str:
     """Markdown for the About tab: the checkpoints that could not be loaded, one line each (empty when none)."""
     lines = [f"- {html.escape(problem)}" for problem in registry.problems]
     return "### Checkpoints not loaded\n" + "\n".join(lines) if lines else ""
@@ -83,7 +92,8 @@ def no_model_message() -> str:
     return (
         "No model could be loaded: the shipped checkpoints/mnist and checkpoints/faces are missing, and no checkpoint "
         f"given with --model or ${ENV_VAR} loaded. Train one (e.g. `python -m mlvae.train --epochs 3 "
-        "--out runs/mnist`) and start the demo with `python app.py --model runs/mnist`, or list checkpoint folders or Hub ids in ${ENV_VAR}."
+        "--out runs/mnist`) and start the demo with `python app.py --model runs/mnist`, or list checkpoint folders "
+        f"or Hub ids in ${ENV_VAR}."
     )
 
 

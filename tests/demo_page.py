@@ -8,8 +8,9 @@ import re
 import shutil
 import tempfile
 import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
 
 from PIL import Image, ImageOps
 
@@ -17,6 +18,19 @@ CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 TABS = ["Pool evidence", "Interpolate", "Swap grid", "Generate", "About"]
 RESULT_OF_TAB = {"Pool evidence": "#pool-sheet img", "Interpolate": "#interp-grid img", "Swap grid": "#swap-grid img",
                  "Generate": "#gen-image img", "About": "#about-model"}
+# a script run before the page's own: it notes the event (fn_index) of every call the page queues
+RECORD_EVENTS = """
+window.queued = [];
+const fetched = window.fetch;
+window.fetch = function (resource, init) {
+  try {
+    const url = typeof resource === "string" ? resource : resource.url;
+    if (url.includes("/queue/join") && init && typeof init.body === "string")
+      window.queued.push(JSON.parse(init.body).fn_index);
+  } catch (e) {}
+  return fetched.apply(this, arguments);
+};
+"""
 # an absolute path of the server's file system (what the page and the API must never show)
 SERVER_PATH = re.compile(r"(?<![\w.:/])/(?:home|root|tmp|work|usr|var|etc|opt|mnt|srv|private|Users)/")
 
@@ -116,6 +130,19 @@ class Page:
             for (x0, y0), (x1, y1) in zip(stroke, stroke[1:]):
                 chain = chain.move_by_offset(x1 - x0, y1 - y0)
             chain.release().perform()
+
+    def record_events(self) -> None:
+        """From the next page load on, remember the event of every call the page queues (``events_run``)."""
+        self.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": RECORD_EVENTS})
+
+    def events_run(self) -> Counter:
+        """How many times the page queued each event since it loaded, by the name of the event's function."""
+        import json
+        import urllib.request
+
+        with urllib.request.urlopen(self.url.rstrip("/") + "/config", timeout=10) as answer:
+            names = {d["id"]: re.sub(r"_\d+$", "", str(d["api_name"])) for d in json.load(answer)["dependencies"]}
+        return Counter(names.get(i, str(i)) for i in self.driver.execute_script("return window.queued || []"))
 
     def toasts(self) -> list[str]:
         return [t.text for t in self.css(".toast-body")]

@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from demo.axes import BAND
-from demo.sheets import GAP
+from demo.results.axis_labels import BAND
+from demo.results.sheets import GAP
 from mlvae.checkpoint.folder import SHIPPED_DIR
 from mlvae.data.images import display_scale
 from tests.demo_page import SERVER_PATH, Page, chromium, fake_camera_video

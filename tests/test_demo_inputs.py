@@ -11,20 +11,15 @@ import pytest
 import torch
 from PIL import Image
 
-from demo.computations import about, shortfall_note
-from demo.example_sets import example_set
-from demo.inputs import (
-    MAX_PIXELS,
-    Preparation,
-    clear_cache,
-    labels_to_groups,
-    prepare_cached,
-    prepare_file,
-    read_photos,
-)
+from demo.computing.model_description import about, shortfall_note
+from demo.galleries.example_sets import example_set
+from demo.inputs.group_labels import labels_to_groups
+from demo.inputs.photos import read_photos
+from demo.inputs.preparation import MAX_PIXELS, Preparation, prepare_file
+from demo.inputs.prepared_cache import clear_cache, prepare_cached
 from demo.models import ModelRegistry, load_registry, sources_from_env
-from demo.results import ResultStore
-from demo.sheets import GAP, grid_sheet
+from demo.results.png_store import ResultStore
+from demo.results.sheets import GAP, grid_sheet
 from mlvae import MLVAE, DataError, MLVAEError, ModelConfig, RunConfig, save_model
 from mlvae.checkpoint.card import read_card
 from mlvae.config import DataConfig

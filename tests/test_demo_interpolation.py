@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 import torch
 
-from demo import computations
-from demo.axes import interpolation_axes
-from demo.inputs import Photos
+from demo.computing import computations
+from demo.inputs.photos import Photos
 from demo.models import DemoModel
-from demo.sheets import grid_sheet, single_image
+from demo.results.axis_labels import interpolation_axes
+from demo.results.sheets import grid_sheet, single_image
 from mlvae import latent, load_model
 from mlvae.data.images import to_float
 

@@ -11,13 +11,14 @@ import pytest
 import torch
 from PIL import Image
 
-from demo.computations import pooling_summary
-from demo.endpoints import Endpoints
-from demo.example_sets import EXAMPLES_DIR
-from demo.gallery_edits import EXAMPLE, example_gallery, users_entries, without_examples
-from demo.inputs import MAX_PHOTO_BYTES, Preparation, read_photos
+from demo.computing.computations import pooling_summary
+from demo.computing.endpoints import Endpoints
+from demo.galleries.example_edits import EXAMPLE, example_gallery, users_entries, without_examples
+from demo.galleries.example_sets import EXAMPLES_DIR
+from demo.inputs.photos import read_photos
+from demo.inputs.preparation import MAX_PHOTO_BYTES, Preparation
 from demo.models import load_registry
-from demo.sheets import stacked_sheet
+from demo.results.sheets import stacked_sheet
 from mlvae import latent
 from mlvae.data.faces import align_face
 from mlvae.model.posterior import DiagonalNormal, pool
@@ -139,8 +140,8 @@ def test_live_pooling_frame_by_frame_is_the_pool_of_all_frames():
 
 
 def test_live_frames_pool_skip_repeats_and_refuse_what_is_not_a_frame(endpoints, face_dir, tmp_path):
-    from demo.live import LivePooling, LiveState
-    from demo.results import ResultStore
+    from demo.computing.live_pooling import LivePooling, LiveState
+    from demo.results.png_store import ResultStore
 
     eps, _ = endpoints
     live = LivePooling(eps.registry, ResultStore(tmp_path / "results"), [tmp_path])

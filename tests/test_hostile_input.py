@@ -30,9 +30,9 @@ import torch
 from PIL import Image
 from safetensors.torch import load_file
 
-from demo.inputs import Preparation, prepare_file
+from demo.inputs.preparation import Preparation, prepare_file
 from demo.models import load_registry
-from demo.sheets import GAP
+from demo.results.sheets import GAP
 from mlvae import MLVAE, CheckpointError, ModelConfig, RunConfig, load_model, save_model
 from mlvae.checkpoint.folder import WEIGHTS_NAME
 from mlvae.config import DataConfig

@@ -358,7 +358,7 @@ def test_drawing_pad_blobs_are_bounded(server):
 
 
 def test_drawings_folder_is_private_to_the_process_and_swept(tmp_path):
-    from demo.drawings import DRAWING_TTL_S, drawings_folder, save_drawing
+    from demo.inputs.drawing_files import DRAWING_TTL_S, drawings_folder, save_drawing
 
     folder = drawings_folder()  # made by mkdtemp: a random name, only its owner may enter
     assert folder.name.startswith("mlvae-drawings-") and len(folder.name) > len("mlvae-drawings-")
@@ -614,7 +614,7 @@ def test_a_bad_checkpoint_costs_only_itself(tmp_path):
 
 
 def test_one_request_decodes_at_most_its_budget(server):
-    from demo.decode_budget import MAX_REQUEST_PIXELS
+    from demo.gradio_internals.decode_budget import MAX_REQUEST_PIXELS
 
     # 24 megapixels each, distinct: the budget pays for five
     paths = [upload(server, f"budget-{i}.png", heavy_png(20 + i)) for i in range(64)]

@@ -116,7 +116,7 @@ def test_extreme_aspect_images_are_refused_by_name_within_the_limits(server):
 
 
 def test_an_extreme_aspect_ink_box_gets_a_bounded_canvas():
-    from demo.inputs import MAX_INK_SIDE, frame_digit
+    from demo.inputs.digit_framing import MAX_INK_SIDE, frame_digit
 
     framed = frame_digit(Image.new("L", (150, 3000), 255))  # all ink: the canvas's side was 4200 before
     assert max(framed.size) <= int(MAX_INK_SIDE * 28 / 20) + 1, framed.size
@@ -125,7 +125,8 @@ def test_an_extreme_aspect_ink_box_gets_a_bounded_canvas():
 
 FACE_STRIP = """
 import json, resource, sys, time
-from demo.inputs import Preparation, read_photos
+from demo.inputs.photos import read_photos
+from demo.inputs.preparation import Preparation
 from mlvae.data.faces import _dlib_models
 _dlib_models()
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -172,7 +173,7 @@ def send_blob(server: Server, session: str, blob_id: str, data: bytes) -> tuple[
 
 
 def test_one_clients_blobs_never_evict_another_users_pending_drawing(server):
-    from demo.drawing_pad import MAX_PENDING
+    from demo.gradio_internals.sketchpad import MAX_PENDING
 
     mine, theirs = uuid.uuid4().hex, uuid.uuid4().hex
     assert send_blob(server, mine, "my-drawing", ink_png())[0] == 200
@@ -248,7 +249,9 @@ def test_face_search_is_counted_in_the_request_budget_and_remembered_by_content(
     import shutil
     import time
 
-    from demo.inputs import Preparation, clear_cache, read_photos
+    from demo.inputs.photos import read_photos
+    from demo.inputs.preparation import Preparation
+    from demo.inputs.prepared_cache import clear_cache
     from mlvae.data.faces import _dlib_models
     from tests.test_hostile_requests import REQUEST_S
 

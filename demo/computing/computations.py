@@ -11,11 +11,12 @@ from PIL import Image
 from mlvae import DataError, latent
 from mlvae.data.images import to_float
 
-from .about import about, shortfall_note  # noqa: F401  (the About tab's text; imported from here by tests)
-from .axes import interpolation_axes, swap_axes
-from .inputs import Photos, labels_to_groups
-from .models import DemoModel
-from .sheets import grid_sheet, single_image, stacked_sheet, strip_sheet
+from ..inputs.group_labels import labels_to_groups
+from ..inputs.photos import Photos
+from ..kinds import FACES, Kind
+from ..models import DemoModel
+from ..results.axis_labels import interpolation_axes, swap_axes
+from ..results.sheets import grid_sheet, single_image, stacked_sheet, strip_sheet
 
 FRESH_STYLES = 8  # the pooled identity is shown with this many styles from the prior
 FRESH_PER_ROW = 4  # ... in two rows of four, so that they fill their box
@@ -42,16 +43,14 @@ def sentence(text: str) -> str:
     return text if text.endswith((".", "!", "?")) else text + "."
 
 
-def require(photos: Photos, minimum: int, what: str, digits: bool = False) -> torch.Tensor:
-    """The photos as float (B, C, H, W), or DataError when fewer than ``minimum`` are usable (``digits``: the
-    model takes digits, which the hint names)."""
+def require(photos: Photos, minimum: int, what: str, kind: Kind = FACES) -> torch.Tensor:
+    """The photos as float (B, C, H, W), or DataError when fewer than ``minimum`` are usable (the hint says how to
+    give the inputs a model of ``kind`` takes)."""
     if len(photos) < minimum:
         need = "a photo" if minimum == 1 else f"at least {minimum} photos"
         refused = " ".join(sentence(p) for p in photos.problems[:2]) + (" ..." if len(photos.problems) > 2 else "")
-        hint = ("Draw a digit, or upload images of digits." if digits else
-                "Upload photos with a face in each, paste one, or take them with the webcam.")
         parts = [f"{what} needs {need} and got {len(photos) or 'none'} usable.",
-                 f"Refused: {refused}" if refused else "", hint]
+                 f"Refused: {refused}" if refused else "", kind.words.input_hint]
         raise DataError(" ".join(p for p in parts if p))
     return to_float(photos.images)
 
@@ -80,7 +79,7 @@ def pooling_summary(alone: torch.Tensor, pooled: torch.Tensor, positions: list[i
 
 def pool_evidence(m: DemoModel, photos: Photos, seed: int = 0) -> PoolResult:
     """Reconstructions alone and pooled, the pooled identity in fresh styles, and variance by photo count."""
-    x = require(photos, 1, "Pooling evidence", m.is_digits)
+    x = require(photos, 1, "Pooling evidence", m.kind)
     alone = latent.reconstruct(m.model, x, pooled=False)
     pooled = latent.reconstruct(m.model, x, pooled=True)
     fresh = latent.generate(m.model, x, FRESH_STYLES, seed=int(seed))
@@ -92,12 +91,12 @@ def pool_evidence(m: DemoModel, photos: Photos, seed: int = 0) -> PoolResult:
     })
     positions = [i + 1 for i in (photos.indices or range(len(photos)))]
     summary = pooling_summary(latent.content_variance_each(encoding).cpu(), variance, positions,
-                              "digit" if m.is_digits else "person")
+                              m.kind.group)
     return PoolResult(stacked_sheet([photos.images, alone, pooled]), strip_sheet(fresh, FRESH_PER_ROW), chart, summary)
 
 
 def _pair(m: DemoModel, a: Photos, b: Photos) -> tuple[torch.Tensor, torch.Tensor, list[torch.Tensor]]:
-    xa, xb = require(a, 1, "Interpolation input A", m.is_digits), require(b, 1, "Interpolation input B", m.is_digits)
+    xa, xb = require(a, 1, "Interpolation input A", m.kind), require(b, 1, "Interpolation input B", m.kind)
     return xa[:1], xb[:1], [xa[1:], xb[1:]]
 
 
@@ -124,7 +123,7 @@ def interpolation_and_grid(m: DemoModel, a: Photos, b: Photos, style_weight: flo
 def swap_grid(m: DemoModel, photos: Photos, pooled: bool, labels: str = "") -> Image.Image:
     """Every style (rows) with every content (columns); with ``pooled``, a column's content is pooled over
     the photos that share its group label (all photos when no labels are given)."""
-    x = require(photos, 1, "The swap grid", m.is_digits)
+    x = require(photos, 1, "The swap grid", m.kind)
     groups = None
     if pooled:
         groups = [x[others] for others in labels_to_groups(labels, photos.given, photos.indices)]
@@ -134,7 +133,7 @@ def swap_grid(m: DemoModel, photos: Photos, pooled: bool, labels: str = "") -> I
 
 def generation(m: DemoModel, photos: Photos, count: int, seed: int) -> Image.Image:
     """The group's pooled content with ``count`` styles drawn from the prior (seeded)."""
-    x = require(photos, 1, "Generation", m.is_digits)
+    x = require(photos, 1, "Generation", m.kind)
     count = int(count)
     if not 1 <= count <= MAX_GENERATE:
         raise DataError(f"the number of images must be between 1 and {MAX_GENERATE}, got {count}")

@@ -1,18 +1,21 @@
 """The functions behind each tab's endpoint: Gradio input values in, display values out.
 
-They read the uploads (``demo.inputs``), call the tab's computation (``demo.computations``) and report files that
-could not be used through ``warn`` (``gr.Warning`` in the app). The benchmark calls them directly.
+They read the uploads (``demo.inputs``), call the tab's computation (``demo.computing.computations``) and
+report files that could not be used through ``warn`` (``gr.Warning`` in the app). The benchmark calls them directly.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
-from . import about, computations
-from .decode_budget import decode_budget
-from .inputs import Photos, Preparation, first_problems, gallery_paths, read_photos
-from .models import DemoModel, ModelRegistry
-from .results import ResultStore
+from ..galleries.values import gallery_paths
+from ..gradio_internals.decode_budget import decode_budget
+from ..inputs.photos import Photos, first_problems, read_photos
+from ..models import DemoModel, ModelRegistry
+from ..results.png_store import ResultStore
+from . import computations
+from . import model_description as about
 
 
 class Endpoints:
@@ -30,13 +33,14 @@ class Endpoints:
     def photos(self, model_name: str, value: Any, limit: int) -> tuple[DemoModel, Photos]:
         """The model and the prepared photos of a gallery value (at most ``limit``); problems are warned."""
         m = self.registry.get(model_name)
-        photos = read_photos(gallery_paths(value), Preparation.of(m.config.data), limit, self.allowed)
+        photos = read_photos(gallery_paths(value), m.preparation, limit, self.allowed)
         for message in first_problems(photos.problems + photos.notes):
             self.warn(message)
         return m, photos
 
     def two_galleries(self, model_name: str, a: Any, b: Any) -> tuple[DemoModel, Photos, Photos]:
-        """The model and the prepared photos of galleries A and B, on one budget (``demo.decode_budget``)."""
+        """The model and the prepared photos of galleries A and B, on one budget
+        (``demo.gradio_internals.decode_budget``)."""
         with decode_budget():
             m, pa = self.photos(model_name, a, computations.MAX_GROUP)
             _, pb = self.photos(model_name, b, computations.MAX_GROUP)

@@ -7,9 +7,10 @@ The model math is in ``mlvae.latent``; this module keeps the session's state and
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import pandas as pd
 import torch
@@ -19,10 +20,11 @@ from mlvae import DataError, latent
 from mlvae.data.images import open_image
 from mlvae.model.posterior import DiagonalNormal
 
-from .inputs import Preparation, is_inside, prepare_opened
-from .models import ModelRegistry
-from .results import ResultStore
-from .sheets import strip_sheet
+from ..inputs.confinement import is_inside
+from ..inputs.preparation import prepare_opened
+from ..models import ModelRegistry
+from ..results.png_store import ResultStore
+from ..results.sheets import strip_sheet
 
 NEAR_DUPLICATE = 1.2  # RMS style distance per dimension under which a frame repeats a pooled one (measured on the
 # faces model: the same photo re-encoded and shifted is within 0.94, two photos of one person at least 2.2 apart)
@@ -97,14 +99,14 @@ class LivePooling:
         state = state if isinstance(state, LiveState) and state.model == model_name else LiveState(model_name)
         if frame is None:
             return state, None
-        if m.is_digits:
+        if not m.kind.live_pooling:
             raise DataError("live pooling is for faces: pick the faces model")
         state = replace(state, seen=state.seen + 1)
         if state.pooled >= MAX_POOLED:
             state = replace(state, last=f"not pooled: {MAX_POOLED} frames is the most one session pools; reset")
             return state, self.view(m, state, changed=False)
         try:
-            x, _ = prepare_opened(read_frame(frame, self.allowed), Preparation.of(m.config.data), "frame")
+            x, _ = prepare_opened(read_frame(frame, self.allowed), m.preparation, "frame")
         except DataError as exc:
             reason = "no face found" if "face" in str(exc) else str(exc)
             state = replace(state, last=f"not pooled, {reason}")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .models import DemoModel
+from ..models import DemoModel
 
 FIGURE = re.compile(r"^!\[([^\]]*)\]\(([^)\s]+)\)\s*$", re.MULTILINE)  # a card line holding one image
 CARD_LINK = "the model card in the About tab"
@@ -40,13 +40,9 @@ def card_text(m: DemoModel) -> str | None:
     return re.sub(r"## Figures\n+(?=## |\Z)", "## Figures\n\nThey are shown below the card.\n\n", text)
 
 
-def _group(m: DemoModel) -> str:
-    return "digit" if m.is_digits else "person"
-
-
 def pooling(m: DemoModel) -> str:
     """What pooling means, as far as this model's card supports it."""
-    group = _group(m)
+    group = m.kind.group
     text = (f"The content posterior of a group is the **product** of the evidence of its images (paper eq. 7): "
             f"precisions add, so every image of the same {group} makes the content more certain (the chart in "
             "*Pool evidence*). The reconstructions with the pooled content all decode that one content code, each "
@@ -61,14 +57,14 @@ def pooling(m: DemoModel) -> str:
 def limits(m: DemoModel) -> list[str]:
     """The limits of this model and of the demo, as list items."""
     c = m.config.data
-    group = _group(m)
-    items = [f"The networks are small and see {c.image_size} x {c.image_size} "
-             f"{'greyscale' if m.is_digits else 'colour'} images: outputs are blurry."]
+    group = m.kind.group
+    items = [f"The networks are small and see {c.image_size} x {c.image_size} {m.kind.colour} images: outputs "
+             "are blurry."]
     if c.align_faces:
         items.append("Each photo's largest face is found and aligned as in training; a photo without a face is "
                      "left out, and faces far from the training photos (profile views, strong lighting) are "
                      "reconstructed poorly.")
-    elif m.is_digits:
+    elif m.kind.takes_drawings:
         items.append("Drawings and photos on a light background are inverted to MNIST's white ink on black and "
                      "framed the MNIST way; other images are taken as they are.")
     else:
@@ -93,12 +89,13 @@ def about(m: DemoModel | None) -> str:
     lines = [
         f"## {m.label}",
         f"- **Model**: {model_type}, {params / 1e6:.2f} M parameters, {arch}; content d = {c.model.latent_dim}, "
-        f"style d = {c.model.style_size}; group posterior: {c.model.posterior} of Normals; {c.model.likelihood} likelihood.",
-        f"- **Inputs**: {c.data.image_size} x {c.data.image_size}, {'greyscale' if m.is_digits else 'colour'}, "
+        f"style d = {c.model.style_size}; group posterior: {c.model.posterior} of Normals; {c.model.likelihood} "
+        "likelihood.",
+        f"- **Inputs**: {c.data.image_size} x {c.data.image_size}, {m.kind.colour}, "
         + ("the largest face in each photo found and aligned (eyes level, at a fixed place and distance), as in "
            "training; a photo without a face is left out with a message" if c.data.align_faces
            else f"centre crop of {c.data.crop_fraction:g} of the shorter side, as in training")
-        + ("; light-background drawings are inverted to MNIST's white on black." if m.is_digits else "."),
+        + ("; light-background drawings are inverted to MNIST's white on black." if m.kind.takes_drawings else "."),
         f"- **Checkpoint**: `{m.name}`" + ("" if Path(m.source).expanduser().exists() else f" (Hub repo `{m.source}`)")
         + f"; trained on `{c.data.dataset}`"
         + (f" for {c.train.epochs} epochs." if c.train.epochs else "."),
@@ -107,7 +104,7 @@ def about(m: DemoModel | None) -> str:
         "## What the model is",
         "An encoder maps each image *x* to two Normal posteriors: its **style** *S* and its **evidence** about the "
         "group's **content** *C*. A decoder draws an image from (*C*, *S*). Training uses groups of images that "
-        f"share a content (here: images of one {_group(m)}) and no other labels.",
+        f"share a content (here: images of one {m.kind.group}) and no other labels.",
         "",
         "## What pooling means",
         pooling(m),

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import functools
 import hashlib
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
+from ..inputs.confinement import is_inside
 from .example_sets import EXAMPLES_DIR
-from .inputs import gallery_paths, is_inside
+from .values import caption_of, gallery_paths
 
 EXAMPLE = "example"  # the caption of every example thumbnail (the note above the tabs says what they are)
 MAX_EXAMPLE_BYTES = 1 << 20  # an example is a small PNG: larger files are never read to compare
@@ -24,15 +26,6 @@ MAX_EXAMPLE_BYTES = 1 << 20  # an example is a small PNG: larger files are never
 def example_digests(root: Path = EXAMPLES_DIR) -> dict[str, str]:
     """File name -> SHA-256 of the content, for every example image under ``root``."""
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in root.glob("*/*.png")}
-
-
-def caption_of(item: Any) -> str | None:
-    """The caption of a gallery entry (None for a bare path)."""
-    if isinstance(item, (tuple, list)) and len(item) > 1:
-        return item[1]
-    if isinstance(item, dict):
-        return item.get("caption")
-    return None
 
 
 def is_example(item: Any, allowed: Sequence[Path] = ()) -> bool:

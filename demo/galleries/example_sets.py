@@ -1,16 +1,19 @@
 """The example inputs that ship with the demo: images the models generated themselves (no third-party photos).
 
 ``demo/examples/digits/digit-<class>-<i>.png`` and ``demo/examples/faces/person-<p>-<i>.png`` are written by
-``python -m demo.make_examples``; this module only picks which of them fill each tab.
+``python -m demo.make_examples``; this module only picks which of them fill each tab (the groups each kind of
+model names, ``demo.kinds``).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
 
-EXAMPLES_DIR = Path(__file__).resolve().parent / "examples"
-DIGIT_NAME = "digit-{group}-{index}.png"
-FACE_NAME = "person-{group}-{index}.png"
+from ..kinds import DIGITS, FACES, kind_named
+
+EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
+DIGIT_NAME = DIGITS.examples.pattern
+FACE_NAME = FACES.examples.pattern
 
 
 @dataclass
@@ -33,20 +36,18 @@ def _files(root: Path, kind: str, pattern: str, group: int | str, indices: range
 
 def example_set(kind: str, root: Path = EXAMPLES_DIR) -> ExampleSet:
     """The examples (under ``root``) for a ``digits`` or ``faces`` model."""
-    if kind == "digits":
-        pattern, pool_group, a, b, generate_group, swap_groups = DIGIT_NAME, 3, 2, 7, 5, (1, 4, 6, 9)
-    else:
-        pattern, pool_group, a, b, generate_group, swap_groups = FACE_NAME, 0, 1, 2, 4, (0, 1, 2, 3)
+    groups = kind_named(kind).examples
+    kind, pattern = kind_named(kind).name, groups.pattern
     swap, labels = [], []
-    for label, group in zip("abcd", swap_groups):
+    for label, group in zip("abcd", groups.swap, strict=False):
         found = _files(root, kind, pattern, group, range(2))
         swap += found
         labels += [label] * len(found)
     return ExampleSet(
-        pool=_files(root, kind, pattern, pool_group, range(5)),
-        interp_a=_files(root, kind, pattern, a, range(2)),
-        interp_b=_files(root, kind, pattern, b, range(2)),
+        pool=_files(root, kind, pattern, groups.pool, range(5)),
+        interp_a=_files(root, kind, pattern, groups.interp_a, range(2)),
+        interp_b=_files(root, kind, pattern, groups.interp_b, range(2)),
         swap=swap,
         swap_labels=" ".join(labels),
-        generate=_files(root, kind, pattern, generate_group, range(3)),
+        generate=_files(root, kind, pattern, groups.generate, range(3)),
     )

@@ -2,43 +2,52 @@
 brings back the new kind's (its examples only until the user first changed them). Two models of one kind share
 the inputs, prepared anew for the new model by each request.
 
-The memory is a plain dict (a per-session ``gr.State``): kind -> {"galleries": [...], "labels": str}. It keeps
-only short, checked values: each gallery's paths (at most MAX_GROUP, inside the upload folders: every event's
-files are checked, ``demo.request_files``) and the labels (at most MAX_LABEL_CHARS).
+The memory is a plain dict (a per-session ``gr.State``): kind -> {input key: value}, the keys those of
+``ExampleSet`` (each tab names the inputs it remembers). It keeps only short, checked values: each gallery's paths
+(at most MAX_GROUP, inside the upload folders: every event's files are checked,
+``demo.gradio_internals.request_files``) and texts (at most MAX_LABEL_CHARS).
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
-from .computations import MAX_GROUP
+from ..computing.computations import MAX_GROUP
+from ..gradio_internals.request_limits import MAX_STRING_CHARS as MAX_LABEL_CHARS
+from .example_edits import example_gallery
 from .example_sets import ExampleSet, example_set
-from .gallery_edits import example_gallery
-from .inputs import gallery_paths
-from .request_guard import MAX_STRING_CHARS as MAX_LABEL_CHARS
+from .values import gallery_paths
 
 Memory = dict[str, dict[str, Any]]
+TEXT_KEYS = {key for key, value in asdict(ExampleSet()).items() if isinstance(value, str)}  # the others: galleries
 
 
-def examples_of(kind: str | None) -> tuple[list[list[tuple[str, str]]], str]:
-    """The example galleries (pool, A, B, swap, generate), captioned as examples, and swap labels of a kind; empty
-    for no model."""
-    ex = example_set(kind) if kind else ExampleSet()
-    return [example_gallery(g) for g in (ex.pool, ex.interp_a, ex.interp_b, ex.swap, ex.generate)], ex.swap_labels
+def examples_of(kind: str | None) -> dict[str, Any]:
+    """Every remembered input's example value for a kind, by key: galleries captioned as examples, texts as they
+    are; empty for no model."""
+    ex = asdict(example_set(kind) if kind else ExampleSet())
+    return {key: value if isinstance(value, str) else example_gallery(value) for key, value in ex.items()}
 
 
-def switch(memory: Memory | None, shown: str | None, new: str | None, galleries: Sequence[Any],
-           labels: str | None) -> tuple[Memory, list[Any], str]:
-    """Put away the inputs shown for kind ``shown``; the new memory and kind ``new``'s galleries and labels."""
+def kept(key: str, value: Any) -> Any:
+    """What the memory keeps of input ``key``'s value: a text shortened, a gallery's first paths."""
+    if key in TEXT_KEYS:
+        return (value if isinstance(value, str) else "")[:MAX_LABEL_CHARS]
+    return gallery_paths(value)[:MAX_GROUP]
+
+
+def switch(memory: Memory | None, shown: str | None, new: str | None,
+           values: Mapping[str, Any]) -> tuple[Memory, dict[str, Any]]:
+    """Put away the input ``values`` shown for kind ``shown``; the new memory and kind ``new``'s values (by key)."""
     memory = dict(memory or {})
     if shown:
-        memory[shown] = {"galleries": [gallery_paths(g)[:MAX_GROUP] for g in galleries],
-                         "labels": (labels or "")[:MAX_LABEL_CHARS]}
+        memory[shown] = {key: kept(key, value) for key, value in values.items()}
     if new in memory:
-        kept = memory[new]
-        return memory, [list(g) for g in kept["galleries"]], kept["labels"]
-    new_galleries, new_labels = examples_of(new)
-    return memory, new_galleries, new_labels
+        return memory, {key: list(v) if isinstance(v, list) else v for key, v in memory[new].items()}
+    examples = examples_of(new)
+    return memory, {key: examples.get(key, kept(key, None)) for key in values}
 
 
 def labels_after_edit(kind: str | None, gallery: Any, labels: str | None) -> str:
@@ -46,8 +55,10 @@ def labels_after_edit(kind: str | None, gallery: Any, labels: str | None) -> str
     the photos are the examples (Gradio serves copies under the same names), and labels the user typed kept."""
     if not gallery:
         return ""
-    galleries, example_labels = examples_of(kind)
+    examples = examples_of(kind)
     names = lambda paths: [Path(p).name for p in paths]  # noqa: E731
-    if example_labels and (labels or "") == example_labels and names(gallery_paths(gallery)) != names(gallery_paths(galleries[3])):
+    example_labels = examples.get("swap_labels", "")
+    if example_labels and (labels or "") == example_labels and \
+            names(gallery_paths(gallery)) != names(gallery_paths(examples["swap"])):
         return ""
     return labels or ""

@@ -22,9 +22,8 @@ import gradio as gr
 from gradio.exceptions import ComponentProcessingError, InvalidPathError
 from gradio_client.utils import is_http_url_like
 
-from .drawing_pad import in_session
-from .inputs import upload_folders
-from .request_files import canonical, file_problem
+from .request_files import canonical, file_problem, upload_folders
+from .sketchpad import in_session
 
 API_PAGE = "the API page (?view=api) lists what each endpoint takes"
 MAX_CHOICE_CHARS = 200  # a model's name; a longer one is not echoed back
@@ -95,9 +94,9 @@ def whole_number(block: Any) -> bool:
 
 
 class DemoBlocks(gr.Blocks):
-    """``gr.Blocks`` that refuses URL file entries and files outside the upload folders (``demo.request_files``),
-    turns Gradio's input errors into clear messages and keeps a cancelled request's queue place until its work
-    ends."""
+    """``gr.Blocks`` that refuses URL file entries and files outside the upload folders
+    (``demo.gradio_internals.request_files``), turns Gradio's input errors into clear messages and keeps a cancelled
+    request's queue place until its work ends."""
 
     async def call_function(self, *args: Any, **kwargs: Any) -> Any:
         """Gradio's call of the event's function; cancelled, it waits for the function's thread to finish."""
@@ -120,14 +119,14 @@ class DemoBlocks(gr.Blocks):
         if has_url_file(inputs):
             raise gr.Error(NO_URLS)
         allowed = upload_folders()
-        for index, (block, value) in enumerate(zip(block_fn.inputs, inputs)):
+        for index, (block, value) in enumerate(zip(block_fn.inputs, inputs, strict=False)):
             problem = value_problem(block, value)
             if problem:
                 raise gr.Error(f"{endpoint(block_fn)}: {input_name(block, index)} {problem}; {API_PAGE}")
             refused = file_problem(block, value, f"{endpoint(block_fn)}: {input_name(block, index)}", allowed)
             if refused:
                 raise gr.Error(refused)
-        inputs = [canonical(block, value) for block, value in zip(block_fn.inputs, inputs)] + \
+        inputs = [canonical(block, value) for block, value in zip(block_fn.inputs, inputs, strict=False)] + \
             inputs[len(block_fn.inputs):]
         try:
             with in_session(state.blocks_config if state is not None else None):  # the pads' blobs of this session

@@ -4,7 +4,7 @@ Gradio checks a file entry only when it carries its ``FileData`` marker; one wit
 function as a plain path, and a gallery returned by an event (the drawing pad's, a model switch's) is served
 to the client. Here every event, private ones included, takes file entries only in inputs that take files, at
 most as many as such an input is used for, and only inside this server's upload folders
-(``demo.inputs.not_uploaded``, the confinement ``read_photos`` applies); anything else is refused with a
+(``demo.inputs.confinement.not_uploaded``, the confinement ``read_photos`` applies); anything else is refused with a
 message naming the file or the input, before Gradio reads or copies a file.
 
 What passes is kept in its canonical form (``canonical``): each file entry reduced to its normalised path, its
@@ -15,13 +15,16 @@ session's last input values, so a session holds only short, validated values.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 import gradio as gr
 
-from .computations import MAX_GROUP
-from .inputs import not_uploaded
+from ..computing.computations import MAX_GROUP
+from ..galleries.example_sets import EXAMPLES_DIR
+from ..inputs.confinement import not_uploaded
+from ..inputs.drawing_files import drawings_folder
 
 MAX_EDITOR_FILES = 8  # a drawing pad's payload: its background, its composite and a few layers
 MAX_ORIG_NAME_CHARS = 255  # a file's name as the client gave it (a file system's limit)
@@ -95,3 +98,11 @@ def canonical(block: Any, value: Any) -> Any:
     if isinstance(value, list):
         return [canonical(block, item) for item in value]
     return value
+
+
+def upload_folders() -> list[Path]:
+    """The folders a request's files may lie in: Gradio's upload folder (uploads, and the examples and
+    drawings it copies there) and the demo's own drawings and examples."""
+    from gradio.utils import get_upload_folder
+
+    return [Path(get_upload_folder()).resolve(), drawings_folder().resolve(), EXAMPLES_DIR.resolve()]

@@ -10,9 +10,10 @@ message, as are the routes of Gradio features the demo does not use.
 from __future__ import annotations
 
 import json
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
-from .computations import MAX_GROUP
+from ..computing.computations import MAX_GROUP
 
 MAX_BODY_BYTES = 1 << 20  # an event's JSON is a few kB per photo; a drawing pad's blob is a 280 x 280 PNG
 MAX_LIST_ITEMS = MAX_GROUP  # the most photos any gallery is used for

@@ -3,7 +3,7 @@
 Gradio's ImageEditor opens the background, the composite and every layer of a payload itself, with any PIL
 plugin and no size check, and keeps the blobs its page sends in memory without a bound. The pad built here
 keeps only the composite (at most ``MAX_DRAWING_BYTES``) and decodes it with the demo's image checks
-(``demo.drawings``); the background and the layers are ignored. The event's function gets
+(``demo.inputs.drawing_files``); the background and the layers are ignored. The event's function gets
 ``{"background": None, "layers": [], "composite": RGBA image or None}``.
 
 Composites wait for their event per session (``PendingBlobs``): a page's blob is claimed only by an event of
@@ -17,8 +17,9 @@ import threading
 import types
 import weakref
 from collections import OrderedDict
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import gradio as gr
 from gradio.components.base import server
@@ -26,11 +27,12 @@ from gradio.components.image_editor import AcceptBlobs, EditorData
 
 from mlvae import DataError
 
-from .drawings import MAX_DRAWING_BYTES, decode_drawing
+from ..inputs.drawing_files import MAX_DRAWING_BYTES, decode_drawing
 
 MAX_PENDING = 64  # composites sent by pages and not yet used by an event, in all sessions
 MAX_PENDING_PER_SESSION = 8  # ... and in one session (a page has five pads); a session's oldest is dropped first
-TOO_LARGE = f"The drawing is larger than a 280 x 280 pad makes (over {MAX_DRAWING_BYTES >> 20} MB); clear it and draw again."
+TOO_LARGE = (f"The drawing is larger than a 280 x 280 pad makes (over {MAX_DRAWING_BYTES >> 20} MB); clear it and "
+             "draw again.")
 
 
 _session: contextvars.ContextVar[object | None] = contextvars.ContextVar("pad_session", default=None)
@@ -109,7 +111,7 @@ def _composite(pad: gr.Sketchpad, payload: EditorData | None) -> dict[str, Any] 
     if payload.id is not None:
         data = pad.pending.pop(current_session(), str(payload.id))
     elif payload.composite is not None:
-        path = Path(payload.composite.path)  # it lies in the upload folders (demo.request_files)
+        path = Path(payload.composite.path)  # it lies in the upload folders (demo.gradio_internals.request_files)
         if path.stat().st_size > MAX_DRAWING_BYTES:
             raise gr.Error(TOO_LARGE)
         data = path.read_bytes()

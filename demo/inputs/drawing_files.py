@@ -1,9 +1,10 @@
 """Drawing-pad drawings: decoded within the demo's image checks, saved as PNG in a private per-process folder.
 
 The pad sends its composite as image bytes; ``decode_drawing`` reads them like an upload (only
-``IMAGE_FORMATS``, at most ``MAX_DRAWING_PIXELS``, the size checked from the header before decoding). The folder is made by ``mkdtemp`` (mode 0700, a random name), so another local
-user cannot pre-create it or read the drawings; drawings older than ``DRAWING_TTL_S`` are removed at each save
-(Gradio has copied a returned drawing into its own upload folder long before), and the folder at exit.
+``IMAGE_FORMATS``, at most ``MAX_DRAWING_PIXELS``, the size checked from the header before decoding). The folder
+is made by ``mkdtemp`` (mode 0700, a random name), so another local user cannot pre-create it or read the
+drawings; drawings older than ``DRAWING_TTL_S`` are removed at each save (Gradio has copied a returned drawing into
+its own upload folder long before), and the folder at exit.
 """
 from __future__ import annotations
 

@@ -13,8 +13,8 @@ from PIL import Image
 
 from mlvae import DataError
 
-from .drawings import save_drawing
-from .inputs import gallery_paths
+from ..galleries.values import gallery_paths
+from .drawing_files import save_drawing
 
 CANVAS = (280, 280)
 PAPER = (255, 255, 255, 255)

@@ -10,6 +10,8 @@ from functools import lru_cache
 
 from PIL import Image, ImageDraw, ImageFont
 
+from .sheets import GAP, display_scale
+
 BAND = 24  # pixels: height of the bottom band, width of the right band
 FONT_SIZE = 14
 INK = 40  # grey level of the labels (greyscale sheets stay greyscale: a third of the PNG to encode)
@@ -86,8 +88,6 @@ def label_axes(sheet: Image.Image, columns: Axis, rows: Axis) -> Image.Image:
 
 def header_span(tile_size: int) -> int:
     """Pixels taken by one header tile and its gap in a sheet of ``tile_size`` tiles (the inputs' row/column)."""
-    from .sheets import GAP, display_scale
-
     return (tile_size + GAP) * display_scale(tile_size)
 
 

@@ -1,7 +1,7 @@
 """Decoded image tensors -> PIL contact sheets for display (layout only, no model math)."""
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import torch

@@ -9,8 +9,9 @@ from __future__ import annotations
 import functools
 import html
 import re
+from collections.abc import Callable
 from contextvars import ContextVar
-from typing import Any, Callable
+from typing import Any
 
 import gradio as gr
 

@@ -1,0 +1,66 @@
+"""The Pool tab's live section: webcam frames streamed and pooled as they arrive (``demo.computing.live_pooling``),
+the pooled identity, the last frames pooled and the variance chart redrawn; Reset starts a new pool."""
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+
+from ..computing.guard import guarded
+from ..computing.live_pooling import LivePooling, LiveState, status_line
+from ..kinds import Kind
+from .base import PRIVATE, Page
+from .components import RESULT, variance_chart
+
+STREAM_EVERY_S = 0.25  # the webcam sends a frame this often while live pooling runs
+STREAM_SECONDS = 120  # one live stream's time limit; starting the camera again continues the same pool
+# the stream holds its own queue slot, one stream at a time; each frame takes a slot of demo.computing.guard.COMPUTING
+STREAM = dict(stream_every=STREAM_EVERY_S, time_limit=STREAM_SECONDS, concurrency_limit=1, concurrency_id="live",
+              show_progress="hidden", **PRIVATE)
+
+
+class LiveSection:
+    """The live pooling accordion of the Pool tab (faces models only)."""
+
+    def __init__(self, page: Page) -> None:
+        """Lay out the camera, Reset, the status line, the pooled identity, the recent frames and the chart."""
+        with gr.Accordion("Live: pool your face from the webcam", open=True, visible=page.words_kind.live_pooling,
+                          elem_id="live") as self.box:
+            gr.Markdown("Start the camera below: every new view of your face (turn your head a little, change the "
+                        "light) is aligned, encoded and pooled as it arrives, and the pooled identity is redrawn "
+                        "with four fixed styles. Stop with the camera's button; Reset starts a new pool.")
+            with gr.Row():
+                with gr.Column(scale=2, min_width=280):
+                    self.camera = gr.Image(sources=["webcam"], streaming=True, type="filepath", label="Webcam",
+                                           elem_id="live-camera", height=320)
+                    self.reset = gr.Button("Reset the live pool", size="sm", elem_id="live-reset")
+                with gr.Column(scale=3, min_width=280):
+                    self.status = gr.Markdown(status_line(LiveState()), elem_id="live-status")
+                    self.identity = gr.Image(label="Pooled identity, four fixed styles", **RESULT, height=200,
+                                             elem_id="live-identity")
+                    self.recent = gr.Image(label="The last frames pooled, as the model sees them", **RESULT,
+                                           height=110, elem_id="live-recent")
+            self.chart = variance_chart("Content uncertainty, live", "live-chart")
+            self.state = gr.State(None)
+
+    def wire(self, page: Page) -> None:
+        """Each streamed frame pooled into the session's state; Reset empties it."""
+        pooling = LivePooling(page.registry, page.endpoints.results, page.endpoints.allowed)
+        outputs = [self.state, self.identity, self.recent, self.chart, self.status]
+
+        def live_frame(model_name: str, frame: Any, state: Any) -> tuple:
+            state, view = pooling.frame(model_name, frame, state)
+            if view is None:
+                return state, gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return (state, view.identity or gr.skip(), view.recent or gr.skip(),
+                    gr.update(value=view.chart, visible=len(view.chart) > 1), view.status)
+
+        def live_reset_all() -> tuple:
+            return LiveState(), None, None, gr.update(value=None, visible=False), status_line(LiveState())
+
+        self.camera.stream(guarded(live_frame), [page.model, self.camera, self.state], outputs, **STREAM)
+        self.reset.click(live_reset_all, None, outputs, show_progress="hidden", **PRIVATE)
+
+    def for_kind(self, kind: Kind | None) -> dict[Any, Any]:
+        """Shown for a model that pools live (faces), hidden otherwise."""
+        return {self.box: gr.update(visible=bool(kind and kind.live_pooling))}
