@@ -15,8 +15,8 @@ from dataclasses import InitVar, dataclass, field
 from typing import Any
 
 from mlvae.flags import flag
+from mlvae.kinds import MODEL_HELP, MODEL_TYPES
 
-MODEL_TYPES = ("mlvae", "vae", "svi", "svi-encode", "reg-vae")  # baselines: mlvae/model/baselines/
 POSTERIORS = ("product", "mixture")
 ARCHITECTURES = ("mlp", "conv")
 LIKELIHOODS = ("normal", "normal-unit", "normal-fixed", "bernoulli")
@@ -50,11 +50,7 @@ class ModelConfig:
     """What the model is: networks, latent size, posterior and likelihood."""
 
     model_type: str = field(default="mlvae", metadata=flag(
-        "mlvae: grouped model; vae: plain VAE baseline with the same networks; svi: free per-image style and "
-        "per-group content parameters, test-time inference by optimisation (supplement §7); svi-encode: an encoder "
-        "fitted to a trained SVI model on generated samples (supplement eq. 17, needs --svi-checkpoint); reg-vae: "
-        "VAE with per-image content and the symmetrised-KL group penalty of supplement eq. 18",
-        group="model", name="--model", choices=MODEL_TYPES))
+        MODEL_HELP, group="model", name="--model", choices=MODEL_TYPES))  # the kinds: mlvae.kinds
     posterior: str = field(default="product", metadata=flag(
         "group content posterior: product of Normals (paper eq. 7) or mixture (supplement §1)", group="model",
         choices=POSTERIORS))

@@ -61,6 +61,7 @@ from mlvae.evaluation.supplement_probe import (
     largest_k,
     run_protocol,
 )
+from mlvae.kinds import MODEL_KINDS
 from mlvae.model.interface import Encoding, GroupedVAE
 
 log = logging.getLogger("mlvae.evaluate")
@@ -105,14 +106,13 @@ def default_out(checkpoint: str) -> Path:
 def describe_model(config: RunConfig) -> str:
     """One line: model type, posterior, networks, latent size, likelihood."""
     m = config.model
-    kind = "ML-VAE" if m.model_type == "mlvae" else m.model_type.upper() if m.model_type == "vae" else m.model_type
-    return (f"{kind} ({m.posterior} posterior, {m.architecture} networks, d = {m.latent_dim}, {m.likelihood} "
-            f"likelihood, {shape_text(m.image_shape)} images)")
+    return (f"{MODEL_KINDS[m.model_type].display} ({m.posterior} posterior, {m.architecture} networks, "
+            f"d = {m.latent_dim}, {m.likelihood} likelihood, {shape_text(m.image_shape)} images)")
 
 
 def baseline_label(config: RunConfig, taken: Sequence[str]) -> str:
-    """VAE for the plain VAE, else the model type; numbered when repeated."""
-    base = "VAE" if config.model.model_type == "vae" else config.model.model_type
+    """The kind's display name (VAE for the plain VAE); numbered when repeated."""
+    base = MODEL_KINDS[config.model.model_type].display
     label, n = base, 2
     while label in taken or label in ("S", "C"):
         label, n = f"{base}-{n}", n + 1

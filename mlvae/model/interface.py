@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from mlvae.config import ModelConfig
+from mlvae.kinds import MODEL_KINDS
 from mlvae.model.likelihood import decoded_mean
 from mlvae.model.posterior import DiagonalNormal
 
@@ -44,9 +45,9 @@ class GroupedVAE(nn.Module, ABC):
         return self.config.style_size
 
     @property
-    @abstractmethod
     def is_grouped(self) -> bool:
         """True when observations of a group share one content latent (False: every image is its own group)."""
+        return MODEL_KINDS[self.config.model_type].pools
 
     @abstractmethod
     def encode(self, x: torch.Tensor) -> Encoding:

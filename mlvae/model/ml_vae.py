@@ -21,11 +21,6 @@ class MLVAE(GroupedVAE):
         super().__init__(config)
         self.encoder, self.decoder = build_networks(config)
 
-    @property
-    def is_grouped(self) -> bool:
-        """True for the ML-VAE, False for the plain VAE baseline."""
-        return self.config.model_type == "mlvae"
-
     def encode(self, x: torch.Tensor) -> Encoding:
         """Images (B, C, H, W) in [0, 1] -> per-observation style and content posteriors."""
         # float32 from here on: under bf16 autocast the posterior math must stay in full precision

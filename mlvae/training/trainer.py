@@ -1,7 +1,6 @@
-"""The training loop: epochs of group minibatches, validation ELBO, best/last checkpoints, resume."""
+"""The training loop: epochs of group minibatches, validation ELBO, a checkpoint per epoch (``checkpointing``)."""
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import time
@@ -9,23 +8,9 @@ from contextlib import nullcontext
 from pathlib import Path
 
 import torch
-from safetensors.torch import save_file
 from tqdm import tqdm
 
-from mlvae.checkpoint.folder import (
-    SPLIT_NAME,
-    STATE_NAME,
-    TRAINER_NAME,
-    WEIGHTS_NAME,
-    atomic_write,
-    find_split,
-    load_model,
-    read_config,
-    read_tensors,
-    resolve_checkpoint,
-    save_model,
-    write_json,
-)
+from mlvae.checkpoint.folder import SPLIT_NAME, write_json
 from mlvae.config import RunConfig
 from mlvae.data import GroupBatchSampler, GroupedImages, Splits
 from mlvae.data.images import to_float
@@ -33,22 +18,15 @@ from mlvae.device import pick_device
 from mlvae.model.model_types import build_model
 from mlvae.model.networks import output_layer_weight
 from mlvae.model.objective import ObjectiveTerms, annealed_weight, group_elbo, style_weighted_loss
-from mlvae.model.widen import grow_latents_into, widen_into
-from mlvae.training import distributed
+from mlvae.training import checkpointing, distributed
 from mlvae.training.adversarial import AdversarialTerm, adaptive_weight
 from mlvae.training.averaging import WeightAverage
 from mlvae.training.compile import COMPILE_ERRORS, compile_failed, compile_in_place
 from mlvae.training.dataset_elbo import accumulate_elbo, fixed_batches, summarise
 from mlvae.training.face_features import feature_distance, load_face_features, people_of
 from mlvae.training.frequency import frequency_loss
-from mlvae.training.state import (
-    Progress,
-    TrainingError,
-    check_output_folder,
-    checkpoint_bytes,
-    optimizer_tensors,
-    restore_optimizer,
-)
+from mlvae.training.state import Progress, TrainingError, check_output_folder, checkpoint_bytes
+from mlvae.training.warm_start import warm_start
 
 log = logging.getLogger(__name__)
 
@@ -128,112 +106,26 @@ class Trainer:
         """What is validated and saved as ``best/``: the weight average under --ema-decay, else the trained module."""
         return self.module if self.average is None else self.average.model
 
-    # ---- checkpoints -------------------------------------------------------------------------------
+    # ---- checkpoints (mlvae.training.checkpointing, mlvae.training.warm_start) ----------------------------
     def rng_states(self) -> dict[str, torch.Tensor]:
-        """Every rank's RNG state (a collective under torchrun): ``rng.torch`` for rank 0, ``rng.torch.rank<r>``."""
-        states = {"torch": torch.get_rng_state()}
-        if self.device.type == "cuda":
-            states["cuda"] = torch.cuda.get_rng_state(self.device)
-        return {
-            f"rng.{name}{_rank_suffix(r)}": value
-            for name, state in states.items()
-            for r, value in enumerate(distributed.all_gather(state, self.device))
-        }
+        """Every rank's RNG state (a collective under torchrun)."""
+        return checkpointing.rng_states(self.device)
 
     def save_last(self, rng: dict[str, torch.Tensor] | None = None) -> None:
-        """Resumable state: weights, optimiser, RNG (``rng``: from ``rng_states``) and progress, each file atomic."""
-        folder = self.out / "last"
-        tensors, meta = optimizer_tensors(self.optimizer)
-        tensors.update(self.rng_states() if rng is None else rng)
-        if self.average is not None:
-            tensors.update(self.average.tensors())
-        save_model(folder, self.module, self.config)
-        atomic_write(folder / STATE_NAME, lambda tmp: save_file(tensors, str(tmp)))
-        record = {"progress": self.progress.__dict__, "optimizer": meta}
-        if self.adversary is not None:
-            record["discriminator_optimizer"] = self.adversary.save(folder)
-        write_json(folder / TRAINER_NAME, record)
+        """Resumable state in ``last/`` (``rng``: from ``rng_states``, gathered now when not given)."""
+        checkpointing.save_last(self, self.rng_states() if rng is None else rng)
 
     def save_best(self) -> None:
-        """The validation-selected model, with the group split it was trained on."""
-        save_model(self.out / "best", self.validated, self.config)
-        write_json(self.out / "best" / SPLIT_NAME, self.splits.record)
+        """The validation-selected model in ``best/``, with the group split it was trained on."""
+        checkpointing.save_best(self)
 
     def resume(self) -> bool:
         """Load ``last/`` if present; returns whether a run was resumed."""
-        folder = self.out / "last"
-        if not (folder / TRAINER_NAME).exists():
-            return False
-        try:
-            self.module.load_state_dict(read_tensors(folder / "model.safetensors"))
-            tensors = read_tensors(folder / STATE_NAME)
-            meta = json.loads((folder / TRAINER_NAME).read_text())
-            restore_optimizer(self.optimizer, {k: v.to(self.device) for k, v in tensors.items()}, meta["optimizer"])
-            progress = Progress(**meta["progress"])
-            if self.average is not None and not self.average.load(tensors):
-                self.average.reset(self.module)  # a run saved before it kept an average
-            if self.adversary is not None and "discriminator_optimizer" in meta:
-                self.adversary.load(folder, meta["discriminator_optimizer"])
-        except (RuntimeError, ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise TrainingError(
-                f"{folder} does not fit this run's config.json ({str(exc).splitlines()[0][:200]}): it was written by "
-                "another run or edited. Restore the run's own last/, or start a new run with another --out"
-            ) from exc
-        suffix = _rank_suffix(self.rank)  # a run resumed on more ranks than it had keeps fresh noise on the new ones
-        if f"rng.torch{suffix}" in tensors:
-            torch.set_rng_state(tensors[f"rng.torch{suffix}"])
-        if f"rng.cuda{suffix}" in tensors and self.device.type == "cuda":
-            torch.cuda.set_rng_state(tensors[f"rng.cuda{suffix}"], self.device)
-        self.progress = progress
-        return True
+        return checkpointing.resume(self)
 
     def warm_start(self, checkpoint: str | Path) -> None:
-        """Start from the weights of ``checkpoint`` (same shapes, same split of people); the optimiser stays fresh."""
-        folder = resolve_checkpoint(checkpoint)
-        tensors = read_tensors(folder / WEIGHTS_NAME)
-        expected = self.module.state_dict()
-        wrong = sorted(k for k in set(expected) | set(tensors)
-                       if k not in tensors or k not in expected or tensors[k].shape != expected[k].shape)
-        source, target = read_config(folder).model, self.config.model
-        same_design = dataclasses.replace(
-            source, width=target.width, latent_dim=target.latent_dim, style_dim=target.style_dim, sigma=target.sigma,
-            content_logvar_bound=target.content_logvar_bound, style_logvar_bound=target.style_logvar_bound,
-        ) == target
-        sizes, target_sizes = (source.latent_dim, source.style_size), (target.latent_dim, target.style_size)
-        narrower = same_design and source.width < target.width and sizes == target_sizes
-        smaller_latents = (same_design and source.width == target.width and sizes != target_sizes
-                           and all(a <= b for a, b in zip(sizes, target_sizes, strict=True)))
-        if wrong and not (narrower or smaller_latents):
-            raise TrainingError(
-                f"--init-from {checkpoint}: its weights do not fit this run's model ({', '.join(wrong[:3])} differ): "
-                "give the same --model and --arch as the checkpoint, and its --width or a larger one, or its "
-                "--latent-dim and --style-dim or larger ones (not a wider network and larger latents at once)"
-            )
-        split = find_split(folder)
-        if split is None or _people(split) != _people(self.splits.record):
-            raise TrainingError(
-                f"--init-from {checkpoint}: it was trained on another split of the groups (or has no {SPLIT_NAME}), "
-                "so this run's test groups may be ones it learnt: give the same data folders, --split-seed and "
-                "fractions as its run"
-            )
-        if wrong:  # a smaller network of the same design: its weights lead, computing what it computed
-            small, _ = load_model(folder, self.device)
-            try:
-                (widen_into if narrower else grow_latents_into)(self.module, small)
-            except ValueError as exc:
-                raise TrainingError(f"--init-from {checkpoint}: {exc}") from exc
-            if narrower:
-                log.info("initialised from the weights of %s, widened from --width %g to %g (the new channels start "
-                         "from zero weights into the old ones)", folder, source.width, target.width)
-            else:
-                log.info("initialised from the weights of %s, its latents grown from content %d, style %d to "
-                         "content %d, style %d dimensions (the decoder starts out not reading the new ones)",
-                         folder, *sizes, *target_sizes)
-        else:
-            self.module.load_state_dict({k: v.to(expected[k].dtype) for k, v in tensors.items()})
-            log.info("initialised from the weights of %s", folder)
-        if self.average is not None:
-            self.average.reset(self.module)
+        """Start from the weights of ``checkpoint`` (``--init-from``); the optimiser stays fresh."""
+        warm_start(self, checkpoint)
 
     # ---- loop --------------------------------------------------------------------------------------
     def _log_metrics(self, record: dict) -> None:
@@ -398,15 +290,6 @@ class Trainer:
         if self.adversary is not None:
             self.adversary.discriminator_step(x, terms.reconstruction)
         return global_loss.item()
-
-
-def _people(split: dict) -> dict:
-    """A split record without where its data folders were: the same people split however the folders are spelt."""
-    return {k: v for k, v in split.items() if k != "data_dir"}
-
-
-def _rank_suffix(rank: int) -> str:
-    return "" if rank == 0 else f".rank{rank}"
 
 
 def _limit(data: GroupedImages, limit: int | None, seed: int) -> GroupedImages:

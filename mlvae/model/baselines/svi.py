@@ -63,11 +63,6 @@ class SVI(GroupedVAE):
         self.style = PosteriorTable(config.svi_observations, config.style_size)
         self.content = PosteriorTable(config.svi_groups, config.latent_dim)
 
-    @property
-    def is_grouped(self) -> bool:
-        """SVI has one content latent per group, like the ML-VAE."""
-        return True
-
     def forward(
         self,
         x: torch.Tensor,
