@@ -87,7 +87,7 @@ class Page:
         texts = []
         for i, name in enumerate(TABS):
             self.tab(name)
-            self.wait(lambda: self.css(RESULT_OF_TAB[name]), 90, f"the result of {name}")
+            self.wait(lambda name=name: self.css(RESULT_OF_TAB[name]), 90, f"the result of {name}")
             time.sleep(0.5)  # let the images paint
             self.screenshot(f"{label}-{i + 1}-{name.lower().replace(' ', '-')}")
             texts.append(self.text())
@@ -127,7 +127,7 @@ class Page:
         canvas = self.wait(lambda: [c for c in self.css(f"#{key}-pad canvas") if c.is_displayed()], 20, "the pad")[0]
         for stroke in strokes:
             chain = ActionChains(self.driver).move_to_element_with_offset(canvas, *stroke[0]).click_and_hold()
-            for (x0, y0), (x1, y1) in zip(stroke, stroke[1:]):
+            for (x0, y0), (x1, y1) in zip(stroke, stroke[1:], strict=False):
                 chain = chain.move_by_offset(x1 - x0, y1 - y0)
             chain.release().perform()
 

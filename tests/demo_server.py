@@ -71,7 +71,7 @@ def running_app(model_args: list[str], log_path: Path, env: dict[str, str] | Non
                 break
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"the app did not start on {url}:\n{log_path.read_text()[-3000:]}")
+                    raise RuntimeError(f"the app did not start on {url}:\n{log_path.read_text()[-3000:]}") from None
                 time.sleep(0.5)
         yield url
     finally:

@@ -29,10 +29,17 @@ WEBCAM = "Take photos with the webcam"  # the gallery's webcam button
 
 # ---- server, inputs (models and face photos: tests/conftest.py) --------------------------------------------
 @pytest.fixture(scope="session")
-def server(model_args, tmp_path_factory):
+def gradio_temp(tmp_path_factory) -> Path:
+    """The server's own Gradio folder (uploads, and its results in mlvae-demo-results/): no other process's."""
+    return tmp_path_factory.mktemp("gradio")
+
+
+@pytest.fixture(scope="session")
+def server(model_args, tmp_path_factory, gradio_temp):
     """The real app (``python app.py``) in a subprocess; yields its URL."""
     try:
-        with running_app(model_args, tmp_path_factory.mktemp("app") / "app.log") as url:
+        with running_app(model_args, tmp_path_factory.mktemp("app") / "app.log",
+                         env={"GRADIO_TEMP_DIR": str(gradio_temp)}) as url:
             yield url
     except RuntimeError as exc:
         pytest.fail(str(exc))
@@ -99,7 +106,7 @@ def test_pool_evidence_shapes_and_pooling_changes_reconstructions(client, name, 
     pooled = np.stack([tile(sheet, 2, c, size) for c in range(5)])
     assert np.abs(alone - pooled).max() >= 3, "pooling the content must change the reconstructions"
     pooled_curve = [row[1] for row in chart["data"]]
-    assert len(pooled_curve) == 5 and all(b < a for a, b in zip(pooled_curve, pooled_curve[1:]))
+    assert len(pooled_curve) == 5 and all(b < a for a, b in zip(pooled_curve, pooled_curve[1:], strict=False))
     assert "Pooling 5 photos" in summary
 
 
@@ -292,6 +299,34 @@ def browser():
         yield driver
 
 
+def test_the_page_load_and_a_model_switch_compute_each_tab_once(server, browser, gradio_temp):
+    """Each tab's result is computed once when the page loads and once when the model changes (counted as the
+    result files the server writes: pool 2, interpolate 2, swap 1, generate 1), though several events ask."""
+    results = gradio_temp / "mlvae-demo-results"
+    written = lambda: len(list(results.glob("*.png"))) if results.is_dir() else 0  # noqa: E731
+
+    def settled() -> int:
+        """The count of result files once none has been written for 4 s."""
+        count, since = written(), time.monotonic()
+        while time.monotonic() - since < 4:
+            time.sleep(0.5)
+            if written() != count:
+                count, since = written(), time.monotonic()
+        return count
+
+    page = Page(browser, server, SCREENSHOTS)
+    before = settled()
+    page.open(1400, 1000)
+    loaded = settled() - before
+    shown = page.css("#model input")[0].get_attribute("value")
+    other = next(label for label in ("digits (MNIST)", "faces (64x64 colour)") if label != shown)
+    note = page.css("#examples-note")[0].text
+    page.select_model(other)
+    page.wait(lambda: page.css("#examples-note")[0].text != note, 30, "the other kind's examples")
+    switched = settled() - before - loaded
+    assert loaded == switched == 6, f"{loaded} results written on loading, {switched} on switching (6 each: once a tab)"
+
+
 def test_page_in_chromium_does_what_a_new_user_did(server, browser, face_dir, digit_files, bad_files):
     """Upload, switch models and back, move a slider with the keyboard, draw two digits in a row, read the axis
     labels; every tab at 1400x1000 and 400x900 on screen (screenshots in test-output/), no server path shown."""
@@ -319,7 +354,8 @@ def test_page_in_chromium_does_what_a_new_user_did(server, browser, face_dir, di
     for count, strokes in ((1, [[(0, -60), (0, 60)]]), (2, [[(-40, -50), (40, -50), (-30, 60), (40, 60)]])):
         page.draw_digit("pool", strokes)
         next(b for b in page.css("button") if b.is_displayed() and b.text == "Add the drawing to the photos").click()
-        page.wait(lambda: len(page.gallery_names("pool")) == count, 20, f"drawing {count} alone in the gallery")
+        page.wait(lambda count=count: len(page.gallery_names("pool")) == count, 20,
+                  f"drawing {count} alone in the gallery")
     assert not [n for n in page.gallery_names("pool") if n.startswith("digit-")], "drawings pooled with examples"
     assert not [t for t in page.toasts() if "Draw a digit" in t], "the second drawing was not drawn"
     page.wait(lambda: "Pooling 2 photos" in page.css("#pool-summary")[0].text, 30, "the pooled drawings")

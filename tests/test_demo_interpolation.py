@@ -18,7 +18,8 @@ from mlvae.data.images import to_float
 def digits_model(tiny_mnist_runs) -> DemoModel:
     model, config = load_model(tiny_mnist_runs["mlvae"])
     folder = tiny_mnist_runs["mlvae"]
-    return DemoModel(name="tiny", label="tiny", source=str(folder), folder=folder, model=model, config=config, card=None)
+    return DemoModel(name="tiny", label="tiny", source=str(folder), folder=folder, model=model, config=config,
+                     card=None)
 
 
 def photos(images: torch.Tensor) -> Photos:
@@ -31,7 +32,8 @@ def test_the_slider_image_and_the_grid_encode_each_photo_once(digits_model, mnis
     a, b = photos(test.images[test.members(3)[:4]]), photos(test.images[test.members(8)[:3]])
     encoded = []
     real_encode = latent.encode
-    monkeypatch.setattr(latent, "encode", lambda model, x, *rest: encoded.append(len(x)) or real_encode(model, x, *rest))
+    monkeypatch.setattr(latent, "encode",
+                        lambda model, x, *rest: encoded.append(len(x)) or real_encode(model, x, *rest))
     image, grid = computations.interpolation_and_grid(digits_model, a, b, 1 / 6, 5 / 6)
     assert sum(encoded) == len(a) + len(b)  # A, B and the rest of their groups, each once
     monkeypatch.setattr(latent, "encode", real_encode)
@@ -39,6 +41,7 @@ def test_the_slider_image_and_the_grid_encode_each_photo_once(digits_model, mnis
     assert np.array_equal(np.asarray(image), np.asarray(alone))
     xa, xb = to_float(a.images), to_float(b.images)
     weights = torch.linspace(0, 1, computations.GRID_STEPS).tolist()
-    cells = latent.interpolation_grid(digits_model.model, xa[:1], xb[:1], weights, weights, content_groups=[xa[1:], xb[1:]])
+    cells = latent.interpolation_grid(digits_model.model, xa[:1], xb[:1], weights, weights,
+                                      content_groups=[xa[1:], xb[1:]])
     assert np.array_equal(np.asarray(grid), np.asarray(interpolation_axes(grid_sheet(cells))))
     assert not np.array_equal(np.asarray(image), np.asarray(single_image(cells[0, 0])))  # the sliders were used

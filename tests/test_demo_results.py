@@ -72,7 +72,7 @@ def test_refusals_are_sentences_with_the_hint_of_the_model(endpoints, tmp_path):
         with pytest.raises(Exception) as caught:
             eps.pool(name, [(str(text), None)])
         messages[name] = str(caught.value)
-    for name, message in messages.items():
+    for message in messages.values():
         assert "notes.jpg" in message, message
         assert not re.search(r"[^.] (Upload|Draw) ", message), f"no full stop before the hint: {message}"
     assert "digit" not in messages["faces"] and "webcam" in messages["faces"]

@@ -23,7 +23,7 @@ from gradio.exceptions import ComponentProcessingError, InvalidPathError
 from gradio_client.utils import is_http_url_like
 
 from .request_files import canonical, file_problem, upload_folders
-from .sketchpad import in_session
+from .sessions import in_session
 
 API_PAGE = "the API page (?view=api) lists what each endpoint takes"
 MAX_CHOICE_CHARS = 200  # a model's name; a longer one is not echoed back

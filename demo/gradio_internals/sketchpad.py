@@ -11,13 +11,10 @@ the same session, so one client's flood of blobs drops its own, never another us
 """
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import threading
 import types
 import weakref
 from collections import OrderedDict
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,37 +25,12 @@ from gradio.components.image_editor import AcceptBlobs, EditorData
 from mlvae import DataError
 
 from ..inputs.drawing_files import MAX_DRAWING_BYTES, decode_drawing
+from .sessions import current_session
 
 MAX_PENDING = 64  # composites sent by pages and not yet used by an event, in all sessions
 MAX_PENDING_PER_SESSION = 8  # ... and in one session (a page has five pads); a session's oldest is dropped first
 TOO_LARGE = (f"The drawing is larger than a 280 x 280 pad makes (over {MAX_DRAWING_BYTES >> 20} MB); clear it and "
              "draw again.")
-
-
-_session: contextvars.ContextVar[object | None] = contextvars.ContextVar("pad_session", default=None)
-class _NoSession:
-    """The session of a call made outside any (a test, the benchmark)."""
-
-
-NO_SESSION = _NoSession()
-
-
-@contextlib.contextmanager
-def in_session(key: object) -> Iterator[None]:
-    """Within this block, the pads' events claim the blobs of the session ``key`` (its Gradio session state)."""
-    token = _session.set(key)
-    try:
-        yield
-    finally:
-        _session.reset(token)
-
-
-def current_session() -> object:
-    """The session of the request being served: set by ``in_session`` for an event, by Gradio for a page's
-    component call (its session's config, one object per session); NO_SESSION outside both."""
-    from gradio.context import LocalContext
-
-    return _session.get() or LocalContext.blocks_config.get() or NO_SESSION
 
 
 class PendingBlobs:

@@ -17,6 +17,7 @@ from ..kinds import FACES, Kind
 from ..models import ModelRegistry
 from . import notices
 from .components import PhotoInput
+from .once import OncePerInputs
 
 # Gradio limits concurrency per event listener; every event that runs a model shares this one queue, so that
 # CONCURRENCY is the limit for the whole app, not for each of its dozen listeners. (A lane per kind of model, so
@@ -74,9 +75,12 @@ class Update:
     notice: gr.Markdown
     missing: notices.Missing = lambda *args: None
 
+    def __post_init__(self) -> None:
+        self.once = OncePerInputs(len(self.outputs) + 1)  # shared by all its triggers (demo.tabs.once)
+
     def listen(self, *triggers: Callable) -> None:
         """Run the update on each of ``triggers`` (event methods: ``button.click``, ``event.then``, ...)."""
-        fn = notices.with_notice(guarded(self.fn), len(self.outputs), self.missing)
+        fn = self.once(notices.with_notice(guarded(self.fn), len(self.outputs), self.missing))
         outputs = [*self.outputs, self.notice]
         if len(triggers) == 1:
             triggers[0](fn, self.inputs, outputs, **PRIVATE, **LIVE)
