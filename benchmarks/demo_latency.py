@@ -25,13 +25,11 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import torch
 from PIL import Image
-
-REPO = Path(__file__).resolve().parent.parent
 
 from benchmarks.demo_stages import swap_stages, wire_stages
 from demo.app import TORCH_THREADS
@@ -46,6 +44,7 @@ from mlvae import DataConfig, latent
 from mlvae.data import load_splits
 from mlvae.data.images import to_float
 
+REPO = Path(__file__).resolve().parent.parent
 GOALS_MS = {("faces", "swap 8x8"): 150, ("faces", "pool 10 photos"): 300, ("digits", "swap 8x8"): 20}
 READY_GOAL_S = 15
 
@@ -151,7 +150,7 @@ def start_app(model_args: list[str]) -> tuple[subprocess.Popen, str, float]:
         except OSError:
             if proc.poll() is not None or time.perf_counter() - start > 180:
                 proc.kill()
-                raise SystemExit("the app did not start: run `python app.py` to see why")
+                raise SystemExit("the app did not start: run `python app.py` to see why") from None
             time.sleep(0.05)
 
 
@@ -165,18 +164,21 @@ def round_trips(
     g = lambda paths: [{"image": handle_file(p), "caption": None} for p in paths]  # noqa: E731
     rows = []
     for kind, (m, files) in models.items():
-        group, people = files["group"], files["people"]
-        calls = {
-            "pool 10 photos": lambda: client.predict(m.name, g(group), api_name="/pool"),
-            "swap 8x8": lambda: client.predict(m.name, g(people), False, "", api_name="/swap"),
-            "interpolate slider (image)": lambda: client.predict(m.name, g(group[:1]), g(people[:1]), 0.3, 0.7,
-                                                                 api_name="/interpolate_image"),
-            "generate 8 from 3": lambda: client.predict(m.name, g(group[:3]), 8, 0, api_name="/generate"),
-            "about": lambda: client.predict(m.name, api_name="/about"),
-        }
-        for name, call in calls.items():
+        for name, call in tab_calls(client, g, m.name, files["group"], files["people"]).items():
             rows.append((kind, name, *timed(call, max(3, repeats // 2))))
     return rows
+
+
+def tab_calls(client, g: Callable, name: str, group: list, people: list) -> dict[str, Callable[[], object]]:
+    """One gradio_client call per tab, for the model ``name``."""
+    return {
+        "pool 10 photos": lambda: client.predict(name, g(group), api_name="/pool"),
+        "swap 8x8": lambda: client.predict(name, g(people), False, "", api_name="/swap"),
+        "interpolate slider (image)": lambda: client.predict(name, g(group[:1]), g(people[:1]), 0.3, 0.7,
+                                                             api_name="/interpolate_image"),
+        "generate 8 from 3": lambda: client.predict(name, g(group[:3]), 8, 0, api_name="/generate"),
+        "about": lambda: client.predict(name, api_name="/about"),
+    }
 
 
 def main() -> int:

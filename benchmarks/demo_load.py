@@ -36,9 +36,9 @@ import tempfile
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 from benchmarks.demo_latency import digit_inputs, face_inputs, percentiles, start_app
 from demo.app import CONCURRENCY, QUEUE_SIZE
@@ -176,7 +176,9 @@ def cpu_seconds(pid: int) -> float | None:
         return None
 
 
-def loaded(url: str, jobs: list[tuple[str, str, list]], clients: int, session_kind: type) -> tuple[list[Outcome], float]:
+def loaded(
+    url: str, jobs: list[tuple[str, str, list]], clients: int, session_kind: type
+) -> tuple[list[Outcome], float]:
     """Every job, sent by ``clients`` concurrent clients (each sends its next job when the last one is answered);
     returns the outcomes and the wall time."""
     todo: queue.Queue = queue.Queue()
