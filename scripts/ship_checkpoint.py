@@ -82,6 +82,8 @@ def main() -> None:
     p.add_argument("--limits", default="", help="known limits (Markdown)")
     p.add_argument("--shortfall", default=None,
                    help="one line on the goals the model misses (front matter mlvae.shortfall; the demo shows it)")
+    p.add_argument("--departure", default=None,
+                   help="a Markdown file: what the training does that the paper does not, and why (shown near the top)")
     p.add_argument("--variants", default=None, help="a Markdown file: the training variants tried and what each measured")
     p.add_argument("--half", action="store_true", help="store float16 weights")
     p.add_argument("--init-from-path", default=None,
@@ -137,6 +139,7 @@ def main() -> None:
         measured += identity_report((eval_dir / "identity.md").read_text().strip(), None) + [
             "```bash", "python -m mlvae.evaluate faces --identity --data-dir $MLVAE_DATA_DIR/faces-celeba200 "
             "--data-dir $MLVAE_DATA_DIR/faces-lfw", "```", ""]
+    departure = f"\n## Departure from the paper\n\n{Path(args.departure).read_text().strip()}\n" if args.departure else ""
     variants = f"\n## Training variants tried\n\n{Path(args.variants).read_text().strip()}\n" if args.variants else ""
     cross = ""
     if args.cross_eval:
@@ -184,7 +187,7 @@ Weights: `model.safetensors` ({"float16" if args.half else "float32"}, {size_mb:
 import mlvae
 model, config = mlvae.load_model("{args.name}")   # or this folder's path, or its Hub repo id
 ```
-
+{departure}
 ## Data
 
 {DATA[args.name][0]}
