@@ -280,7 +280,7 @@ def tab_calls(model: str, files: list[str], good: list[str]) -> dict[str, tuple]
 def test_every_tab_gives_each_hostile_file_a_message_or_the_clean_result(app, corpus, clean_files, tmp_path):
     good = [str(clean_files[0])]
     jobs = []
-    for name, (path, case) in corpus.items():
+    for name, (path, _case) in corpus.items():
         for model in MODELS:
             tabs = tab_calls(model, [str(path)], good)
             if model == "mnist":  # the digits preparation (inversion, framing) differs: pool and swap cover it
@@ -295,7 +295,7 @@ def test_every_tab_gives_each_hostile_file_a_message_or_the_clean_result(app, co
 
     with ThreadPoolExecutor(max_workers=3) as pool:
         outcomes = list(pool.map(run, jobs))
-    for (name, model, api, _), (result, message) in zip(jobs, outcomes):
+    for (name, model, api, _), (result, message) in zip(jobs, outcomes, strict=True):
         case, prep, where = corpus[name][1], MODELS[model], f"{name!r} on {api} ({model})"
         if isinstance(case.demo, str):
             assert message is not None, f"{where}: should be refused with {case.demo!r}"
@@ -414,7 +414,7 @@ def test_folder_loader_skips_what_it_cannot_read_and_prepares_the_rest(corpus, c
     (root / "alice").mkdir(parents=True)
     (root / "bob").mkdir()
     (root / "broken").mkdir()
-    for name, (path, case) in corpus.items():
+    for name, (_path, case) in corpus.items():
         (root / "alice" / name).write_bytes(case.data)
         if isinstance(case.loader, str):
             (root / "broken" / name).write_bytes(case.data)
@@ -429,7 +429,7 @@ def test_folder_loader_skips_what_it_cannot_read_and_prepares_the_rest(corpus, c
     kept = [name for name in alice if not isinstance(corpus[name][1].loader, str)]
     got = train.images[train.members(0)]
     assert len(got) == len(kept) and len(train.members(1)) == 2 and len(train.members(2)) == 0
-    for name, image in zip(kept, got):
+    for name, image in zip(kept, got, strict=True):
         want = prepare_image(corpus[name][1].loader, size, channels, crop)
         assert_close(image.permute(1, 2, 0).numpy(), want.permute(1, 2, 0).numpy(), f"loader: {name!r}")
     log = caplog.text

@@ -21,9 +21,10 @@ import urllib.error
 import urllib.request
 import uuid
 import zlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import numpy as np
 import pytest
@@ -106,7 +107,8 @@ class Measured:
     slowest_page_s: float
 
     def within_limits(self, what: str) -> None:
-        print(f"\n{what}: {self.seconds:.2f} s, +{self.extra_rss_mb} MB peak RSS, slowest page {self.slowest_page_s:.2f} s")
+        print(f"\n{what}: {self.seconds:.2f} s, +{self.extra_rss_mb} MB peak RSS, "
+              f"slowest page {self.slowest_page_s:.2f} s")
         assert self.extra_rss_mb <= EXTRA_RSS_MB, f"{what}: the server took {self.extra_rss_mb} MB more"
         assert self.seconds <= REQUEST_S, f"{what}: {self.seconds:.1f} s"
         assert self.slowest_page_s <= PAGE_S, f"{what}: a page request took {self.slowest_page_s:.1f} s meanwhile"
@@ -287,7 +289,7 @@ def progressive_bomb(side: int = 15400) -> bytes:
     return bytes(data)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def heavy_png(seed: int = 0) -> bytes:
     """A legitimate photo at the demo's size limit: 4800 x 5000 RGB (24 megapixels) that decodes in ~0.3 s;
     each ``seed`` gives other bytes (the server remembers prepared photos by content, whatever their name)."""
@@ -328,7 +330,7 @@ def test_drawing_pad_payloads_are_checked_like_uploads(server):
     }
     for what, (value, words) in cases.items():
         editor = {"background": None, "layers": [], "composite": None, "id": None, **value}
-        measured = measure(server, lambda: run_event(server, add, [editor, []]))
+        measured = measure(server, lambda editor=editor: run_event(server, add, [editor, []]))
         measured.within_limits(what)
         assert_clear(measured.result[1], words, what)
 
@@ -465,7 +467,8 @@ def test_oversized_and_over_long_bodies_are_refused_before_gradio_reads_them(ser
         "JSON nested 500 deep": (json.loads("[" * 500 + "]" * 500), r"nests deeper than 16 levels"),
     }
     for what, (value, words) in cases.items():
-        measured = measure(server, lambda: join(server, swap, ["mnist", value, False, ""], uuid.uuid4().hex))
+        measured = measure(server, lambda value=value: join(server, swap, ["mnist", value, False, ""],
+                                                            uuid.uuid4().hex))
         measured.within_limits(what)
         status, text = measured.result
         assert status == 413, f"{what}: {status} {text[:200]}"
@@ -605,7 +608,7 @@ def test_a_bad_checkpoint_costs_only_itself(tmp_path):
     alone, loaded = load(sources[-1:]), load(sources)
     assert loaded["models"] == ["mnist"], loaded
     assert len(loaded["problems"]) == len(expected), loaded["problems"]
-    for (name, words), problem in zip(expected.items(), loaded["problems"]):
+    for (name, words), problem in zip(expected.items(), loaded["problems"], strict=True):
         assert re.search(words, problem), f"{name}: {problem}"
         assert "Traceback" not in problem and len(problem) < 600, f"{name}: {problem[:600]}"
     assert loaded["note"].count("\n- ") == len(expected)

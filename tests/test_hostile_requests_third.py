@@ -12,8 +12,8 @@ import struct
 import urllib.request
 import uuid
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from PIL import Image, ImageDraw
