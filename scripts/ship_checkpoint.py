@@ -42,7 +42,8 @@ DATA = {
     "faces": (
         "Two face collections together, grouped by person: CelebA (Liu, Luo, Wang & Tang, ICCV 2015), a subset of "
         "200 identities x 30 aligned-and-cropped photos, and LFW (Huang et al. 2007, deep-funneled), 1,630 people "
-        "with 2 to 530 photos each (8,537 photos). Every photo's largest face is found and aligned by `mlvae.data.faces` "
+        "with 2 to 530 photos each (8,537 photos). Every photo's largest face is found and aligned by "
+        "`mlvae.data.faces` "
         "(dlib's detector and 5-point landmarks; a similarity transform to the framing of dlib's face recogniser: "
         "eyes level, at a fixed place and distance) at 64x64; photos with no face found are left out. Each "
         "collection is split **by person** into train / validation / test (80 / 10 / 10%, `split.json`), so the "
@@ -84,13 +85,15 @@ def main() -> None:
                    help="one line on the goals the model misses (front matter mlvae.shortfall; the demo shows it)")
     p.add_argument("--departure", default=None,
                    help="a Markdown file: what the training does that the paper does not, and why (shown near the top)")
-    p.add_argument("--variants", default=None, help="a Markdown file: the training variants tried and what each measured")
+    p.add_argument("--variants", default=None,
+                   help="a Markdown file: the training variants tried and what each measured")
     p.add_argument("--half", action="store_true", help="store float16 weights")
     p.add_argument("--init-from-path", default=None,
                    help="where the weights the run started from (--init-from) are kept now, recorded in the shipped "
                         "config (e.g. when the run started from the checkpoint it replaces)")
     p.add_argument("--data-dir", action="append", default=None,
-                   help="where the test images are; repeat for a run trained on several folders (default: the run's config)")
+                   help="where the test images are; repeat for a run trained on several folders "
+                   "(default: the run's config)")
     args = p.parse_args()
 
     run, eval_dir, dest = Path(args.run), Path(args.eval), SHIPPED_DIR / args.name
@@ -139,7 +142,8 @@ def main() -> None:
         measured += identity_report((eval_dir / "identity.md").read_text().strip(), None) + [
             "```bash", "python -m mlvae.evaluate faces --identity --data-dir $MLVAE_DATA_DIR/faces-celeba200 "
             "--data-dir $MLVAE_DATA_DIR/faces-lfw", "```", ""]
-    departure = f"\n## Departure from the paper\n\n{Path(args.departure).read_text().strip()}\n" if args.departure else ""
+    departure = (f"\n## Departure from the paper\n\n{Path(args.departure).read_text().strip()}\n"
+                 if args.departure else "")
     variants = f"\n## Training variants tried\n\n{Path(args.variants).read_text().strip()}\n" if args.variants else ""
     cross = ""
     if args.cross_eval:
@@ -169,19 +173,22 @@ def main() -> None:
     init_from = config.train.init_from
     last = rows[-1]
     selected = (f"Best validation ELBO {best['val_elbo']:.1f} nats per group ({best['val_elbo_per_image']:.1f} per "
-                f"image) at epoch {best['epoch']}; that checkpoint is the one shipped.") if args.weights == "best" else (
+                f"image) at epoch {best['epoch']}; that checkpoint is the one shipped."
+                ) if args.weights == "best" else (
                 f"The weights after the last epoch ({last['epoch']}) are the ones shipped: validation ELBO "
                 f"{last['val_elbo']:.1f} nats per group ({last['val_elbo_per_image']:.1f} per image; the run's best, "
                 f"{best['val_elbo']:.1f}, was at epoch {best['epoch']}).")
     started_from = (f" These count this run's part only: it started (`--init-from`) from the weights of `{init_from}`, "
                     "trained by the commands before it above.") if init_from else ""
+    sigma = f" (sigma {m.sigma:g})" if m.likelihood == "normal-fixed" else ""
+    dtype, elbo_per_image = "float16" if args.half else "float32", metrics["test_elbo_per_image"]
     card = front_matter(metadata) + f"""
 # ML-VAE — {args.name}
 
 A Multi-Level VAE (Bouchacourt, Tomioka & Nowozin) trained with this project's `python -m mlvae.train`.
 Content latent of d = {m.latent_dim}, style latent of d = {m.style_size}; {m.architecture} networks of supplement §2.1
-(width x{m.width:g}); {m.likelihood} likelihood{f" (sigma {m.sigma:g})" if m.likelihood == "normal-fixed" else ""}; product-of-Normals group posterior.
-Weights: `model.safetensors` ({"float16" if args.half else "float32"}, {size_mb:.1f} MB); `config.json` rebuilds the model.
+(width x{m.width:g}); {m.likelihood} likelihood{sigma}; product-of-Normals group posterior.
+Weights: `model.safetensors` ({dtype}, {size_mb:.1f} MB); `config.json` rebuilds the model.
 
 ```python
 import mlvae
@@ -203,7 +210,7 @@ model, config = mlvae.load_model("{args.name}")   # or this folder's path, or it
 
 ## Test set
 
-{metrics['test_images']} test images in {metrics['test_groups']} groups: ELBO {metrics['test_elbo_per_image']:.1f} nats per
+{metrics['test_images']} test images in {metrics['test_groups']} groups: ELBO {elbo_per_image:.1f} nats per
 image; reconstruction error (posterior means, no pooling) {metrics['test_reconstruction_mse']:.4f} per pixel against
 {metrics['mean_image_mse']:.4f} for the mean test image.
 
