@@ -9,8 +9,8 @@ operation, lay out the sheet, write it as a PNG that Gradio serves as it is), ti
 the uploads every time (new photos); "warm" finds them prepared already (a slider move on the same photos).
 "model" is the latent operation alone, the baseline the overhead is measured against. "round trip" is the
 same request through gradio_client against the real app on localhost (uploads and queue included).
-Goals (issue 5): faces swap grid 8x8 <= 150 ms median, pooling 10 photos <= 300 ms, ready <= 15 s; (issue 12)
-the digits swap grid under 20 ms server side. The swap grid is also split by stage (demo_stages.py): prepare,
+Goals: faces swap grid 8x8 <= 150 ms median, pooling 10 photos <= 300 ms, ready <= 15 s; the digits swap grid
+under 20 ms server side. The swap grid is also split by stage (demo_stages.py): prepare,
 encode, decode, draw, encode PNG in the server, and upload / call / download over raw HTTP.
 Real inputs: MNIST test digits and CelebA photos from $MLVAE_DATA_DIR (read in place / written to a tmp dir).
 """

@@ -16,7 +16,7 @@ one request, and each click sends their server paths; ``gradio_client`` uploads 
 connection each, which costs the server more.
 With ``--live``, headless Chromium (/usr/bin/chromium) pools live from a fake camera that plays one person's photos
 (and mirrored, darker and brighter copies) during the load, and the frames it pooled a second are measured.
-Goals (issue 24, absolute: on 2 cores the round trip under load is clients / throughput whatever the request):
+Goals (absolute: on 2 cores the round trip under load is clients / throughput whatever the request):
 zero errors, at least 20 requests a second, every endpoint's p95 under 1.5 s; the live stream at least 1 pooled
 frame a second.
 Inputs: MNIST test digits and CelebA photos from $MLVAE_DATA_DIR (read in place, digits written to a tmp dir),
