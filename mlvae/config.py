@@ -333,10 +333,6 @@ class RunConfig:
         """Plain-JSON form."""
         return dataclasses.asdict(self)
 
-    def to_json(self) -> str:
-        """Pretty JSON text."""
-        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
-
     @classmethod
     def from_dict(cls, raw: Any) -> RunConfig:
         """Rebuild from ``to_dict`` output (parsed JSON of any shape); a wrong shape, an unknown key or a value of

@@ -24,6 +24,7 @@ from mlvae.config import data_dir_list, stored_data_dir
 from mlvae.data.images import to_float
 from mlvae.data.loading import portable_name
 from mlvae.evaluation.card_metrics import card_metrics
+from mlvae.evaluation.goals import DEFAULT_GOALS, goals_front_matter
 from mlvae.evaluation.held_out import load_test_images
 from mlvae.evaluation.identity import identity_report, missed_goals
 from mlvae.evaluation.report import judge_markdown, probe_markdown, protocol_text
@@ -164,8 +165,9 @@ def main() -> None:
         metadata["mlvae"]["shortfall"] = args.shortfall
     if identity is not None:
         metadata["mlvae"]["identity"] = identity
+        metadata["mlvae"].update(goals_front_matter(DEFAULT_GOALS))  # the goals are the card's (evaluation reads them)
         missed = missed_goals({s: TrialResult({f: v[f] for f in FIGURES}, v["groups"], v["trials"], v["k"])
-                               for s, v in identity.items()})
+                               for s, v in identity.items()}, DEFAULT_GOALS)
         if missed and not args.shortfall:  # the demo shows this line beside the model
             metadata["mlvae"]["shortfall"] = "The identity judge finds " + "; ".join(missed) + "."
     m = config.model

@@ -42,10 +42,6 @@ class DiagonalNormal:
         """Rows ``idx`` of both parameters."""
         return DiagonalNormal(self.mean[idx], self.logvar[idx])
 
-    def log_prob(self, x: torch.Tensor) -> torch.Tensor:
-        """log N(x; mean, var) summed over dimensions (N,)."""
-        return normal_log_prob(x, self.mean, self.logvar).sum(-1)
-
 
 def normal_log_prob(x: torch.Tensor, mean: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     """Elementwise log N(x; mean, exp(logvar))."""
