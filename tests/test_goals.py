@@ -2,6 +2,7 @@
 import pytest
 
 from mlvae.checkpoint.card import parse_card
+from mlvae.errors import CheckpointError
 from mlvae.evaluation.goals import DEFAULT_GOALS, Goal, goals_from_card, goals_front_matter, parse_goal
 from mlvae.evaluation.identity import identity_markdown, missed_goals
 from mlvae.evaluation.swap_trials import FIGURES, TrialResult
@@ -22,6 +23,8 @@ def test_goals_read_like_the_card_writes_them():
     with pytest.raises(ValueError, match="'>= 40'"):
         parse_goal("at least 40")
     assert goals_from_card(goals_front_matter(DEFAULT_GOALS)) == DEFAULT_GOALS
+    with pytest.raises(CheckpointError, match="identity_goals: a goal reads like"):
+        goals_from_card({"identity_goals": {"recon": "40%"}})
 
 
 def test_a_card_without_goals_gets_the_defaults_and_one_with_goals_its_own():

@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from mlvae.errors import CheckpointError
+
 GOAL = re.compile(r"^\s*(>=|<=|≥|≤)\s*(\d+(?:\.\d+)?)\s*$")
 
 
@@ -66,7 +68,10 @@ def parse_goal(text: Any) -> Goal:
 def goals_from_card(figures: dict[str, Any], default: IdentityGoals = DEFAULT_GOALS) -> IdentityGoals:
     """The goals a card's ``mlvae:`` front matter states (``identity_goals``, ``source_names``), else ``default``."""
     stated, names = figures.get("identity_goals"), figures.get("source_names")
-    goals = {str(k): parse_goal(v) for k, v in stated.items()} if isinstance(stated, dict) else default.figures
+    try:
+        goals = {str(k): parse_goal(v) for k, v in stated.items()} if isinstance(stated, dict) else default.figures
+    except ValueError as exc:
+        raise CheckpointError(f"the model card's mlvae.identity_goals: {exc}") from exc
     names = {str(k): str(v) for k, v in names.items()} if isinstance(names, dict) else default.source_names
     return IdentityGoals(goals, names)
 
