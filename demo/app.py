@@ -25,7 +25,7 @@ from .gradio_internals.request_limits import RequestLimits
 from .kinds import FACES
 from .models import ModelRegistry, no_model_message
 from .tabs import TABS, Tab, notices
-from .tabs.base import PRIVATE, Page
+from .tabs.base import PRIVATE, Header, Page
 
 __all__ = ["CONCURRENCY", "build_app", "launch_options"]
 
@@ -60,22 +60,21 @@ def launch_options() -> dict[str, Any]:
     )
 
 
-def header(page: Page) -> None:
-    """The page above the tabs: the introduction, models not loaded, the picker's shortfall line and the note on
-    the examples (``page.parts``: the parts the tabs and the model switch update)."""
+def header(page: Page) -> Header:
+    """The page above the tabs: the introduction, models not loaded, the picker, its shortfall line and the note on
+    the examples."""
     registry, endpoints, default = page.registry, page.endpoints, page.registry.default
     problems = ([] if registry.models else [no_model_message()]) + registry.problems
     gr.Markdown("\n\n".join(f"**Note:** {html.escape(p)}" for p in problems), visible=bool(problems),
                 elem_classes="problem")
     page.model.render()
     shortfall = endpoints.shortfall(default)
-    with gr.Row(elem_classes="shortfall-row", visible=bool(shortfall)) as page.parts["shortfall_row"]:
-        page.parts["shortfall"] = gr.Markdown(shortfall, elem_id="shortfall", scale=6,
-                                              min_width=320)
-        page.parts["to_card"] = gr.Button("Read the model card", size="sm", variant="secondary", elem_id="to-card",
-                                          scale=0, min_width=160)
-    page.parts["examples_note"] = gr.Markdown(page.words_kind.words.examples_note, elem_id="examples-note",
-                                              elem_classes="examples-note")
+    with gr.Row(elem_classes="shortfall-row", visible=bool(shortfall)) as shortfall_row:
+        line = gr.Markdown(shortfall, elem_id="shortfall", scale=6, min_width=320)
+        to_card = gr.Button("Read the model card", size="sm", variant="secondary", elem_id="to-card", scale=0,
+                            min_width=160)
+    note = gr.Markdown(page.words_kind.words.examples_note, elem_id="examples-note", elem_classes="examples-note")
+    return Header(shortfall_row, line, to_card, note)
 
 
 def wire_kind_switch(app: gr.Blocks, page: Page, tabs: Sequence[Tab]) -> None:
@@ -84,7 +83,9 @@ def wire_kind_switch(app: gr.Blocks, page: Page, tabs: Sequence[Tab]) -> None:
     memory, shown = gr.State({}), gr.State(page.kind.name if page.kind else None)
     remembered = {key: c for tab in tabs for key, c in tab.remembered().items()}
     keys = sorted(remembered, key=lambda key: not isinstance(remembered[key], gr.Gallery))  # the galleries first
-    kind_parts = [page.parts["examples_note"], *[c for tab in tabs for c in tab.for_kind(FACES)]]
+    assert page.header is not None
+    examples_note = page.header.examples_note
+    kind_parts = [examples_note, *[c for tab in tabs for c in tab.for_kind(FACES)]]
     outputs = list(dict.fromkeys([memory, shown, *[remembered[key] for key in keys], *kind_parts]))  # each once
 
     def switch_inputs(model_name: str | None, kept: Any, shown_kind: str | None, *values: Any) -> dict[Any, Any]:
@@ -92,7 +93,7 @@ def wire_kind_switch(app: gr.Blocks, page: Page, tabs: Sequence[Tab]) -> None:
         name = kind.name if kind else None
         new_memory, new_values = switch(kept, shown_kind, name, dict(zip(keys, values, strict=False)))
         updates: dict[Any, Any] = {memory: new_memory, shown: name,
-                                   page.parts["examples_note"]: (kind or FACES).words.examples_note}
+                                   examples_note: (kind or FACES).words.examples_note}
         for tab in tabs:
             updates.update(tab.for_kind(kind))
         for key in keys:
@@ -124,8 +125,8 @@ def build_app(registry: ModelRegistry, tab_types: Sequence[type[Tab]] = TABS) ->
     tabs = [tab_type() for tab_type in tab_types]
     with DemoBlocks(title="ML-VAE demo: pool, swap, interpolate", delete_cache=(3600, 3600)) as app:  # uploads: 1 h
         gr.Markdown(INTRO)
-        header(page)
-        with gr.Tabs(overflow_behavior="wrap") as page.parts["tabs"]:  # a narrow screen shows every tab, in two rows
+        page.header = header(page)
+        with gr.Tabs(overflow_behavior="wrap") as page.tabs:  # a narrow screen shows every tab, in two rows
             for tab in tabs:
                 with gr.Tab(tab.title, id=tab.key):
                     tab.layout(page)

@@ -28,7 +28,8 @@ class AboutTab(Tab):
     def wire(self, page: Page) -> None:
         """``/about`` on a model change; the shortfall line and the figures follow the model; the shortfall line's
         button opens this tab."""
-        endpoints, shortfall_row, shortfall = page.endpoints, page.parts["shortfall_row"], page.parts["shortfall"]
+        endpoints, header = page.endpoints, page.header
+        assert header is not None and page.tabs is not None, "the header and the tabs are laid out before the events"
         page.model.change(guarded(endpoints.about), page.model, self.text, api_name="about")
 
         def show_card_note(model_name: str | None) -> tuple[Any, str, Any]:
@@ -36,9 +37,9 @@ class AboutTab(Tab):
             figures = endpoints.figures(model_name)
             return gr.update(visible=bool(note)), note, gr.update(value=figures or None, visible=bool(figures))
 
-        page.model.change(show_card_note, page.model, [shortfall_row, shortfall, self.figures], **PRIVATE)
+        page.model.change(show_card_note, page.model, [header.shortfall_row, header.shortfall, self.figures], **PRIVATE)
 
         def open_card() -> Any:
             return gr.Tabs(selected=self.key)
 
-        page.parts["to_card"].click(open_card, None, page.parts["tabs"], **PRIVATE)
+        header.to_card.click(open_card, None, page.tabs, **PRIVATE)

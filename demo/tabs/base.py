@@ -4,7 +4,7 @@ the tabs of ``demo.tabs.TABS`` in order and joins them only where a model switch
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import gradio as gr
@@ -29,6 +29,17 @@ PRIVATE = dict(api_visibility="private")
 
 
 @dataclass
+class Header:
+    """The parts above the tabs that events update: the shortfall line and its button to the model card, and the
+    note on the examples."""
+
+    shortfall_row: gr.Row
+    shortfall: gr.Markdown
+    to_card: gr.Button
+    examples_note: gr.Markdown
+
+
+@dataclass
 class Page:
     """What every tab builds on: the models and their endpoints, the model picker, the kind of the model shown
     first (None: no model loaded), and the page's parts above and around the tabs."""
@@ -37,7 +48,8 @@ class Page:
     endpoints: Endpoints
     model: gr.Dropdown
     kind: Kind | None
-    parts: dict[str, Any] = field(default_factory=dict)  # shared components by name (shortfall line, the tabs)
+    header: Header | None = None  # the page above the tabs, laid out first
+    tabs: gr.Tabs | None = None
     api: gr.Button | None = None  # the hidden trigger of the named API endpoints, made after the tabs
 
     @property
@@ -116,7 +128,7 @@ class Tab:
         """The tab's updates for a model of ``kind`` (None: no model): labels, intros, the drawing pads."""
         updates: dict[Any, Any] = {}
         for p in self.photos:
-            updates.update(p.for_kind(kind, kind or FACES))
+            updates.update(p.for_kind(kind))
         return updates
 
     def wire_photos(self, page: Page, update: Update) -> None:

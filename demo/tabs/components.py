@@ -10,7 +10,7 @@ import gradio as gr
 
 from ..gradio_internals.sketchpad import drawing_pad
 from ..inputs import pad_drawings
-from ..kinds import Kind
+from ..kinds import FACES, Kind
 
 RESULT = dict(type="filepath", show_label=False, elem_classes="result", buttons=["download", "fullscreen"],
               interactive=False)
@@ -29,10 +29,10 @@ class PhotoInput:
     pad: gr.Sketchpad
     add: gr.Button
 
-    def for_kind(self, kind: Kind | None, words_kind: Kind) -> dict[Any, Any]:
-        """The updates a switch to a model of ``kind`` makes (None: no model; ``words_kind``: whose words show)."""
+    def for_kind(self, kind: Kind | None) -> dict[Any, Any]:
+        """The updates a switch to a model of ``kind`` makes (None: no model, with the faces' words)."""
         return {self.drawing: gr.update(visible=bool(kind and kind.takes_drawings)),
-                self.gallery: gr.update(label=self.label(words_kind))}
+                self.gallery: gr.update(label=self.label(kind or FACES))}
 
 
 def photo_input(key: str, label: Callable[[Kind], str], elem_key: str, kind: Kind) -> PhotoInput:
