@@ -11,7 +11,7 @@ import math
 import os
 import types
 import typing
-from dataclasses import InitVar, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from mlvae.flags import flag
@@ -61,10 +61,7 @@ class ModelConfig:
     style_dim: int | None = field(default=None, metadata=flag(
         "size of the style latent, if not d: a style smaller than the content has less room to copy a photo's "
         "identity (a departure from the paper, which uses d for both)", group="model", default_text="d"))
-    # The input shape is the architecture's (IMAGE_SHAPES; the properties below): these accept the values that
-    # older config.json files and callers state, and refuse any that disagree with the architecture.
-    image_channels: InitVar[int | None] = None
-    image_size: InitVar[int | None] = None
+    # no image shape: it is the architecture's (IMAGE_SHAPES; image_shape below)
     hidden_dim: int = 500  # MLP hidden units (supplement §2.1)
     width: float = field(default=1.0, metadata=flag(
         "conv channel multiplier (1.0: the paper's 64/128/256/512); 0.25-0.5 for CPUs", group="model"))
@@ -93,7 +90,7 @@ class ModelConfig:
         "svi-encode: the trained SVI checkpoint (run folder or best/) whose decoder the encoder is fitted to",
         group="model"))
 
-    def __post_init__(self, image_channels: int | None, image_size: int | None) -> None:
+    def __post_init__(self) -> None:
         _check_choice("model_type", self.model_type, MODEL_TYPES)
         _check_choice("posterior", self.posterior, POSTERIORS)
         _check_choice("architecture", self.architecture, ARCHITECTURES)
@@ -117,10 +114,6 @@ class ModelConfig:
             raise ValueError("reg_lambda and inference_steps must be >= 0 and inference_lr > 0")
         if self.svi_observations < 0 or self.svi_groups < 0:
             raise ValueError("svi_observations and svi_groups count table rows: they must be >= 0")
-        channels, size = IMAGE_SHAPES[self.architecture]
-        if image_channels not in (None, channels) or image_size not in (None, size):
-            raise ValueError(f"the {self.architecture} architecture takes {size}x{size} images of {channels} "
-                             f"channel(s) (image_channels={channels}, image_size={size})")
 
     @property
     def style_size(self) -> int:
@@ -133,15 +126,38 @@ class ModelConfig:
         channels, size = IMAGE_SHAPES[self.architecture]
         return channels, size, size
 
+    @property
+    def image_channels(self) -> int:
+        """Channels of the input images (the architecture's)."""
+        return self.image_shape[0]
+
+    @property
+    def image_size(self) -> int:
+        """Side of the square input images (the architecture's)."""
+        return self.image_shape[1]
+
+
+# Older config.json files and callers state the shape in the model section: it is checked, not stored.
+STATED_SHAPE = {"image_channels": int, "image_size": int}
+_dataclass_init = ModelConfig.__init__
+
+
+def _init_with_stated_shape(self: ModelConfig, *args: Any, image_channels: int | None = None,
+                            image_size: int | None = None, **kwargs: Any) -> None:
+    """``ModelConfig(...)``, also taking an ``image_channels`` / ``image_size`` that must be the architecture's."""
+    _dataclass_init(self, *args, **kwargs)
+    channels, size, _ = self.image_shape
+    if image_channels not in (None, channels) or image_size not in (None, size):
+        raise ValueError(f"the {self.architecture} architecture takes {size}x{size} images of {channels} "
+                         f"channel(s) (image_channels={channels}, image_size={size})")
+
+
+ModelConfig.__init__ = _init_with_stated_shape  # type: ignore[method-assign]
+
 
 def shape_text(shape: tuple[int, int, int]) -> str:
     """``(3, 64, 64)`` -> ``3x64x64``."""
     return "x".join(map(str, shape))
-
-
-# Derived from the architecture, not stored (the InitVars above only check stated values).
-ModelConfig.image_channels = property(lambda self: self.image_shape[0], doc="Channels of the input images.")
-ModelConfig.image_size = property(lambda self: self.image_shape[1], doc="Side of the square input images.")
 
 
 @dataclass
@@ -352,7 +368,7 @@ class RunConfig:
 def _build(kind: type, raw: Any) -> Any:
     if not isinstance(raw, dict):
         raise ValueError(f"{kind.__name__} in the config must be a JSON object, got {_json_type(raw)}")
-    hints = typing.get_type_hints(kind)
+    hints = typing.get_type_hints(kind) | (STATED_SHAPE if kind is ModelConfig else {})
     unknown = sorted(set(raw) - set(hints))
     if unknown:
         raise ValueError(f"unknown {kind.__name__} field(s) in config: {', '.join(map(str, unknown))}")
@@ -364,8 +380,6 @@ def _build(kind: type, raw: Any) -> Any:
 
 def _has_type(value: Any, annotation: Any) -> bool:
     """Whether a parsed JSON value fits a field's annotation (int, float, str, bool, list[str], X | None)."""
-    if isinstance(annotation, InitVar):
-        return _has_type(value, annotation.type)
     if typing.get_origin(annotation) in (typing.Union, types.UnionType):
         return any(_has_type(value, option) for option in typing.get_args(annotation))
     if annotation is type(None):
@@ -381,8 +395,6 @@ def _has_type(value: Any, annotation: Any) -> bool:
 
 
 def _type_name(annotation: Any) -> str:
-    if isinstance(annotation, InitVar):
-        return _type_name(annotation.type)
     names = {int: "a whole number", float: "a number", str: "a string", bool: "true or false", type(None): "null"}
     if typing.get_origin(annotation) is list:
         return "a list of " + _type_name(typing.get_args(annotation)[0]).removeprefix("a ") + "s"

@@ -1,4 +1,5 @@
 """Checkpoint folders: round trip, half precision, atomic writes, clear errors."""
+import dataclasses
 import json
 
 import pytest
@@ -86,6 +87,7 @@ def test_the_image_shape_is_the_architectures_and_old_configs_that_state_it_stil
         load_model(folder)
     with pytest.raises(ValueError, match="the mlp architecture takes 28x28"):
         ModelConfig(image_size=64)
+    assert dataclasses.replace(ModelConfig(), architecture="conv").image_shape == (3, 64, 64)
 
 
 def test_unknown_name_lists_what_can_be_loaded(tmp_path):
