@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import tempfile
 import time
 from pathlib import Path
 
@@ -201,7 +200,7 @@ def strings(value: object) -> list[tuple[str, str]]:
     return []
 
 
-def test_no_api_answer_names_a_server_path(server, digit_files, bad_files):
+def test_no_api_answer_names_a_server_path(server, gradio_temp, digit_files, bad_files):
     """Answers hold no path of the server; files come as Gradio's own file references, in its cache folder."""
     import httpx
 
@@ -210,7 +209,7 @@ def test_no_api_answer_names_a_server_path(server, digit_files, bad_files):
             "files": (Path(path).name, Path(path).read_bytes(), "image/png")}).json()[0]
         photos = [{"image": {"path": upload(p), "meta": {"_type": "gradio.FileData"}}, "caption": None}
                   for p in digit_files[3][:2] + [bad_files["text.jpg"]]]
-    cache = Path(tempfile.gettempdir()) / "gradio"  # Gradio's cache folder (GRADIO_TEMP_DIR is not set)
+    cache = gradio_temp  # Gradio's cache folder (the server's GRADIO_TEMP_DIR)
     calls = {"pool": ["mnist", photos], "interpolate": ["mnist", photos[:1], photos[1:2], 0.5, 0.5],
              "interpolate_image": ["mnist", photos[:1], photos[1:2], 0.3, 0.7], "swap": ["mnist", photos, True, ""],
              "generate": ["mnist", photos, 4, 1], "about": ["faces"]}

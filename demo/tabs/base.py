@@ -91,8 +91,16 @@ class Update:
         self.once = OncePerInputs(len(self.outputs) + 1)  # shared by all its triggers (demo.tabs.once)
 
     def listen(self, *triggers: Callable) -> None:
-        """Run the update on each of ``triggers`` (event methods: ``button.click``, ``event.then``, ...)."""
-        fn = self.once(notices.with_notice(guarded(self.fn), len(self.outputs), self.missing))
+        """Run the update on each of ``triggers``, the user's requests (``button.click``, ``slider.input``, ...)."""
+        self._on(self.once.noting, triggers)
+
+    def follow(self, *triggers: Callable) -> None:
+        """Run the update on each of ``triggers`` that follow another event (the page's load, a model switch, a
+        gallery's change), unless it has just computed the same inputs (``demo.tabs.once``)."""
+        self._on(self.once, triggers)
+
+    def _on(self, once: Callable[[Callable], Callable], triggers: Sequence[Callable]) -> None:
+        fn = once(notices.with_notice(guarded(self.fn), len(self.outputs), self.missing))
         outputs = [*self.outputs, self.notice]
         if len(triggers) == 1:
             triggers[0](fn, self.inputs, outputs, **PRIVATE, **LIVE)
@@ -136,7 +144,7 @@ class Tab:
         edit followed by ``update``."""
         for p in self.photos:
             wire_drawing(page, p)
-            update.listen(wire_edits(page, p).then)
+            update.follow(wire_edits(page, p).then)
 
 
 def wire_edits(page: Page, p: PhotoInput) -> Any:

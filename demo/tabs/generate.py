@@ -45,4 +45,4 @@ class GenerateTab(Tab):
 
     def refresh(self, trigger: Callable) -> None:
         """Generate from the (new) gallery again."""
-        self.update.listen(trigger)
+        self.update.follow(trigger)

@@ -62,7 +62,7 @@ class InterpolateTab(Tab):
 
     def refresh(self, trigger: Callable) -> None:
         """Interpolate the (new) galleries again."""
-        self.update.listen(trigger)
+        self.update.follow(trigger)
 
     def for_kind(self, kind: Kind | None) -> dict[Any, Any]:
         """The galleries' labels, the pads and the introduction."""

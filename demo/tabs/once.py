@@ -1,7 +1,8 @@
 """A tab's result computed once for the same inputs: the page asks for it on several events at once (the page's
 load and a model switch, then each of the tab's galleries, which Gradio reports as changed), and each would
-otherwise compute the same result again. Per session, a request with the inputs of the last one computed (or being
-computed) within ``REPEAT_S`` changes nothing on the page and computes nothing."""
+otherwise compute the same result again. Per session, such a follow-up request with the inputs of the last one
+computed (or being computed) within ``REPEAT_S`` changes nothing on the page and computes nothing; what the user
+asks for (a button, a slider) is always computed."""
 from __future__ import annotations
 
 import functools
@@ -20,8 +21,7 @@ REPEAT_S = 60  # the same inputs again within this many seconds: the result on t
 
 
 class OncePerInputs:
-    """Wraps a tab's update of ``outputs`` components so that it computes nothing for the inputs it computed last
-    in the same session, less than ``repeat_s`` ago."""
+    """The inputs a tab's update of ``outputs`` components computed last in each session, and when."""
 
     def __init__(self, outputs: int, repeat_s: float = REPEAT_S, clock: Callable[[], float] = time.monotonic) -> None:
         self.outputs, self.repeat_s, self.clock = outputs, repeat_s, clock
@@ -29,14 +29,21 @@ class OncePerInputs:
         self._lock = threading.Lock()
 
     def __call__(self, fn: Callable) -> Callable:
-        """``fn`` computed once per session for the same inputs in a row."""
+        """``fn`` as a follow-up: nothing computed for the inputs computed last in the session, less than
+        ``repeat_s`` ago."""
+        return self._wrap(fn, skip_repeats=True)
 
+    def noting(self, fn: Callable) -> Callable:
+        """``fn`` as the user's request: always computed, its inputs noted as the last ones."""
+        return self._wrap(fn, skip_repeats=False)
+
+    def _wrap(self, fn: Callable, skip_repeats: bool) -> Callable:
         @functools.wraps(fn)
         def run(*args: Any) -> Any:
             session, inputs = current_session(), hashlib.blake2b(repr(args).encode()).hexdigest()
             with self._lock:
                 last = self._last.get(session)
-                if last is not None and last[0] == inputs and self.clock() - last[1] < self.repeat_s:
+                if skip_repeats and last is not None and last[0] == inputs and self.clock() - last[1] < self.repeat_s:
                     return (gr.skip(),) * self.outputs
                 self._last[session] = (inputs, self.clock())
             try:

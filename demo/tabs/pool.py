@@ -55,7 +55,7 @@ class PoolTab(Tab):
 
     def refresh(self, trigger: Callable) -> None:
         """Pool the (new) gallery again."""
-        self.update.listen(trigger)
+        self.update.follow(trigger)
 
     def for_kind(self, kind: Kind | None) -> dict[Any, Any]:
         """The gallery's label, the introduction, the pad; the live section for faces only."""

@@ -63,11 +63,11 @@ class SwapTab(Tab):
         wire_drawing(page, self.photos[0])
         edited = gallery.change(own_swap_photos, [page.model, gallery, self.labels], [gallery, self.labels],
                                 show_progress="hidden", queue=False, **PRIVATE)
-        self.update.listen(edited.then)
+        self.update.follow(edited.then)
 
     def refresh(self, trigger: Callable) -> None:
         """Swap the (new) gallery again."""
-        self.update.listen(trigger)
+        self.update.follow(trigger)
 
     def remembered(self) -> dict[str, Any]:
         """The gallery and the group labels."""
