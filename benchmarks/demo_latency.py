@@ -36,7 +36,6 @@ from demo.app import TORCH_THREADS
 from demo.computing import computations
 from demo.computing.endpoints import Endpoints
 from demo.inputs.photos import read_photos
-from demo.inputs.preparation import Preparation
 from demo.inputs.prepared_cache import clear_cache
 from demo.models import DemoModel, ModelRegistry, load_registry
 from demo.results.png_store import ResultStore
@@ -95,7 +94,7 @@ def bench_model(
     endpoints = Endpoints(ModelRegistry(models={m.name: m}), results=ResultStore(out))
     g = lambda paths: [(p, None) for p in paths]  # noqa: E731  (a Gallery value)
     group, people = files["group"], files["people"]
-    prep = Preparation.of(m.config.data)
+    prep = m.preparation
     x_group = to_float(read_photos(group, prep).images)
     x_people = to_float(read_photos(people, prep).images)
     weights = torch.linspace(0, 1, computations.GRID_STEPS).tolist()

@@ -18,7 +18,6 @@ import torch
 
 from demo.computing.computations import swap_grid
 from demo.inputs.photos import read_photos
-from demo.inputs.preparation import Preparation
 from demo.inputs.prepared_cache import clear_cache
 from demo.models import DemoModel
 from demo.results.axis_labels import swap_axes
@@ -41,7 +40,7 @@ def _median_ms(fn: Callable[[], object], repeats: int) -> float:
 
 def swap_stages(m: DemoModel, paths: list[str], repeats: int, out: str) -> dict[str, float]:
     """Median ms of each stage of the swap grid of ``paths`` (every style with every content), and the whole."""
-    prep = Preparation.of(m.config.data)
+    prep = m.preparation
     photos = read_photos(paths, prep)
     x = photos.images
     enc = latent.encode(m.model, x)

@@ -26,7 +26,7 @@ from mlvae.config import DataConfig
 from mlvae.data.faces import align_face
 from mlvae.data.images import image_to_tensor, open_image, to_model_mode
 
-DIGITS = Preparation(28, 1, 1.0)
+DIGITS = Preparation(28, 1, 1.0, digits=True)
 FACES = Preparation(64, 3, 0.8)
 
 

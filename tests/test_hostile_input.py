@@ -40,7 +40,7 @@ from mlvae.data import load_splits
 from mlvae.data.images import display_scale, prepare_image
 from tests.demo_server import gallery, load, running_app
 
-FACES, DIGITS = Preparation(64, 3, 0.8), Preparation(28, 1, 1.0)
+FACES, DIGITS = Preparation(64, 3, 0.8), Preparation(28, 1, 1.0, digits=True)
 MODELS = {"faces": FACES, "mnist": DIGITS}  # the app's model names (shipped or tiny stand-ins)
 TOLERANCE = 12  # mean absolute difference (of 255) from the clean copy: JPEG, GIF palettes, LAB round trips
 GENERIC = "Something went wrong"  # the app's message for an unexpected exception: never acceptable here

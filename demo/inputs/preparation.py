@@ -28,20 +28,16 @@ MAX_PIXELS = 24_000_000  # decoded size limit per upload (JPEGs are decoded redu
 @dataclass(frozen=True)
 class Preparation:
     """How a checkpoint's training images were prepared (from its ``DataConfig``), and whether its inputs are
-    digits (drawings framed the MNIST way; None: single-channel ones are, as in the tests' own preparations)."""
+    digits (light-background images framed the MNIST way: the model's kind says so, ``demo.kinds``)."""
 
     size: int
     channels: int
     crop_fraction: float
     align_faces: bool = False
-    digits: bool | None = None
-
-    def __post_init__(self) -> None:
-        if self.digits is None:
-            object.__setattr__(self, "digits", self.channels == 1)
+    digits: bool = False
 
     @classmethod
-    def of(cls, data: DataConfig, digits: bool | None = None) -> Preparation:
+    def of(cls, data: DataConfig, digits: bool) -> Preparation:
         """The preparation recorded in a checkpoint's data config, for a model that takes ``digits`` or not."""
         return cls(data.image_size, data.image_channels, data.crop_fraction, data.align_faces, digits)
 
