@@ -89,6 +89,7 @@ def wire_kind_switch(app: gr.Blocks, page: Page, tabs: Sequence[Tab]) -> None:
     outputs = list(dict.fromkeys([memory, shown, *[remembered[key] for key in keys], *kind_parts]))  # each once
 
     def switch_inputs(model_name: str | None, kept: Any, shown_kind: str | None, *values: Any) -> dict[Any, Any]:
+        """The new kind's inputs (its examples until first changed) and words; the shown kind's put away."""
         kind = page.kind_of(model_name)
         name = kind.name if kind else None
         new_memory, new_values = switch(kept, shown_kind, name, dict(zip(keys, values, strict=False)))
@@ -103,6 +104,7 @@ def wire_kind_switch(app: gr.Blocks, page: Page, tabs: Sequence[Tab]) -> None:
         return updates
 
     def fill_examples(model_name: str | None) -> dict[Any, Any]:
+        """The page's first inputs: the examples of the selected model's kind."""
         return switch_inputs(model_name, {}, None, *([None] * len(keys)))
 
     switched = page.model.change(switch_inputs, [page.model, memory, shown, *[remembered[k] for k in keys]],

@@ -33,6 +33,7 @@ class AboutTab(Tab):
         page.model.change(guarded(endpoints.about), page.model, self.text, api_name="about")
 
         def show_card_note(model_name: str | None) -> tuple[Any, str, Any]:
+            """The shortfall line and the card's figures of the selected model."""
             note = endpoints.shortfall(model_name)
             figures = endpoints.figures(model_name)
             return gr.update(visible=bool(note)), note, gr.update(value=figures or None, visible=bool(figures))
@@ -40,6 +41,7 @@ class AboutTab(Tab):
         page.model.change(show_card_note, page.model, [header.shortfall_row, header.shortfall, self.figures], **PRIVATE)
 
         def open_card() -> Any:
+            """Select the About tab."""
             return gr.Tabs(selected=self.key)
 
         header.to_card.click(open_card, None, page.tabs, **PRIVATE)

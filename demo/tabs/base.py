@@ -100,6 +100,7 @@ class Update:
         self._on(self.once, triggers)
 
     def _on(self, once: Callable[[Callable], Callable], triggers: Sequence[Callable]) -> None:
+        """Run the update, wrapped by ``once``, on each of ``triggers``."""
         fn = once(notices.with_notice(guarded(self.fn), len(self.outputs), self.missing))
         outputs = [*self.outputs, self.notice]
         if len(triggers) == 1:
@@ -156,6 +157,7 @@ def wire_edits(page: Page, p: PhotoInput) -> Any:
     allowed = page.endpoints.allowed
 
     def own_photos(gallery: Any) -> Any:
+        """Only the user's photos when they were added to examples; else no change."""
         kept = without_examples(gallery, allowed)
         return gr.skip() if kept is None else kept
 
@@ -170,6 +172,7 @@ def wire_drawing(page: Page, p: PhotoInput) -> None:
     allowed = page.endpoints.allowed
 
     def add_drawing(pad_value: Any, gallery: Any) -> tuple[list[str], dict[str, Any]]:
+        """The gallery (without examples) with the pad's drawing added, and a blank pad."""
         return pad_drawings.add_drawing(pad_value, users_entries(gallery, allowed))
 
     p.add.click(guarded(add_drawing), [p.pad, p.gallery], [p.gallery, p.pad], show_progress="hidden", **PRIVATE)

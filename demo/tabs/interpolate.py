@@ -47,6 +47,7 @@ class InterpolateTab(Tab):
         page.endpoint(page.endpoints.interpolate_image, args, self.image, "interpolate_image")
 
         def need_a_and_b(model_name: str | None, a: Any, b: Any, *rest: Any) -> str | None:
+            """Why nothing can be interpolated (A or B empty), or None."""
             if a and b:
                 return None
             if not a and not b:

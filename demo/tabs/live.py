@@ -49,6 +49,7 @@ class LiveSection:
         outputs = [self.state, self.identity, self.recent, self.chart, self.status]
 
         def live_frame(model_name: str, frame: Any, state: Any) -> tuple:
+            """Pool one streamed frame into the session's state; what the page shows."""
             state, view = pooling.frame(model_name, frame, state)
             if view is None:
                 return state, gr.skip(), gr.skip(), gr.skip(), gr.skip()
@@ -56,6 +57,7 @@ class LiveSection:
                     gr.update(value=view.chart, visible=len(view.chart) > 1), view.status)
 
         def live_reset_all() -> tuple:
+            """An empty live pool and an empty page section."""
             return LiveState(), None, None, gr.update(value=None, visible=False), status_line(LiveState())
 
         self.camera.stream(guarded(live_frame), [page.model, self.camera, self.state], outputs, **STREAM)

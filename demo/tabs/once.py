@@ -38,6 +38,7 @@ class OncePerInputs:
         return self._wrap(fn, skip_repeats=False)
 
     def _wrap(self, fn: Callable, skip_repeats: bool) -> Callable:
+        """``fn`` noting its inputs per session, skipping repeats when ``skip_repeats``."""
         @functools.wraps(fn)
         def run(*args: Any) -> Any:
             session, inputs = current_session(), hashlib.blake2b(repr(args).encode()).hexdigest()

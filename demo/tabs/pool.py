@@ -45,6 +45,7 @@ class PoolTab(Tab):
         page.endpoint(page.endpoints.pool, args, outputs, "pool")
 
         def pool_ui(model_name: str, photos: Any) -> tuple:
+            """The pool endpoint's outputs, the chart shown only for more than one photo."""
             sheet, fresh, chart, summary = page.endpoints.pool(model_name, photos)
             return sheet, fresh, gr.update(value=chart, visible=len(chart) > 1), summary  # one photo: the text
 

@@ -44,6 +44,7 @@ class SwapTab(Tab):
         page.endpoint(page.endpoints.swap, args, self.grid, "swap")
 
         def swap_told(model_name: str, photos: Any, pooled: bool, labels: str | None) -> str:
+            """The swap grid, with a notice when group labels are given but pooling is off."""
             if (labels or "").strip() and not pooled:
                 notices.warn(LABELS_UNUSED)
             return page.endpoints.swap(model_name, photos, pooled, labels)
@@ -55,6 +56,7 @@ class SwapTab(Tab):
         told.listen(self.labels.submit)
 
         def own_swap_photos(model_name: str | None, value: Any, labels: str | None) -> tuple:
+            """The user's photos without examples, and the labels that still fit them."""
             kept = without_examples(value, page.endpoints.allowed)
             kind = page.kind_of(model_name)
             return (gr.skip() if kept is None else kept,
