@@ -17,7 +17,15 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from mlvae.checkpoint.validation import check_weights, read_config_file
+from mlvae.checkpoint.card import CARD_NAME, MAX_CARD_BYTES
+from mlvae.checkpoint.hub_download import download_checkpoint
+from mlvae.checkpoint.validation import (
+    MAX_CONFIG_BYTES,
+    MAX_HEADER_BYTES,
+    MAX_PARAMETERS,
+    check_weights,
+    read_config_file,
+)
 from mlvae.config import RunConfig
 from mlvae.errors import CheckpointError
 from mlvae.model.interface import GroupedVAE
@@ -28,7 +36,7 @@ log = logging.getLogger(__name__)
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
 SPLIT_NAME = "split.json"
-HUB_FILES = (CONFIG_NAME, WEIGHTS_NAME, SPLIT_NAME, "README.md")  # what a Hub checkpoint download fetches
+HUB_FILES = (CONFIG_NAME, WEIGHTS_NAME, SPLIT_NAME, CARD_NAME)  # what a Hub checkpoint download fetches
 STATE_NAME = "training_state.safetensors"
 TRAINER_NAME = "trainer_state.json"
 _UMASK = os.umask(0o022)  # read once at import (os.umask can only be read by setting it) ...
@@ -70,6 +78,13 @@ def save_model(folder: str | Path, model: GroupedVAE, config: RunConfig, half: b
     return folder
 
 
+def hub_limits() -> dict[str, int]:
+    """The most bytes each file of HUB_FILES may have on the Hub: the limits it is read with here."""
+    weights = MAX_HEADER_BYTES + 8 + 8 * MAX_PARAMETERS  # the header, its length, the largest model in float64
+    return {CONFIG_NAME: MAX_CONFIG_BYTES, WEIGHTS_NAME: weights, SPLIT_NAME: MAX_SPLIT_BYTES,
+            CARD_NAME: MAX_CARD_BYTES}
+
+
 def resolve_checkpoint(name_or_path: str | Path) -> Path:
     """A shipped short name (``mnist``, ``faces``), a local folder, or a Hub repo id -> a local folder."""
     text = str(name_or_path)
@@ -84,16 +99,7 @@ def resolve_checkpoint(name_or_path: str | Path) -> Path:
             return local / "best"  # a training run folder: its validation-selected checkpoint
         return local
     if text.count("/") == 1 and not text.startswith((".", "/")):
-        try:
-            from huggingface_hub import snapshot_download
-
-            # the checkpoint's own files only, at its top level (a pattern like *.json would match nested files)
-            return Path(snapshot_download(repo_id=text, allow_patterns=list(HUB_FILES)))
-        except Exception as exc:
-            raise CheckpointError(
-                f"could not fetch {text!r} from the Hugging Face Hub ({type(exc).__name__}: {exc}); "
-                "check the repo id and the network, or give a local checkpoint folder"
-            ) from exc
+        return download_checkpoint(text, hub_limits())  # each file's size checked before the download
     shipped = SHIPPED_DIR.iterdir() if SHIPPED_DIR.exists() else []
     shipped_names = sorted(p.name for p in shipped if (p / CONFIG_NAME).exists())
     raise CheckpointError(
