@@ -17,11 +17,10 @@ import torch
 from PIL import Image
 
 from mlvae import DataError, latent
-from mlvae.data.images import open_image
 from mlvae.model.posterior import DiagonalNormal
 
 from ..inputs.confinement import is_inside
-from ..inputs.preparation import prepare_opened
+from ..inputs.preparation import Preparation, open_photo, prepare_opened
 from ..models import ModelRegistry
 from ..results.png_store import ResultStore
 from ..results.sheets import strip_sheet
@@ -78,12 +77,16 @@ def chart_of(state: LiveState) -> pd.DataFrame:
     return pd.DataFrame({"photos": list(range(1, state.pooled + 1)), "variance": state.variances})
 
 
-def read_frame(path: Any, allowed: Sequence[Path]) -> Image.Image:
-    """A streamed frame (the file Gradio stored it in) decoded within the demo's image checks; DataError when it is
-    not an image file in the upload folders or is larger than a webcam frame."""
+def read_frame(path: Any, allowed: Sequence[Path], prep: Preparation) -> Image.Image:
+    """A streamed frame (the file Gradio stored it in) decoded within the bounds an uploaded photo gets (file size,
+    aspect ratio, and no larger than a webcam frame); DataError when it is not an image file in the upload folders
+    or breaks a bound, its message naming the problem (not the server's name for the file)."""
     if not isinstance(path, str) or not is_inside(path, allowed):
         raise DataError("not a webcam frame sent to this demo")
-    return open_image(path, max_pixels=MAX_FRAME_PIXELS).convert("RGB")
+    try:
+        return open_photo(Path(path), prep, max_pixels=MAX_FRAME_PIXELS).convert("RGB")
+    except DataError as exc:
+        raise DataError(str(exc).removeprefix(f"{Path(path).name}: ")) from exc
 
 
 class LivePooling:
@@ -106,7 +109,7 @@ class LivePooling:
             state = replace(state, last=f"not pooled: {MAX_POOLED} frames is the most one session pools; reset")
             return state, self.view(m, state, changed=False)
         try:
-            x, _ = prepare_opened(read_frame(frame, self.allowed), m.preparation, "frame")
+            x, _ = prepare_opened(read_frame(frame, self.allowed, m.preparation), m.preparation, "frame")
         except DataError as exc:
             reason = "no face found" if "face" in str(exc) else str(exc)
             state = replace(state, last=f"not pooled, {reason}")

@@ -50,6 +50,12 @@ def prepare_file(path: str | Path, prep: Preparation) -> torch.Tensor:
 def prepare_photo(path: str | Path, prep: Preparation) -> tuple[torch.Tensor, list[str]]:
     """``prepare_file`` with notes for the user on the photo (several faces, a small face)."""
     path = Path(path)
+    return prepare_opened(open_photo(path, prep), prep, path.name)
+
+
+def open_photo(path: Path, prep: Preparation, max_pixels: int = MAX_PIXELS) -> Image.Image:
+    """An uploaded photo or webcam frame decoded within the bounds every photo gets (file size, pixels, aspect
+    ratio, the request's budget), reduced as far as ``prep`` allows; DataError naming the file otherwise."""
     if not path.is_file():
         raise DataError(f"{path.name}: the upload is missing on the server; upload it again")
     if path.stat().st_size > MAX_PHOTO_BYTES:
@@ -58,8 +64,8 @@ def prepare_photo(path: str | Path, prep: Preparation) -> tuple[torch.Tensor, li
     # decode JPEGs reduced, but never below 2x the crop the model sees, so the final resize stays antialiased;
     # faces are searched for in photos of up to DETECT_MAX_SIDE pixels
     min_side = DETECT_MAX_SIDE if prep.align_faces else int(np.ceil(2 * prep.size / prep.crop_fraction))
-    return prepare_opened(open_image(path, min_side=min_side, max_pixels=MAX_PIXELS, before_decode=charge,
-                                     max_aspect=MAX_ASPECT), prep, path.name)
+    return open_image(path, min_side=min_side, max_pixels=min(max_pixels, MAX_PIXELS), before_decode=charge,
+                      max_aspect=MAX_ASPECT)
 
 
 def prepare_opened(image: Image.Image, prep: Preparation, name: str) -> tuple[torch.Tensor, list[str]]:
