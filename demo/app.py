@@ -22,20 +22,18 @@ from .gradio_internals.blocks import DemoBlocks
 from .gradio_internals.page_style import CSS, SOURCE_LABELS
 from .gradio_internals.request_files import upload_folders
 from .gradio_internals.request_limits import RequestLimits
+from .gradio_internals.session_admission import MAX_SESSIONS
 from .kinds import FACES
 from .models import ModelRegistry, no_model_message
 from .tabs import TABS, Tab, notices
 from .tabs.base import PRIVATE, Header, Page
 
-__all__ = ["CONCURRENCY", "build_app", "launch_options"]
+__all__ = ["CONCURRENCY", "MAX_SESSIONS", "QUEUE_SIZE", "build_app", "launch_options"]
 
 UPLOAD_LIMIT = "64mb"  # per uploaded file, as Gradio takes it: a larger one makes the page drop the whole upload,
 # so this is well above the limit of a photo (demo.inputs.preparation.MAX_PHOTO_BYTES), which refuses one by name
 TORCH_THREADS = 1  # per process: one core per concurrent request; more threads oversubscribe a small CPU
 QUEUE_SIZE = 64  # waiting requests beyond this are turned away with a message
-# sessions whose state the server keeps (Gradio's default is 10,000), the least recently used dropped first: each
-# holds Gradio's copy of the page (~170 kB) and its last inputs (checked and bounded, demo.gradio_internals)
-MAX_SESSIONS = 1000
 
 INTRO = """# ML-VAE: pool, swap, interpolate
 The **Multi-Level VAE** (Bouchacourt, Tomioka & Nowozin, AAAI 2018) splits each image into a **style** of its

@@ -5,7 +5,8 @@ its event loop, so one oversized request would stall every other client (page lo
 (uploads excepted: Gradio streams those to disk under its own per-file limit), JSON nested deeper than
 ``MAX_DEPTH``, holding a list longer than ``MAX_LIST_ITEMS`` (the most photos a gallery is used for), more than
 ``MAX_NODES`` values, ``MAX_FILES`` file entries or a string longer than ``MAX_STRING_CHARS`` is refused with a
-message, as are the routes of Gradio features the demo does not use.
+message, as are the routes of Gradio features the demo does not use, and a request that would start a session
+past its client's allowance (``demo.gradio_internals.session_admission``).
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ..computing.computations import MAX_GROUP
+from .session_admission import TOO_MANY, SessionAdmission, session_in_form, session_in_json, starts_per_call
 
 MAX_BODY_BYTES = 1 << 20  # an event's JSON is a few kB per photo; a drawing pad's blob is a 280 x 280 PNG
 MAX_LIST_ITEMS = MAX_GROUP  # the most photos any gallery is used for
@@ -41,16 +43,17 @@ class RequestRefused(Exception):
         self.status, self.message, self.unread = status, message, unread
 
 
-def check_json(body: bytes) -> None:
-    """Raise RequestRefused when a JSON body nests deeper than MAX_DEPTH or holds a long list (a body that is
-    not JSON is left to the app, which refuses it)."""
+def check_json(body: bytes) -> Any:
+    """The parsed JSON body, or RequestRefused when it nests deeper than MAX_DEPTH or holds a long list (a body
+    that is not JSON is left to the app, which refuses it: None)."""
     try:
         value = json.loads(body)
     except RecursionError:
         raise RequestRefused(413, DEEP) from None
     except ValueError:
-        return
+        return None
     check_value(value)
+    return value
 
 
 def check_value(value: Any) -> None:
@@ -86,7 +89,7 @@ class RequestLimits:
     """ASGI middleware: refuse oversized or over-long request bodies before the app reads them."""
 
     def __init__(self, app: Callable) -> None:
-        self.app = app
+        self.app, self.admission = app, SessionAdmission()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Pass the request on, with its body replayed, or answer with the reason it is refused."""
@@ -99,13 +102,24 @@ class RequestLimits:
             return await self.app(scope, receive, send)
         try:
             body = await read_body(scope, receive)
-            if not header(scope, b"content-type").startswith(b"multipart/"):  # FastAPI reads any other body as JSON
-                check_json(body)
+            if header(scope, b"content-type").startswith(b"multipart/"):
+                session = session_in_form(body)
+            else:  # FastAPI reads any other body as JSON
+                session = session_in_json(check_json(body))
+            if (session is not None or starts_per_call(path)) and \
+                    not self.admission.admit(client_address(scope), session):
+                raise RequestRefused(429, TOO_MANY)
         except RequestRefused as refused:
             if refused.unread:
                 await drain(receive)
             return await respond(send, refused.status, refused.message)
         await self.app(scope, replay(body, receive), send)
+
+
+def client_address(scope: Scope) -> str:
+    """The client's address as the server sees it ("unknown" when the server does not say)."""
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"
 
 
 def header(scope: Scope, name: bytes) -> bytes:
