@@ -35,6 +35,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -122,6 +123,7 @@ class BrowserSession:
 
         self.base = url.rstrip("/")
         self.http = httpx.Client(timeout=REQUEST_TIMEOUT_S)
+        self.session = uuid.uuid4().hex  # one session, as a page has (a new one per call counts against the client)
         self.uploaded: dict[tuple[str, ...], list[dict]] = {}
 
     def gallery(self, photos: Gallery) -> list[dict]:
@@ -135,7 +137,8 @@ class BrowserSession:
 
     def call(self, endpoint: str, inputs: list) -> None:
         data = [self.gallery(x) if isinstance(x, Gallery) else x for x in inputs]
-        response = self.http.post(f"{self.base}/gradio_api/call{endpoint}", json={"data": data})
+        response = self.http.post(f"{self.base}/gradio_api/call{endpoint}",
+                                  json={"data": data, "session_hash": self.session})
         response.raise_for_status()
         with self.http.stream("GET", f"{self.base}/gradio_api/call{endpoint}/{response.json()['event_id']}") as events:
             body = "".join(events.iter_text())
