@@ -1,6 +1,7 @@
 """The demo's glue without a server: preparing uploads and drawings, the model registry, examples, results."""
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import time
@@ -177,6 +178,19 @@ def test_a_model_whose_card_says_it_misses_its_goals_says_so_in_the_demo(tmp_pat
     assert m.shortfall == "swaps move the person 20% of the time (goal 30%)."
     assert "falls short" in shortfall_note(m) and "20% of the time" in shortfall_note(m)
     assert "**Below its goals**: swaps move the person 20%" in about(m)
+
+
+def test_a_model_trained_with_a_term_beyond_the_paper_says_so_in_the_about_tab(tmp_path):
+    plain = RunConfig(model=ModelConfig(hidden_dim=16, latent_dim=3))
+    departed = dataclasses.replace(plain, train=dataclasses.replace(
+        plain.train, feature_weight=4.0, feature_net="face-features", init_from="paper-exact"))
+    for name, config in (("plain", plain), ("departed", departed)):
+        save_model(tmp_path / name, MLVAE(config.model), config)
+    registry = load_registry([str(tmp_path / "plain"), str(tmp_path / "departed")], include_shipped=False)
+    assert "Departure from the paper" not in about(registry.get("plain"))
+    text = about(registry.get("departed"))
+    assert "**Departure from the paper**: trained with a feature-consistency term" in text
+    assert "starting from the weights of `paper-exact`" in text
 
 
 def test_app_without_models_builds_and_says_what_to_do():

@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from mlvae.config import TrainConfig
+
 from ..models import DemoModel
 
 FIGURE = re.compile(r"^!\[([^\]]*)\]\(([^)\s]+)\)\s*$", re.MULTILINE)  # a card line holding one image
@@ -54,6 +56,19 @@ def pooling(m: DemoModel) -> str:
     return text + f"How well one content code shows one {group} is measured in the model card below."
 
 
+def departures(train: TrainConfig) -> str:
+    """The terms this checkpoint was trained with beyond the paper's objective, in words ("" when none)."""
+    terms = [text for weight, text in (
+        (train.feature_weight, "a feature-consistency term (reconstructions compared with the photos in the "
+                               "project's own face network, trained on the training people only)"),
+        (train.adversarial_weight, "an adversarial patch term on the reconstructions"),
+        (train.frequency_weight, "a focal frequency term on the reconstructions"),
+    ) if weight]
+    if not terms:
+        return ""
+    return ("trained with " + "; ".join(terms) + " beside the ELBO; the model and its inference are the paper's")
+
+
 def limits(m: DemoModel) -> list[str]:
     """The limits of this model and of the demo, as list items."""
     c = m.config.data
@@ -98,7 +113,10 @@ def about(m: DemoModel | None) -> str:
         + ("; light-background drawings are inverted to MNIST's white on black." if m.kind.takes_drawings else "."),
         f"- **Checkpoint**: `{m.name}`" + ("" if Path(m.source).expanduser().exists() else f" (Hub repo `{m.source}`)")
         + f"; trained on `{c.data.dataset}`"
-        + (f" for {c.train.epochs} epochs." if c.train.epochs else "."),
+        + (f" for {c.train.epochs} epochs" if c.train.epochs else "")
+        + (f", starting from the weights of `{c.train.init_from}`." if c.train.init_from else "."),
+        *([f"- **Departure from the paper**: {departures(c.train)} (the model card says what and why)."]
+          if departures(c.train) else []),
         *([f"- **Below its goals**: {m.shortfall} (details in the model card below)."] if m.shortfall else []),
         "",
         "## What the model is",
