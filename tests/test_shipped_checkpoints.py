@@ -1,20 +1,23 @@
 """Every shipped checkpoint loads by its short name, reconstructs its own test images better than the mean
 image, and measures what its model card states; the Hub upload folder loads back through the same loader."""
 
+import json
+
 import pytest
 import torch
 
 from mlvae import latent, load_model
 from mlvae.checkpoint.card import read_card
-from mlvae.checkpoint.folder import SHIPPED_DIR, resolve_checkpoint
+from mlvae.checkpoint.folder import SHIPPED_DIR, read_config, resolve_checkpoint
 from mlvae.checkpoint.hub import export_for_hub
 from mlvae.data.images import to_float
 from mlvae.evaluation.card_metrics import card_metrics
 from mlvae.evaluation.held_out import load_test_images
 from mlvae.evaluation.identity import identity_trials
 from mlvae.evaluation.swap_trials import FIGURES
+from mlvae.training.face_features import FEATURES_RECORD, load_face_features
 
-SHIPPED = {"mnist": 6, "faces": 25}  # name: MB at most
+SHIPPED = {"mnist": 6, "faces": 25}  # name: MB at most, every file of the folder
 
 
 @pytest.fixture(scope="module", params=sorted(SHIPPED))
@@ -32,7 +35,8 @@ def shipped(request, shared_data):
 def test_shipped_checkpoint_is_small_enough_and_has_a_card(shipped):
     name, _, _, folder, _ = shipped
     assert folder == SHIPPED_DIR / name
-    assert (folder / "model.safetensors").stat().st_size <= SHIPPED[name] * 2**20
+    shipped_bytes = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())  # the face network included
+    assert shipped_bytes <= SHIPPED[name] * 2**20
     card = (folder / "README.md").read_text()
     for figure in [line.split("(")[1].rstrip(")") for line in card.splitlines() if line.startswith("![")]:
         assert (folder / figure).exists(), figure
@@ -77,3 +81,16 @@ def test_identity_judge_figures_match_the_faces_card(shipped):
     for source, figures in stated.items():
         for figure in FIGURES:
             assert measured[source].figures[figure] == pytest.approx(figures[figure], abs=1.0), (source, figure)
+
+
+def test_the_shipped_face_network_learnt_training_people_only():
+    """The faces model's feature term used a face network that never saw a validation or test person."""
+    folder = SHIPPED_DIR / "faces"
+    config = read_config(folder)
+    assert config.train.feature_weight > 0 and config.train.feature_net == "checkpoints/faces/face-features"
+    groups = json.loads((folder / "split.json").read_text())["groups"]
+    learnt = set(json.loads((folder / "face-features" / FEATURES_RECORD).read_text())["people"])
+    assert learnt == set(groups["train"])
+    assert not learnt & (set(groups["val"]) | set(groups["test"])) and groups["val"] and groups["test"]
+    net = load_face_features(folder / "face-features", set(groups["train"]))  # what training accepts
+    assert net.classifier.out_features == len(learnt)
