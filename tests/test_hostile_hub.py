@@ -40,6 +40,7 @@ def test_a_file_over_its_limit_is_named_with_its_size_and_the_limit(name, size, 
 def fake_hub(monkeypatch, siblings: list[tuple[str, int | None]]) -> list[dict]:
     """The Hub's listing replaced by ``siblings``; returns the snapshot_download calls made."""
     import huggingface_hub
+    from huggingface_hub import constants
 
     downloads: list[dict] = []
 
@@ -51,6 +52,7 @@ def fake_hub(monkeypatch, siblings: list[tuple[str, int | None]]) -> list[dict]:
         downloads.append(kwargs)
         return "/nonexistent/snapshot"
 
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)  # CI runs with HF_HUB_OFFLINE=1
     monkeypatch.setattr(huggingface_hub.HfApi, "model_info", model_info)
     monkeypatch.setattr(huggingface_hub, "snapshot_download", snapshot_download)
     return downloads
@@ -69,3 +71,19 @@ def test_a_checkpoint_within_the_limits_is_downloaded_at_the_commit_checked(monk
                                        ("README.md", MAX_CARD_BYTES), ("big/other.bin", 10 << 30)])
     assert str(resolve_checkpoint("someone/fine")) == "/nonexistent/snapshot"
     assert downloads == [dict(repo_id="someone/fine", revision="c0ffee", allow_patterns=list(HUB_FILES))]
+
+
+def test_offline_a_cached_file_over_its_limit_is_refused_by_name(monkeypatch, tmp_path):
+    from huggingface_hub import constants
+
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    repo = tmp_path / "hub" / "models--someone--cached"
+    (repo / "snapshots" / commit).mkdir(parents=True)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(commit)
+    (repo / "snapshots" / commit / "config.json").write_text("{}")
+    (repo / "snapshots" / commit / "README.md").write_bytes(b"#" * (MAX_CARD_BYTES + 1))
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    with pytest.raises(CheckpointError, match=r"someone/cached: refused from the Hub cache: README\.md \("):
+        resolve_checkpoint("someone/cached")

@@ -35,6 +35,10 @@ def fetch_failed(repo_id: str, exc: Exception) -> CheckpointError:
 def download_checkpoint(repo_id: str, limits: Mapping[str, int]) -> Path:
     """The top-level files named in ``limits`` of the Hub repo ``repo_id``, in a local folder; CheckpointError
     naming a file over its limit (checked from the Hub's listing, before the download) or what failed."""
+    from huggingface_hub import constants
+
+    if constants.HF_HUB_OFFLINE:
+        return cached_checkpoint(repo_id, limits)
     try:
         from huggingface_hub import HfApi, snapshot_download
 
@@ -50,3 +54,18 @@ def download_checkpoint(repo_id: str, limits: Mapping[str, int]) -> Path:
         return Path(snapshot_download(repo_id=repo_id, revision=info.sha, allow_patterns=list(limits)))
     except Exception as exc:
         raise fetch_failed(repo_id, exc) from exc
+
+
+def cached_checkpoint(repo_id: str, limits: Mapping[str, int]) -> Path:
+    """Offline (``HF_HUB_OFFLINE``): the Hub cache's snapshot of ``repo_id``, nothing downloaded; CheckpointError
+    naming a cached file over its limit, or what failed."""
+    try:
+        from huggingface_hub import snapshot_download
+
+        folder = Path(snapshot_download(repo_id=repo_id, allow_patterns=list(limits)))
+    except Exception as exc:
+        raise fetch_failed(repo_id, exc) from exc
+    problem = oversized_files(((f.name, f.stat().st_size) for f in folder.iterdir() if f.is_file()), limits)
+    if problem:
+        raise CheckpointError(f"{repo_id}: {problem.replace('before downloading', 'from the Hub cache')}")
+    return folder
