@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 from mlvae.config import TrainConfig
+from mlvae.kinds import MODEL_KINDS
 
 from ..models import DemoModel
 
@@ -99,8 +100,8 @@ def about(m: DemoModel | None) -> str:
     arch = ("MLP (supplement §2.1, MNIST)" if c.model.architecture == "mlp"
             else f"convolutional (supplement §2.1), width x{c.model.width:g}")
     params = sum(p.numel() for p in m.model.parameters())
-    names = {"mlvae": "Multi-Level VAE", "vae": "plain VAE baseline (no grouping)"}
-    model_type = names.get(c.model.model_type, c.model.model_type)
+    kind = MODEL_KINDS.get(c.model.model_type)
+    model_type = kind.description if kind else c.model.model_type
     lines = [
         f"## {m.label}",
         f"- **Model**: {model_type}, {params / 1e6:.2f} M parameters, {arch}; content d = {c.model.latent_dim}, "
