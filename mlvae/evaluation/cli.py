@@ -16,7 +16,7 @@ import sys
 
 import torch
 
-from mlvae.errors import MLVAEError, path_problem
+from mlvae.errors import MLVAEError, exit_code_of
 from mlvae.evaluation.config import EvaluationConfig
 from mlvae.evaluation.run import FILES, evaluate
 from mlvae.flags import add_flags, values_for
@@ -57,15 +57,9 @@ def main(argv: list[str] | None = None) -> int:
         torch.set_num_threads(config.threads)
     try:
         out = evaluate(config)
-    except MLVAEError as exc:
-        log.error("%s", exc)
-        return 2
-    except OSError as exc:  # a path too long, unwritable or missing: the path and what to do, not a traceback
-        log.error("%s", path_problem(exc))
-        return 2
-    except KeyboardInterrupt:
-        log.error("interrupted: the files already written in the output folder are complete; re-run to redo")
-        return 130
+    except (MLVAEError, OSError, KeyboardInterrupt) as exc:
+        return exit_code_of(exc, log, "interrupted: the files already written in the output folder are complete; "
+                                      "re-run to redo")
     log.info("done: %s", out / FILES["report"])
     return 0
 

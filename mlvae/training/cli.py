@@ -32,7 +32,7 @@ from mlvae.config import (
 from mlvae.data import load_splits
 from mlvae.data.loading import data_folder
 from mlvae.device import pick_device
-from mlvae.errors import MLVAEError, path_problem
+from mlvae.errors import MLVAEError, exit_code_of
 from mlvae.flags import add_flags, flag, flag_name, flagged_fields, given_flags, values_for
 from mlvae.training import distributed
 from mlvae.training.state import check_output_folder, checkpoint_bytes
@@ -197,15 +197,8 @@ def main(argv: list[str] | None = None) -> int:
         log.info("done: best checkpoint in %s", out / "best")
         if args.push_to_hub and ranks.is_main:
             push_run(out, args.push_to_hub)
-    except MLVAEError as exc:
-        log.error("%s", exc)
-        return 2
-    except OSError as exc:  # a path too long, unwritable or missing: the path and what to do, not a traceback
-        log.error("%s", path_problem(exc))
-        return 2
-    except KeyboardInterrupt:
-        log.error("interrupted: continue with  python -m mlvae.train --out %s --resume", out)
-        return 130
+    except (MLVAEError, OSError, KeyboardInterrupt) as exc:
+        return exit_code_of(exc, log, f"interrupted: continue with  python -m mlvae.train --out {out} --resume")
     finally:
         distributed.cleanup()
     return 0
