@@ -1,5 +1,4 @@
-"""Floods against the real app on loopback, as the third round's attack sent them, and how fast the page answers
-meanwhile.
+"""Floods against the real app on loopback, as an attack sends them, and how fast the page answers meanwhile.
 
     python -m benchmarks.demo_floods                        # the shipped checkpoints
     python -m benchmarks.demo_floods --model runs/x/best --name x
@@ -23,12 +22,14 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 from benchmarks.demo_latency import percentiles, start_app
 from demo.app import QUEUE_SIZE
 from demo.gradio_internals.session_admission import NEW_SESSION_BURST, NEW_SESSIONS_PER_S
 
 THREADS = 16  # the attacker's concurrent connections
+T = TypeVar("T")
 
 
 def post_json(url: str, body: dict) -> int:
@@ -42,16 +43,18 @@ def post_json(url: str, body: dict) -> int:
         return exc.code
 
 
-def page_times(url: str, during: Callable[[], Counter]) -> tuple[Counter, list[float], float]:
-    """Run ``during`` while fetching the page every 50 ms; its answers, the page times and its seconds."""
+def page_times(url: str, during: Callable[[], T]) -> tuple[T, list[float], float]:
+    """Run ``during`` while fetching the page at ``url`` every 50 ms (at least once); what it returned, the page
+    times and its seconds."""
     done, pages = threading.Event(), []
 
     def probe() -> None:
-        while not done.is_set():
+        while True:
             started = time.perf_counter()
             urllib.request.urlopen(url, timeout=60).read()
             pages.append(time.perf_counter() - started)
-            done.wait(0.05)
+            if done.wait(0.05):
+                return
 
     prober = threading.Thread(target=probe)
     prober.start()

@@ -106,7 +106,11 @@ def test_joins_past_the_queue_get_a_clear_queue_is_full(server):
 
     generate = server.fn_index(lambda d, types: d.get("api_name") == "generate")
     session = uuid.uuid4().hex  # one session (known after its first join) sends them all at once
-    assert join(server, about_event(server), ["mnist"], session)[0] == 200
+    # the flood test before this one may have spent this address's allowance: it refills at NEW_SESSIONS_PER_S
+    deadline = time.monotonic() + 3 / NEW_SESSIONS_PER_S
+    while (status := join(server, about_event(server), ["mnist"], session)[0]) == 429 and time.monotonic() < deadline:
+        time.sleep(0.5 / NEW_SESSIONS_PER_S)
+    assert status == 200
     digits = photos([upload(server, "digit.png", small_png(3))])
     with ThreadPoolExecutor(16) as pool:
         answers = list(pool.map(lambda seed: join(server, generate, ["mnist", digits, 32, seed], session),

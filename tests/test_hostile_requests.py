@@ -30,6 +30,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from benchmarks.demo_floods import page_times
 from tests.demo_server import running_app
 
 EXTRA_RSS_MB = 1024  # no single request may take the server more than this above what it held
@@ -158,25 +159,7 @@ def measure(server: Server, attack: Callable[[], Any]) -> Measured:
     """Run ``attack`` while timing page requests; the server's peak RSS over the case above its RSS before."""
     Path(f"/proc/{server.pid}/clear_refs").write_text("5")  # reset the high-water mark (VmHWM) to the RSS now
     before = memory_mb(server.pid)["VmRSS"]
-    done, pages = threading.Event(), []
-
-    def probe() -> None:
-        while True:
-            started = time.perf_counter()
-            urllib.request.urlopen(server.url, timeout=30).read()
-            pages.append(time.perf_counter() - started)
-            if done.wait(0.05):
-                return
-
-    prober = threading.Thread(target=probe)
-    prober.start()
-    started = time.perf_counter()
-    try:
-        result = attack()
-    finally:
-        seconds = time.perf_counter() - started
-        done.set()
-        prober.join()
+    result, pages, seconds = page_times(server.url, attack)
     return Measured(result, seconds, memory_mb(server.pid)["VmHWM"] - before, max(pages))
 
 
