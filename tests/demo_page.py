@@ -120,16 +120,40 @@ class Page:
         found = self.css(f"{selector} img")
         return found[0].get_attribute("src") if found else ""
 
-    def draw_digit(self, key: str, strokes: list[list[tuple[int, int]]]) -> None:
-        """Drag the mouse over the pad of ``key``'s input along each stroke (points relative to its centre)."""
+    def draw_digit(self, key: str, strokes: list[list[tuple[int, int]]], touch: bool = False) -> None:
+        """Drag the mouse (or a finger: ``touch``) over the pad of ``key``'s input along each stroke (points relative
+        to its centre)."""
         from selenium.webdriver.common.action_chains import ActionChains
 
         canvas = self.wait(lambda: [c for c in self.css(f"#{key}-pad canvas") if c.is_displayed()], 20, "the pad")[0]
+        if touch:  # touch events as a phone sends them (Chrome makes pointer events of them)
+            cx, cy = self.driver.execute_script(
+                "arguments[0].scrollIntoView({block: 'center'}); const r = arguments[0].getBoundingClientRect();"
+                "return [r.left + r.width / 2, r.top + r.height / 2]", canvas)
+            def touch_event(kind: str, points: list[dict]) -> None:
+                self.driver.execute_cdp_cmd("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
+
+            for stroke in strokes:
+                points = [(cx + x, cy + y) for x, y in stroke]
+                steps = [points[0]] + [(a[0] + (b[0] - a[0]) * k / 8, a[1] + (b[1] - a[1]) * k / 8)
+                                       for a, b in zip(points, points[1:], strict=False) for k in range(1, 9)]
+                touch_event("touchStart", [{"x": steps[0][0], "y": steps[0][1]}])
+                for x, y in steps[1:]:
+                    touch_event("touchMove", [{"x": x, "y": y}])
+                touch_event("touchEnd", [])
+            return
         for stroke in strokes:
             chain = ActionChains(self.driver).move_to_element_with_offset(canvas, *stroke[0]).click_and_hold()
             for (x0, y0), (x1, y1) in zip(stroke, stroke[1:], strict=False):
                 chain = chain.move_by_offset(x1 - x0, y1 - y0)
             chain.release().perform()
+
+    def pad_ink(self, key: str) -> int:
+        """How many pixels of the pad of ``key``'s input are not white paper."""
+        return self.driver.execute_script(
+            "const c = document.querySelector(arguments[0]), d = c.getContext('2d').getImageData(0, 0, c.width,"
+            " c.height).data; let n = 0; for (let i = 0; i < d.length; i += 4) n += d[i] < 128; return n",
+            f"#{key}-pad canvas")
 
     def record_events(self) -> None:
         """From the next page load on, remember the event of every call the page queues (``events_run``)."""

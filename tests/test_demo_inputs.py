@@ -82,6 +82,51 @@ def test_empty_drawing_is_refused_with_a_message(tmp_path):
         prepare_file(tmp_path / "blank.png", DIGITS)
 
 
+def png_url(image: Image.Image) -> str:
+    """An image as the drawing pad sends it: a PNG data URL."""
+    import base64
+    import io
+
+    buf = io.BytesIO()
+    image.save(buf, "PNG")
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+def test_the_pads_drawing_is_bounded_before_decoding_and_checked_like_an_upload(seven, tmp_path):
+    from demo.gradio_internals.request_limits import MAX_STRING_CHARS
+    from demo.inputs.pad_drawings import MAX_DATA_URL_CHARS, NOT_DRAWN, add_drawing, read_drawing
+    from demo.tabs.drawing_pad import MAX_SENT_CHARS
+
+    assert MAX_SENT_CHARS < MAX_STRING_CHARS < MAX_DATA_URL_CHARS  # what the pad sends fits in a request
+    # a drawing as the pad sends it (opaque: ink on white paper) is added, and the pad's value is blank again
+    drawn = Image.new("RGBA", (280, 280), (255, 255, 255, 255))
+    drawn.paste(Image.fromarray(255 - seven).resize((200, 200)).convert("RGBA"), (40, 40))
+    paths, pad = add_drawing(png_url(drawn), [])
+    assert pad == "" and len(paths) == 1 and Path(paths[0]).name.startswith("drawing-")
+    assert_framed_like_mnist(prepare_file(Path(paths[0]), DIGITS)[0].float(), seven)
+    for blank in ("", None, png_url(Image.new("RGBA", (280, 280), (255, 255, 255, 255)))):
+        with pytest.raises(DataError, match=NOT_DRAWN):
+            add_drawing(blank, [])
+    # every other value is refused by name, before anything is decoded
+    bomb = Image.new("L", (2001, 2001))  # 4 megapixels and one row: 4 kB of PNG
+    hostile = {
+        "x" * (MAX_DATA_URL_CHARS + 1): r"the drawing: \d+ k characters, more than the 2 MB",
+        "data:image/png;base64," + "A" * (MAX_DATA_URL_CHARS - 22): r"the drawing is \d+ kB, more than the 2 MB",
+        str(tmp_path / "drawn.png"): r"the drawing: not a PNG data URL",
+        "data:text/html;base64,PGgxPg==": r"the drawing: not a PNG data URL",
+        "data:image/png;base64,!!": r"the drawing: not valid base64",
+        "data:image/png;base64,JSFQUy1BZG9iZS0zLjAgRVBTRi0zLjAK": r"the drawing: not a readable image",
+        png_url(bomb): r"the drawing: .*larger than the 4 megapixels",
+        png_url(Image.new("L", (1, 300), 200)): r"the drawing: 1 x 300 pixels is more elongated",
+    }
+    for value, words in hostile.items():
+        with pytest.raises(DataError, match=words):
+            read_drawing(value)
+    for value in ({"composite": {"path": str(tmp_path / "drawn.png")}}, [png_url(drawn)], 7):
+        with pytest.raises(DataError, match=f"the pad sends a text, not a {type(value).__name__}"):
+            read_drawing(value)
+
+
 def test_unreadable_files_become_named_problems(tmp_path):
     (tmp_path / "notes.jpg").write_text("just text\n" * 20)
     good = tmp_path / "good.png"

@@ -1,5 +1,5 @@
-"""Hostile requests against the real app (the second round of the hostile-input corpus): drawing-pad payloads
-that Gradio would decode itself, progressive JPEG bombs, one upload named many ways, join-then-cancel floods,
+"""Hostile requests against the real app (the second round of the hostile-input corpus): drawing-pad values
+that are not the pad's drawings, progressive JPEG bombs, one upload named many ways, join-then-cancel floods,
 oversized and over-long bodies, non-finite numbers, values of the wrong shape, file entries that are URLs.
 
 Every attack is measured on the server process: its peak RSS above what it held before (the kernel's high-water
@@ -8,6 +8,7 @@ each must stay within the limits SECURITY.md states (``EXTRA_RSS_MB``, ``REQUEST
 """
 from __future__ import annotations
 
+import base64
 import functools
 import io
 import json
@@ -297,49 +298,65 @@ EPS = b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 9 9\nshowpage\n%%EOF\n"
 
 # ---- 1. the drawing pad -----------------------------------------------------------------------------------
 def pad_event(server: Server) -> int:
-    return server.fn_index(lambda d, types: "imageeditor" in types)
+    """The pad's Add event: its inputs are the pad (a canvas in a gr.HTML, whose value is a PNG data URL) and the
+    gallery."""
+    return server.fn_index(lambda d, types: "html" in types)
 
 
-def test_drawing_pad_payloads_are_checked_like_uploads(server):
+def data_url(data: bytes) -> str:
+    """Image bytes as the pad sends them."""
+    return "data:image/png;base64," + base64.b64encode(data).decode()
+
+
+def declared_png(width: int, height: int) -> bytes:
+    """A PNG of a few dozen bytes whose header declares ``width`` x ``height``."""
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", header) + png_chunk(b"IDAT", zlib.compress(bytes(64)))
+            + png_chunk(b"IEND", b""))
+
+
+def test_drawing_pad_values_are_checked_like_uploads(server):
     add = pad_event(server)
-    bomb = upload(server, "pad.png", blank_png(15000, 15000))  # 219 kB declaring 225 megapixels
-    eps = upload(server, "pad.eps", EPS)
-    layers = [file_data(upload(server, f"layer-{i}.png", blank_png(15000, 15000))) for i in range(4)]
+    own = upload(server, "pad.png", small_png())  # a file this client uploaded, named as the pad's value
     cases = {
-        "a 15000 x 15000 composite": ({"composite": file_data(bomb)}, r"larger than the 4 megapixels allowed"),
-        "an EPS composite": ({"composite": file_data(eps)}, r"not a readable image"),
-        "bomb background and layers": ({"background": file_data(bomb), "layers": layers, "composite": None},
-                                       r"Draw a digit"),
+        "a drawing declaring 15000 x 15000": (data_url(declared_png(15000, 15000)), r"larger than the 4 megapixels"),
+        "an EPS drawing": (data_url(EPS), r"the drawing: not a readable image"),
+        "an uploaded file's path": (own, r"the drawing: not a PNG data URL"),
+        "a file entry": (file_data(own), r"input 1 takes no files"),  # refused by the request's checks
+        "the old editor's value": ({"background": None, "layers": [], "composite": file_data(own), "id": None},
+                                   r"input 1 takes no files"),
+        "a dict": ({"composite": data_url(small_png())}, r"the drawing: the pad sends a text, not a dict"),
+        "a list": ([data_url(small_png())], r"the drawing: the pad sends a text, not a list"),
+        "text that is not base64": ("data:image/png;base64,!!not base64!!", r"the drawing: not valid base64"),
+        "nothing drawn": ("", r"Draw a digit"),
     }
     for what, (value, words) in cases.items():
-        editor = {"background": None, "layers": [], "composite": None, "id": None, **value}
-        measured = measure(server, lambda editor=editor: run_event(server, add, [editor, []]))
+        measured = measure(server, lambda value=value: run_event(server, add, [value, []]))
         measured.within_limits(what)
         assert_clear(measured.result[1], words, what)
 
 
-def test_drawing_pad_blobs_are_bounded(server):
-    def blob(kind: str, index: Any, data: bytes) -> tuple[int, str]:
-        boundary = uuid.uuid4().hex
-        fields = {"id": "x", "type": kind, "index": str(index)}
-        body = b"".join(f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
-                        for k, v in fields.items())
-        body += (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="layer.png"\r\n'
-                 "Content-Type: image/png\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
-        config = json.load(urllib.request.urlopen(f"{server.url}config", timeout=10))
-        pad = next(c["id"] for c in config["components"] if c["type"] == "imageeditor")
-        form = f'--{boundary}\r\nContent-Disposition: form-data; name="session_hash"\r\n\r\ns\r\n'.encode()
-        form += f'--{boundary}\r\nContent-Disposition: form-data; name="component_id"\r\n\r\n{pad}\r\n'.encode()
-        form += f'--{boundary}\r\nContent-Disposition: form-data; name="fn_name"\r\n\r\naccept_blobs\r\n'.encode()
-        return post(f"{server.url}gradio_api/component_server", form + body,
-                    f"multipart/form-data; boundary={boundary}")
+def test_drawing_pad_values_are_bounded_before_decoding(server):
+    add = pad_event(server)
+    # a 3 MB drawing: more than any 280 x 280 pad makes (and than a request's body may hold)
+    measured = measure(server, lambda: run_event(server, add, [data_url(bytes(3 << 20)), []]))
+    measured.within_limits("a 3 MB drawing")
+    assert_clear(measured.result[1], r"request|drawing", "a 3 MB drawing")
+    # a string just over a request's limit on one text
+    from demo.gradio_internals.request_limits import MAX_STRING_CHARS
 
-    # a layer index of 150 million made Gradio extend its list of layers to it (1.2 GB of None)
-    measured = measure(server, lambda: blob("layer", 150_000_000, small_png()))
-    measured.within_limits("a layer blob at index 150,000,000")
-    measured = measure(server, lambda: blob("composite", "null", bytes(3 << 20)))
-    measured.within_limits("a 3 MB composite blob")
-    assert measured.result[0] != 200, "a blob larger than any drawing was kept"
+    measured = measure(server, lambda: run_event(server, add, ["data:image/png;base64," + "A" * MAX_STRING_CHARS, []]))
+    measured.within_limits("a drawing over the request's limit on one text")
+    assert_clear(measured.result[1], rf"at most {MAX_STRING_CHARS}", "a drawing over the limit on one text")
+    # the pad keeps nothing between requests: Gradio's old blob route for it is refused
+    config = json.load(urllib.request.urlopen(f"{server.url}config", timeout=10))
+    pad = next(c["id"] for c in config["components"] if c["type"] == "html")
+    boundary = uuid.uuid4().hex
+    fields = {"session_hash": "s", "component_id": pad, "fn_name": "accept_blobs", "id": "x", "type": "composite"}
+    body = b"".join(f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+                    for k, v in fields.items()) + f"--{boundary}--\r\n".encode()
+    status, _ = post(f"{server.url}gradio_api/component_server", body, f"multipart/form-data; boundary={boundary}")
+    assert status != 200, "the pad took a blob"
 
 
 def test_drawings_folder_is_private_to_the_process_and_swept(tmp_path):

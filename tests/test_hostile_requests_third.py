@@ -1,5 +1,5 @@
 """Hostile requests of the third round against the real app: file entries that private events would hand back,
-extreme-aspect images, shared pending drawings, per-session state, file-entry floods, face-search and metadata
+extreme-aspect images, drawings per session, per-session state, file-entry floods, face-search and metadata
 floods. Each is sent as a real client would send it and measured on the server process like the second round's
 (``tests/test_hostile_requests.py``: peak RSS, time, the slowest page request meanwhile)."""
 from __future__ import annotations
@@ -9,7 +9,6 @@ import json
 import os
 import re
 import struct
-import urllib.request
 import uuid
 import zlib
 from collections.abc import Iterator
@@ -22,6 +21,7 @@ from tests.test_hostile_requests import (
     Server,
     assert_clear,
     call,
+    data_url,
     event_in_session,
     file_data,
     join,
@@ -61,8 +61,7 @@ def test_private_events_never_hand_back_a_file_a_client_named(server, tmp_path):
     other.write_bytes(small_png(7))
     crafted = [str(other), ".git/config", "app.py", "checkpoints/mnist/config.json"]
     add = pad_event(server)
-    editor = {"background": None, "layers": [], "composite": file_data(upload(server, "digit.png", ink_png())),
-              "id": None}
+    editor = data_url(ink_png())  # the pad's value: its drawing
     switch = switch_event(server)
     for path in crafted:
         name = Path(path).name
@@ -108,8 +107,7 @@ def test_extreme_aspect_images_are_refused_by_name_within_the_limits(server):
     measured.within_limits("/pool with a 1 x 30000 grey PNG on the digits model")
     assert_clear(measured.result[1], r"strip\.png: 1 x 30000 pixels is more elongated than the 20:1", "1 x 30000 PNG")
     # through the drawing pad: a GIF of about 100 bytes as the pad's composite
-    gif = upload(server, "pad.gif", strip_gif(1, 65535))
-    editor = {"background": None, "layers": [], "composite": file_data(gif), "id": None}
+    editor = data_url(strip_gif(1, 65535))
     measured = measure(server, lambda: event_in_session(server, pad_event(server), [editor, []], uuid.uuid4().hex))
     measured.within_limits("a 1 x 65535 GIF drawn on the pad")
     assert_clear(measured.result[1], r"the drawing: 1 x 65535 pixels is more elongated", "1 x 65535 GIF")
@@ -155,39 +153,18 @@ def test_a_one_pixel_wide_photo_costs_a_faces_model_nothing(tmp_path):
     assert re.search(r"face-strip\.png: 1 x 24000000 pixels is more elongated", result["problems"][0]), result
 
 
-# ---- 3. pending drawings, per session -----------------------------------------------------------------------
-def send_blob(server: Server, session: str, blob_id: str, data: bytes) -> tuple[int, str]:
-    """A page's composite blob for the pad, as its session sends it before the pad's event."""
-    from tests.test_hostile_requests import post
-
-    config = json.load(urllib.request.urlopen(f"{server.url}config", timeout=10))
-    pad = next(c["id"] for c in config["components"] if c["type"] == "imageeditor")
-    boundary = uuid.uuid4().hex
-    fields = {"session_hash": session, "component_id": pad, "fn_name": "accept_blobs", "id": blob_id,
-              "type": "composite", "index": "null"}
-    body = b"".join(f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
-                    for k, v in fields.items())
-    body += (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="blob"\r\n'
-             "Content-Type: image/png\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
-    return post(f"{server.url}gradio_api/component_server", body, f"multipart/form-data; boundary={boundary}")
-
-
-def test_one_clients_blobs_never_evict_another_users_pending_drawing(server):
-    from demo.gradio_internals.sketchpad import MAX_PENDING
-
+# ---- 3. drawings, per session ------------------------------------------------------------------------------
+def test_a_drawing_goes_with_its_own_event_only(server):
+    """Nothing waits on the server between requests: a drawing reaches only the event that carries it, in the
+    session that sent it (the old pad kept blobs per session until an event claimed them)."""
     mine, theirs = uuid.uuid4().hex, uuid.uuid4().hex
-    assert send_blob(server, mine, "my-drawing", ink_png())[0] == 200
-    for k in range(MAX_PENDING + 16):  # one-byte blobs from another client
-        assert send_blob(server, theirs, f"flood-{k}", b"x")[0] == 200
-    editor = {"background": None, "layers": [], "composite": None, "id": "my-drawing"}
-    result, message = event_in_session(server, pad_event(server), [editor, []], mine)
+    result, message = event_in_session(server, pad_event(server), [data_url(ink_png()), []], mine)
     assert message is None, message
     assert len(result[0]) == 1, result  # my drawing, added to the gallery
-    # a blob is claimed only by its own session
-    assert send_blob(server, mine, "mine-again", ink_png())[0] == 200
-    editor["id"] = "mine-again"
-    _, message = event_in_session(server, pad_event(server), [editor, []], theirs)
-    assert_clear(message, r"Draw a digit on the pad first", "another session's blob")
+    _, message = event_in_session(server, pad_event(server), ["", []], theirs)
+    assert_clear(message, r"Draw a digit on the pad first", "another session's add")
+    _, message = event_in_session(server, pad_event(server), ["", []], mine)
+    assert_clear(message, r"Draw a digit on the pad first", "an add without a drawing")
 
 
 # ---- 4. per-session state -----------------------------------------------------------------------------------

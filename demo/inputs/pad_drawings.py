@@ -1,11 +1,17 @@
-"""The drawing pad of digit models: a blank sheet with the brush selected, and adding a drawing to a gallery.
+"""The drawing pad's value (``demo.tabs.drawing_pad``) to a drawing, and adding a drawing to a gallery.
 
-Gradio's editor selects its brush when it is given a background and no upload sources; emptied with None it
-selects the image tool instead, so that the next drag selected text. The pad is therefore always reset to a
-new blank background, never to None.
+The pad sends its drawing as one string, ``data:image/png;base64,...`` (or ``""`` when blank). Every value a client
+sends is hostile: anything but a string is refused, the string's length is bounded before it is decoded (at most
+``MAX_DRAWING_BYTES`` of image, about 2.8 million characters; a request's strings are bounded lower still by
+``demo.gradio_internals.request_limits``), and the bytes go through the demo's image checks
+(``demo.inputs.drawing_files.decode_drawing``: only ``IMAGE_FORMATS``, at most ``MAX_DRAWING_PIXELS``, size and
+aspect checked from the header). The value is never a path: nothing a client names is opened, and nothing waits on
+the server between requests (the drawing comes with the event that adds it).
 """
 from __future__ import annotations
 
+import base64
+import binascii
 from typing import Any
 
 import numpy as np
@@ -14,20 +20,44 @@ from PIL import Image
 from mlvae import DataError
 
 from ..galleries.values import gallery_paths
-from .drawing_files import save_drawing
+from .drawing_files import MAX_DRAWING_BYTES, decode_drawing, save_drawing
 
 CANVAS = (280, 280)
 PAPER = (255, 255, 255, 255)
 NOT_DRAWN = "Draw a digit on the pad first."
+PNG_URL = "data:image/png;base64,"
+MAX_DATA_URL_CHARS = len(PNG_URL) + 4 * -(-MAX_DRAWING_BYTES // 3)  # MAX_DRAWING_BYTES of PNG, base64-encoded
+BLANK = ""  # the pad's value when nothing is drawn; an event returning it empties the pad
 
 
-def blank() -> dict[str, Any]:
-    """A fresh blank pad (a new white background: the editor selects its brush for it)."""
-    return {"background": Image.new("RGBA", CANVAS, PAPER), "layers": [], "composite": None}
+def drawing_bytes(value: Any) -> bytes | None:
+    """The image bytes of the pad's value (None when blank); DataError naming the problem for a value the pad does
+    not send: not a string, longer than a 2 MB drawing (checked before decoding), not a base64 PNG data URL."""
+    if value is None or value == BLANK:
+        return None
+    if not isinstance(value, str):
+        raise DataError(f"the drawing: the pad sends a text, not a {type(value).__name__}; clear the pad and draw "
+                        "again")
+    if len(value) > MAX_DATA_URL_CHARS:
+        raise DataError(f"the drawing: {len(value) >> 10} k characters, more than the {MAX_DRAWING_BYTES >> 20} MB "
+                        "a 280 x 280 drawing takes; clear the pad and draw again")
+    if not value.startswith(PNG_URL):
+        raise DataError("the drawing: not a PNG data URL as the pad sends it; clear the pad and draw again")
+    try:
+        return base64.b64decode(value[len(PNG_URL):], validate=True)
+    except (binascii.Error, ValueError):
+        raise DataError("the drawing: not valid base64; clear the pad and draw again") from None
+
+
+def read_drawing(value: Any) -> Image.Image | None:
+    """The pad's drawing decoded with the demo's image checks, as RGBA (None when blank); DataError naming the
+    problem."""
+    data = drawing_bytes(value)
+    return decode_drawing(data) if data else None
 
 
 def on_paper(image: Image.Image | None) -> Image.Image | None:
-    """The pad's composite as greyscale ink on white paper (its transparent parts are paper, not black)."""
+    """The pad's drawing as greyscale ink on white paper (transparent parts are paper, not black)."""
     if image is None:
         return None
     if image.mode in ("RGBA", "LA", "P"):
@@ -43,9 +73,10 @@ def has_ink(image: Image.Image | None) -> bool:
     return int(arr.max()) - int(arr.min()) > 32
 
 
-def add_drawing(pad_value: dict | None, gallery_value: Any) -> tuple[list[str], dict[str, Any]]:
-    """The gallery with the pad's drawing added, and a blank pad; DataError when nothing was drawn."""
-    composite = on_paper((pad_value or {}).get("composite"))
-    if not has_ink(composite):
+def add_drawing(pad_value: Any, gallery_value: Any) -> tuple[list[str], str]:
+    """The gallery with the pad's drawing added, and a blank pad; DataError when nothing was drawn or the value is
+    not a drawing."""
+    drawing = on_paper(read_drawing(pad_value))
+    if not has_ink(drawing):
         raise DataError(NOT_DRAWN)
-    return gallery_paths(gallery_value) + [save_drawing(composite)], blank()
+    return gallery_paths(gallery_value) + [save_drawing(drawing)], BLANK

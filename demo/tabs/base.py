@@ -171,7 +171,7 @@ def wire_drawing(page: Page, p: PhotoInput) -> None:
     update chained here computed every drawing's result twice.)"""
     allowed = page.endpoints.allowed
 
-    def add_drawing(pad_value: Any, gallery: Any) -> tuple[list[str], dict[str, Any]]:
+    def add_drawing(pad_value: Any, gallery: Any) -> tuple[list[str], str]:
         """The gallery (without examples) with the pad's drawing added, and a blank pad."""
         return pad_drawings.add_drawing(pad_value, users_entries(gallery, allowed))
 

@@ -8,9 +8,8 @@ from typing import Any
 
 import gradio as gr
 
-from ..gradio_internals.sketchpad import drawing_pad
-from ..inputs import pad_drawings
 from ..kinds import FACES, Kind
+from .drawing_pad import drawing_pad
 
 RESULT = dict(type="filepath", show_label=False, elem_classes="result", buttons=["download", "fullscreen"],
               interactive=False)
@@ -26,7 +25,7 @@ class PhotoInput:
     label: Callable[[Kind], str]
     gallery: gr.Gallery
     drawing: gr.Accordion
-    pad: gr.Sketchpad
+    pad: gr.HTML
     add: gr.Button
 
     def for_kind(self, kind: Kind | None) -> dict[Any, Any]:
@@ -43,12 +42,9 @@ def photo_input(key: str, label: Callable[[Kind], str], elem_key: str, kind: Kin
         elem_classes="photos",
     )
     with gr.Accordion("Draw a digit", open=False, visible=kind.takes_drawings) as drawing:
-        gr.Markdown("Draw one digit with the brush, then add it to the photos; the pad is then ready for the next.")
-        sketch = drawing_pad(
-            value=pad_drawings.blank(), type="pil", canvas_size=pad_drawings.CANVAS, fixed_canvas=True, layers=False,
-            transforms=(), brush=gr.Brush(default_size=12, colors=["#000000"], color_mode="fixed"),
-            label="Drawing pad", elem_id=f"{elem_key}-pad", elem_classes="pad",
-        )
+        gr.Markdown("Draw one digit (with a mouse, a pen or a finger), then add it to the photos; the pad is then "
+                    "ready for the next.")
+        sketch = drawing_pad(f"{elem_key}-pad")
         add = gr.Button("Add the drawing to the photos", size="sm")
     return PhotoInput(key, label, gallery, drawing, sketch, add)
 
