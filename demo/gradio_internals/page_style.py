@@ -30,7 +30,7 @@ CSS = """
   .result.wide .image-frame, .result.wide img { width: 760px !important; max-width: none !important; }
   #interp-image img { max-width: 256px; margin: 0 auto; }  /* one 64 px face: not a screen-wide blur */
   /* a gallery's or the pad's label above its toolbar, not under it */
-  .photos > label[data-testid="block-label"], .pad label[data-testid="block-label"] { position: static; }
+  .photos > label[data-testid="block-label"] { position: static; }
   .photos { height: auto !important; }
   .photos .icon-button-wrapper.top-panel { position: static; justify-content: flex-end; }
 }

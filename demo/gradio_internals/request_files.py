@@ -26,11 +26,10 @@ from ..galleries.example_sets import EXAMPLES_DIR
 from ..inputs.confinement import not_uploaded
 from ..inputs.drawing_files import drawings_folder
 
-MAX_EDITOR_FILES = 8  # a drawing pad's payload: its background, its composite and a few layers
 MAX_ORIG_NAME_CHARS = 255  # a file's name as the client gave it (a file system's limit)
 MAX_CAPTION_CHARS = 64  # a gallery caption the demo keeps (its own are "example"); longer ones are dropped
 # input type -> the file entries it takes (an image input: the webcam's live frames)
-FILE_INPUTS = {gr.Gallery: MAX_GROUP, gr.ImageEditor: MAX_EDITOR_FILES, gr.Image: 1}
+FILE_INPUTS = {gr.Gallery: MAX_GROUP, gr.Image: 1}
 
 
 def file_entries(value: Any) -> Iterator[dict]:

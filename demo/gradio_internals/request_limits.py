@@ -17,7 +17,7 @@ from typing import Any
 from ..computing.computations import MAX_GROUP
 from .session_admission import TOO_MANY, SessionAdmission, session_in_form, session_in_json, starts_per_call
 
-MAX_BODY_BYTES = 1 << 20  # an event's JSON is a few kB per photo; a drawing pad's blob is a 280 x 280 PNG
+MAX_BODY_BYTES = 1 << 20  # an event's JSON is a few kB per photo; a drawing is a data URL of at most 32 kB
 MAX_LIST_ITEMS = MAX_GROUP  # the most photos any gallery is used for
 MAX_DEPTH = 16  # a gallery entry is 4 levels deep inside an event's data
 MAX_NODES = 8192  # values in one request's JSON: the model switch's five full galleries take about 3,500
