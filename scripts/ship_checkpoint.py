@@ -67,7 +67,9 @@ def identity_goals(text: str) -> IdentityGoals:
     """``'recon>=75,swap->S<=10'`` -> the goals, with the default display names of the data folders."""
     figures = {}
     for item in text.split(","):
-        at = min(i for i in (item.find(">="), item.find("<=")) if i >= 0)
+        at = min((i for i in (item.find(">="), item.find("<=")) if i >= 0), default=-1)
+        if at <= 0:
+            raise SystemExit(f"--identity-goals: {item!r} is not FIGURE>=VALUE or FIGURE<=VALUE (e.g. recon>=75)")
         figures[item[:at].strip()] = parse_goal(item[at:])
     return IdentityGoals(figures, DEFAULT_GOALS.source_names)
 
