@@ -65,6 +65,24 @@ def test_training_flags_that_cannot_work_get_messages(shared_data, tmp_path):
         assert_message(run_cli("mlvae.train", *args, "--epochs", "1", timeout=300), words, what)
 
 
+def test_face_network_flags_that_cannot_work_get_messages(tmp_path):
+    (tmp_path / "a-file").write_text("x")
+    out = str(tmp_path / "net")
+    cases = {
+        "--lr nan": (["--lr", "nan", "--out", out], "--lr must be a positive number, got nan"),
+        "--lr -1": (["--lr", "-1", "--out", out], "--lr must be a positive number, got -1.0"),
+        "--lr inf": (["--lr", "inf", "--out", out], "--lr must be a positive number, got inf"),
+        "--threads 0": (["--threads", "0", "--out", out], "--threads must be at least 1"),
+        # a folder cannot be made inside a file, whoever runs it (root included): refused before any training
+        "an unwritable --out": (["--out", str(tmp_path / "a-file" / "net")], "cannot write to the output folder"),
+    }
+    for what, (args, words) in cases.items():
+        result = run_cli("mlvae.face_features", "faces", *args, "--epochs", "1", timeout=120)
+        assert_message(result, words, what)
+        assert len([line for line in result.stderr.splitlines() if "ERROR" in line]) == 1, (what, result.stderr)
+    assert not (tmp_path / "net").exists()
+
+
 def test_training_from_a_checkpoint_with_a_bad_split_record_is_refused(shared_data, tmp_path):
     folder = checkpoint_copy("mnist", tmp_path / "ckpt", "[]")
     result = run_cli("mlvae.train", "--dataset", "mnist", "--init-from", str(folder), "--epochs", "1",

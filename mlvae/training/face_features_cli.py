@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import sys
 from pathlib import Path
 
@@ -17,8 +18,11 @@ import torch
 
 from mlvae.checkpoint.folder import find_split, read_config, resolve_checkpoint
 from mlvae.data import load_splits
-from mlvae.errors import MLVAEError
+from mlvae.errors import MLVAEError, exit_code_of
 from mlvae.training.face_features import FaceFeatureConfig, people_of, save_face_features, train_face_features
+from mlvae.training.state import check_output_folder
+
+OUT_BYTES = 64 << 20  # the net's weights (a few MB) and its record, with a margin
 
 log = logging.getLogger("mlvae.face_features")
 
@@ -53,10 +57,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.epochs < 1:
             raise MLVAEError(f"--epochs must be at least 1, got {args.epochs}")
+        if not (math.isfinite(args.lr) and args.lr > 0):
+            raise MLVAEError(f"--lr must be a positive number, got {args.lr}")
         if not 0.0 <= args.margin < 1.0:
             raise MLVAEError(f"--margin is a cosine margin in [0, 1), got {args.margin}")
         if not 0 <= args.shift <= 16:
             raise MLVAEError(f"--shift is a number of pixels from 0 to 16, got {args.shift}")
+        if args.threads is not None and args.threads < 1:
+            raise MLVAEError(f"--threads must be at least 1, got {args.threads}")
+        check_output_folder(Path(args.out), needed_bytes=OUT_BYTES)  # before any work, not after training
         if args.threads:
             torch.set_num_threads(args.threads)
         folder = resolve_checkpoint(args.checkpoint)
@@ -76,8 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         log.info("training a face network on %d photos of %d training people", len(train), len(people))
         net = train_face_features(train, config)
         save_face_features(Path(args.out), net, config, people)
-    except MLVAEError as exc:
-        log.error("%s", exc)
-        return 2
+    except (MLVAEError, OSError, KeyboardInterrupt) as exc:
+        return exit_code_of(exc, log, "interrupted: nothing was saved; run the command again")
     log.info("done: %s (use it with --feature-net %s --feature-weight W)", args.out, args.out)
     return 0
