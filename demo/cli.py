@@ -10,10 +10,10 @@ import time
 from .models import ENV_VAR, load_registry, sources_from_env
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The command line of ``python app.py``."""
+def build_parser(prog: str = "python app.py") -> argparse.ArgumentParser:
+    """The command line of ``python app.py`` (installed as ``mlvae-demo``)."""
     p = argparse.ArgumentParser(
-        prog="python app.py",
+        prog=prog,
         description="The ML-VAE demo: pool evidence, interpolate, swap and generate, in the browser. It serves the "
         "shipped checkpoints in checkpoints/ (mnist, faces) that exist, plus any given here or in "
         f"${ENV_VAR} (comma- or space-separated).",
@@ -32,10 +32,10 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, prog: str = "python app.py") -> int:
     """Load the models, build the interface and serve it until interrupted."""
     started = time.perf_counter()
-    args = build_parser().parse_args(argv)
+    args = build_parser(prog).parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # works offline; no calls home
     # Gradio enters a matplotlib context around every event: with the backend named (headless) and matplotlib
@@ -44,7 +44,13 @@ def main(argv: list[str] | None = None) -> int:
     import matplotlib  # noqa: F401
     import torch
 
-    from .app import TORCH_THREADS, build_app, launch_options
+    try:
+        from .app import TORCH_THREADS, build_app, launch_options
+    except ModuleNotFoundError as exc:
+        if exc.name != "gradio":
+            raise
+        print(f"{prog}: the demo needs Gradio, which is not installed: pip install 'mlvae[demo]'", file=sys.stderr)
+        return 1
 
     torch.set_num_threads(args.threads or TORCH_THREADS)
 
@@ -54,3 +60,8 @@ def main(argv: list[str] | None = None) -> int:
                                    time.perf_counter() - started)
     app.launch(server_name=args.host, server_port=args.port, share=args.share, **launch_options())
     return 0
+
+
+def installed_main() -> int:
+    """The ``mlvae-demo`` command (pip installs it): the demo on the checkpoints bundled in the package."""
+    return main(prog="mlvae-demo")

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -54,14 +54,16 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_app(model_args: list[str], log_path: Path, env: dict[str, str] | None = None) -> Iterator[str]:
-    """``python app.py`` on a free loopback port, its output in ``log_path``; yields its URL, stops it after."""
+def running_app(model_args: list[str], log_path: Path, env: dict[str, str] | None = None,
+                command: Sequence[str] = (sys.executable, "app.py"), cwd: Path = REPO) -> Iterator[str]:
+    """``python app.py`` (or ``command``, run in ``cwd``) on a free loopback port, its output in ``log_path``;
+    yields its URL, stops it after."""
     port = free_port()
-    env = dict(os.environ, PYTHONPATH=str(REPO), GRADIO_ANALYTICS_ENABLED="False", MLVAE_MODELS="",
-               HF_HUB_OFFLINE="1", **(env or {}))
+    env = {**os.environ, "PYTHONPATH": str(REPO), "GRADIO_ANALYTICS_ENABLED": "False", "MLVAE_MODELS": "",
+           "HF_HUB_OFFLINE": "1", **(env or {})}
     with open(log_path, "w") as log:
-        proc = subprocess.Popen([sys.executable, "app.py", *model_args, "--host", "127.0.0.1", "--port", str(port)],
-                                cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen([*command, *model_args, "--host", "127.0.0.1", "--port", str(port)],
+                                cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + APP_START_TIMEOUT
     try:

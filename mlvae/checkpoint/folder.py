@@ -41,7 +41,16 @@ STATE_NAME = "training_state.safetensors"
 TRAINER_NAME = "trainer_state.json"
 _UMASK = os.umask(0o022)  # read once at import (os.umask can only be read by setting it) ...
 os.umask(_UMASK)  # ... and put back at once
-SHIPPED_DIR = Path(__file__).resolve().parents[2] / "checkpoints"  # the repository's bundled checkpoints
+
+
+def shipped_dir(package: Path) -> Path:
+    """The bundled checkpoints of the ``mlvae`` package folder ``package``: ``mlvae/shipped`` when installed
+    (setup.py maps the repository's ``checkpoints/`` there), else ``checkpoints/`` beside it in a checkout."""
+    installed = package / "shipped"
+    return installed if installed.is_dir() else package.parent / "checkpoints"
+
+
+SHIPPED_DIR = shipped_dir(Path(__file__).resolve().parents[1])
 
 
 def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
