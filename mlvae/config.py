@@ -18,6 +18,7 @@ from mlvae.flags import flag
 from mlvae.kinds import MODEL_HELP, MODEL_TYPES
 
 POSTERIORS = ("product", "mixture")
+UPSAMPLINGS = ("transposed", "resize")
 ARCHITECTURES = ("mlp", "conv")
 LIKELIHOODS = ("normal", "normal-unit", "normal-fixed", "bernoulli")
 DATASETS = ("mnist", "folder")
@@ -29,6 +30,7 @@ MAX_LATENT_DIM = 4096
 MAX_HIDDEN_DIM = 16384
 MAX_WIDTH = 8.0
 MAX_LOGVAR_BOUND = 20.0
+MAX_RES_BLOCKS = 16
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,14 @@ class ModelConfig:
         group="model"))
     style_logvar_bound: float = field(default=5.0, metadata=flag(
         "the same bound for the encoder's style log-variance (the paper's 5)", group="model"))
+    upsampling: str = field(default="transposed", metadata=flag(
+        "conv decoder: how each stage doubles the resolution: the paper's stride-2 transposed conv, or resize "
+        "(nearest) then a 3x3 conv, which cannot draw the transposed conv's checkerboard grain (a departure from "
+        "the paper)", group="model", choices=UPSAMPLINGS))
+    decoder_res_blocks: int = field(default=0, metadata=flag(
+        "conv decoder: residual blocks (two 3x3 convs and a skip) after the upsampling to 32x32 and again after "
+        "the one to 64x64, capacity where detail is drawn (a departure from the paper, which has none)",
+        group="model", metavar="N"))
     svi_observations: int = 0  # svi: rows of the per-observation style table = training images it was fitted to
     svi_groups: int = 0  # svi: rows of the per-group content table = training groups
     inference_steps: int = field(default=200, metadata=flag(
@@ -95,6 +105,8 @@ class ModelConfig:
         _check_choice("posterior", self.posterior, POSTERIORS)
         _check_choice("architecture", self.architecture, ARCHITECTURES)
         _check_choice("likelihood", self.likelihood, LIKELIHOODS)
+        _check_choice("upsampling", self.upsampling, UPSAMPLINGS)
+        _in_range("decoder_res_blocks", self.decoder_res_blocks, 0, MAX_RES_BLOCKS)
         _in_range("latent_dim", self.latent_dim, 1, MAX_LATENT_DIM)
         if self.style_dim is not None:
             _in_range("style_dim (or null for latent_dim)", self.style_dim, 1, MAX_LATENT_DIM)

@@ -8,7 +8,7 @@ import torch
 from mlvae import MLVAE, ModelConfig
 from mlvae.evaluation import run
 from mlvae.evaluation.config import EvaluationConfig
-from mlvae.evaluation.identity import FIT_ROWS
+from mlvae.evaluation.identity import FIT_ROWS, LINEAR_ROW
 from mlvae.evaluation.latent_fit import fit_latents, fit_objective
 from mlvae.evaluation.run import FILES, evaluate, identity_section
 
@@ -58,17 +58,19 @@ def test_negative_fit_steps_are_refused_with_the_flag_name():
 def test_identity_fit_steps_on_the_shipped_faces_model_and_real_test_photos(faces_test_set, tmp_path, monkeypatch):
     monkeypatch.setattr(run, "load_test_images", lambda *_: faces_test_set[2])  # aligned once per session (conftest)
     settings = EvaluationConfig("faces", out=str(tmp_path / "eval"), identity=True, identity_people=6,
-                                identity_trials=10, identity_fit_steps=40, decoded_only=True)
+                                identity_trials=10, identity_fit_steps=40, identity_linear_photos=300,
+                                decoded_only=True)
     out = evaluate(settings, [identity_section])
     record = json.loads((out / FILES["identity_fit_json"]).read_text())
-    assert record["steps"] == 40 and record["per_person"] == 5
+    assert record["steps"] == 40 and record["per_person"] == 5 and record["linear_code_size"] == 50 + 8
     for source in ("faces-celeba200", "faces-lfw"):
         rows = record[source]
-        assert list(rows) == sorted(FIT_ROWS)
+        assert sorted(rows) == sorted(["input", "encoder", LINEAR_ROW, *FIT_ROWS])
         assert rows["input"]["judged_right"] >= 80 and rows["input"]["mse"] == 0  # the judge knows the real photos
         # fitting the pixels beats the encoder's guess on pixel error
         assert 0 < rows["fitted (likelihood)"]["mse"] < rows["encoder"]["mse"]
         assert all(0 <= r["judged_right"] <= 100 for r in rows.values())
     report = (out / FILES["report"]).read_text()
     assert "What the decoder can render" in report and "40 Adam steps" in report
+    assert "linear code (PCA, d = 58)" in report
     assert f"({FILES['identity_fit_json']})" in report

@@ -94,6 +94,10 @@ class EvaluationConfig:
         "(on log p(x|c,s) + log p(c) + log p(s), and on the likelihood alone): what the decoder can render at best, "
         "against what the encoder finds (300 steps take about 5 minutes per source on 2 CPU cores)", group=IDENTITY,
         default_text="0, off"))
+    identity_linear_photos: int = field(default=3000, metadata=flag(
+        "the linear reference of the decoder-range table: a PCA with as many components as the model's code, fitted "
+        "to this many prepared photos of the checkpoint's training people (never a test person); 0: off",
+        group=IDENTITY))
     figure_mode: str = field(default="mean", metadata=flag(
         "figures decode posterior means or one sample per image (the paper's figures sample)", group=FIGURES,
         choices=("mean", "sample")))
@@ -116,7 +120,7 @@ class EvaluationConfig:
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise ValueError(f"--{name.replace('_', '-')} must be at least 1, got {value}")
-        for name in ("pool_images", "identity_fit_steps"):
+        for name in ("pool_images", "identity_fit_steps", "identity_linear_photos"):
             if getattr(self, name) < 0:
                 raise ValueError(f"--{name.replace('_', '-')} must be 0 or more, got {getattr(self, name)}")
         self.probe_ks  # noqa: B018 - checks --probe-k now, not minutes into the run

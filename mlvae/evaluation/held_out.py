@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import numpy as np
+
 from mlvae.checkpoint.folder import SPLIT_NAME, find_split
 from mlvae.config import DataConfig, data_dir_list
 from mlvae.data.grouped import GroupedImages
@@ -66,3 +68,29 @@ def load_test_images(
             "give the --data-dir the model was trained on, or --all-groups"
         )
     return read_groups({n: groups[n] for n in names}, data)
+
+
+def load_training_photos(
+    checkpoint_folder: Path, data: DataConfig, max_images: int, data_dir: str | Path | list | None = None,
+    seed: int = 0,
+) -> GroupedImages:
+    """About ``max_images`` photos of randomly chosen **training** groups of the checkpoint's split (never a
+    validation or test group), prepared as the checkpoint was trained: uint8 (N, C, H, W)."""
+    if data_dir is not None:
+        data = data.with_data_dirs(data_dir)
+    split = find_split(checkpoint_folder)
+    if split is None or not split.get("groups", {}).get("train"):
+        raise DataError(f"no {SPLIT_NAME} with training groups beside {checkpoint_folder}: the linear reference is "
+                        "fitted to the training people only, so it needs the checkpoint's split")
+    groups = {n: files for found in grouped_files(data_folders(data)).values() for n, files in found.items()}
+    names = [n for n in split["groups"]["train"] if n in groups]
+    order = np.random.default_rng(seed).permutation(len(names))
+    chosen, total = {}, 0
+    for i in order:
+        if total >= max_images:
+            break
+        chosen[names[i]] = groups[names[i]][: max(1, max_images - total)]
+        total += len(chosen[names[i]])
+    if not chosen:
+        raise DataError(f"none of the split's training groups is in {', '.join(map(str, data_folders(data)))}")
+    return read_groups(chosen, data)

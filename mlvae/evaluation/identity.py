@@ -20,6 +20,7 @@ from mlvae.data.images import to_float
 from mlvae.errors import DataError
 from mlvae.evaluation.goals import DEFAULT_GOALS, IdentityGoals
 from mlvae.evaluation.latent_fit import fit_latents
+from mlvae.evaluation.linear_code import LinearCode
 from mlvae.evaluation.swap_trials import FIGURES, TrialResult, choose_groups, run_trials
 from mlvae.latent import decode
 from mlvae.model.interface import GroupedVAE
@@ -126,7 +127,8 @@ def identity_trials(
     }
 
 
-FIT_ROWS = ("input", "encoder", "fitted (MAP)", "fitted (likelihood)")
+FIT_ROWS = ("fitted (MAP)", "fitted (likelihood)")
+LINEAR_ROW = "linear code (PCA)"
 
 
 @torch.no_grad()
@@ -139,11 +141,13 @@ def _judged_and_error(
 
 def decoder_range(
     model: GroupedVAE, test: GroupedImages, people: int = 20, min_photos: int = 6, per_person: int = 5,
-    steps: int = 300, seed: int = 0,
+    steps: int = 300, seed: int = 0, linear: LinearCode | None = None,
 ) -> dict[str, dict[str, tuple[float, float]]]:
     """Per source: (% judged as their own person, per-pixel MSE) of ``per_person`` photos of each judged person,
-    for the inputs, the encoder's reconstructions (posterior means) and decodes of latents fitted to each photo
-    (``mlvae.evaluation.latent_fit``) under the MAP objective and the likelihood alone (the decoder's range)."""
+    for the inputs, the encoder's reconstructions (posterior means), the ``linear`` code's reconstructions (a PCA
+    of training photos, ``mlvae.evaluation.linear_code``) and, when ``steps`` > 0, decodes of latents fitted to
+    each photo (``mlvae.evaluation.latent_fit``) under the MAP objective and the likelihood alone (the decoder's
+    range)."""
     rng = np.random.default_rng(seed)
     device = next(model.parameters()).device
     out = {}
@@ -155,7 +159,9 @@ def decoder_range(
         with torch.no_grad():
             enc = model.eval().encode(x)
             rows = {"input": x, "encoder": decode(model, enc.content.mean, enc.style.mean)}
-        for name, prior in (("fitted (MAP)", True), ("fitted (likelihood)", False)):
+            if linear is not None:
+                rows[LINEAR_ROW] = linear.reconstruct(x.cpu())
+        for name, prior in zip(FIT_ROWS, (True, False), strict=True) if steps else ():
             c, s = fit_latents(model, x, enc.content.mean, enc.style.mean, steps, prior=prior)
             with torch.no_grad():
                 rows[name] = decode(model, c, s)
@@ -165,16 +171,23 @@ def decoder_range(
 
 def decoder_range_markdown(
     results: dict[str, dict[str, tuple[float, float]]], steps: int, per_person: int,
-    goals: IdentityGoals = DEFAULT_GOALS,
+    goals: IdentityGoals = DEFAULT_GOALS, linear_size: int | None = None,
 ) -> str:
     """``decoder_range``'s figures as a Markdown table: a row per source, judged-right % and MSE per kind."""
-    head = "| test people | " + " | ".join(f"{r}: judged right (%) / MSE" for r in FIT_ROWS) + " |"
-    lines = [head, "|" + " --- |" * (len(FIT_ROWS) + 1)]
+    kinds = list(next(iter(results.values()))) if results else []
+    names = [f"{LINEAR_ROW[:-1]}, d = {linear_size})" if k == LINEAR_ROW and linear_size else k for k in kinds]
+    head = "| test people | " + " | ".join(f"{n}: judged right (%) / MSE" for n in names) + " |"
+    lines = [head, "|" + " --- |" * (len(kinds) + 1)]
     for source, rows in results.items():
         lines.append(f"| {goals.name(source)} | "
-                     + " | ".join(f"{rows[r][0]:.1f} / {rows[r][1]:.4f}" for r in FIT_ROWS) + " |")
-    return "\n".join(lines) + (f"\n\n{per_person} photos of each judged person; latents fitted by {steps} Adam steps "
-                               "(lr 0.05) from the encoder's posterior means.\n")
+                     + " | ".join(f"{rows[r][0]:.1f} / {rows[r][1]:.4f}" for r in kinds) + " |")
+    notes = [f"{per_person} photos of each judged person"]
+    if steps:
+        notes.append(f"latents fitted by {steps} Adam steps (lr 0.05) from the encoder's posterior means")
+    if LINEAR_ROW in kinds:
+        notes.append(f"the linear code is a PCA with as many components as the model's code (content + style = "
+                     f"{linear_size}), fitted to prepared photos of training people only")
+    return "\n".join(lines) + "\n\n" + "; ".join(notes) + ".\n"
 
 
 def identity_markdown(results: dict[str, TrialResult], goals: IdentityGoals = DEFAULT_GOALS) -> str:

@@ -33,7 +33,7 @@ from mlvae.evaluation import figures
 from mlvae.evaluation.class_judge import class_trials, judge_accuracy, train_judge
 from mlvae.evaluation.config import MNIST_K, EvaluationConfig
 from mlvae.evaluation.goals import goals_from_card
-from mlvae.evaluation.held_out import load_test_images
+from mlvae.evaluation.held_out import load_test_images, load_training_photos
 from mlvae.evaluation.identity import (
     decoder_range,
     decoder_range_markdown,
@@ -42,6 +42,7 @@ from mlvae.evaluation.identity import (
     identity_report,
     identity_trials,
 )
+from mlvae.evaluation.linear_code import LinearCode, fit_linear_code
 from mlvae.evaluation.mean_probes import ProbeConfig, run_probes
 from mlvae.evaluation.qualitative import QUICK_SIZES, FigureSizes, make_figures
 from mlvae.evaluation.report import (
@@ -86,7 +87,7 @@ FILES = {
 ENCODE_BATCH = 256
 FIT_PER_PERSON = 5  # photos of each judged person whose latents --identity-fit-steps fits
 DECODER_RANGE_TEXT = (
-    "### What the decoder can render\n\nThe same judge on photos of the same people decoded three ways: from the "
+    "### What the decoder can render\n\nThe same judge on photos of the same people drawn four ways: from the "
     "encoder's posterior means (amortised inference), and from latents fitted to each photo by Adam, starting there, "
     "under the MAP objective log p(x|c,s) + log p(c) + log p(s) or under the likelihood alone (`mlvae.evaluation."
     "latent_fit`). The last is the best this decoder renders the photo in pixels; when it too misses the person, "
@@ -262,17 +263,32 @@ def identity_section(run: EvalRun) -> list[str] | None:
     atomic_write(run.out / FILES["identity_table"], lambda tmp: tmp.write_text(table))
     log.info("identity judge:\n%s", table)
     lines = identity_report(table, FILES)
-    if a.identity_fit_steps:
+    linear = identity_linear_code(run)
+    if a.identity_fit_steps or linear is not None:
         ranges = decoder_range(run.model, run.test, a.identity_people, a.identity_k + 1, FIT_PER_PERSON,
-                               a.identity_fit_steps, a.seed)
+                               a.identity_fit_steps, a.seed, linear)
         judged = {s: {r: {"judged_right": v[0], "mse": v[1]} for r, v in rows.items()} for s, rows in ranges.items()}
         write_json(run.out / FILES["identity_fit_json"],
-                   {"steps": a.identity_fit_steps, "per_person": FIT_PER_PERSON, **judged})
-        fitted = decoder_range_markdown(ranges, a.identity_fit_steps, FIT_PER_PERSON, goals)
+                   {"steps": a.identity_fit_steps, "per_person": FIT_PER_PERSON,
+                    "linear_code_size": linear.size if linear else None, **judged})
+        fitted = decoder_range_markdown(ranges, a.identity_fit_steps, FIT_PER_PERSON, goals,
+                                        linear.size if linear else None)
         log.info("decoder range:\n%s", fitted)
         lines += [DECODER_RANGE_TEXT, "", fitted,
                   f"All values: [`{FILES['identity_fit_json']}`]({FILES['identity_fit_json']}).", ""]
     return lines
+
+
+def identity_linear_code(run: EvalRun) -> LinearCode | None:
+    """The linear reference of ``--identity``: a PCA of the size of the model's code (content + style) fitted to
+    ``--identity-linear-photos`` prepared photos of the checkpoint's training people (None when that is 0)."""
+    a = run.settings
+    if not a.identity_linear_photos:
+        return None
+    photos = load_training_photos(run.folder, run.config.data, a.identity_linear_photos, a.data_dir, a.seed)
+    size = run.config.model.latent_dim + run.config.model.style_size
+    log.info("linear reference: PCA of %d training photos, %d components", len(photos), size)
+    return fit_linear_code(photos.images, size, a.seed)
 
 
 SECTIONS: list[Section] = [figures_section, classifier_section, probe_section, judge_section, identity_section]
