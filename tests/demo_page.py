@@ -12,7 +12,8 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
-from PIL import Image, ImageOps
+import numpy as np
+from PIL import Image, ImageFilter, ImageOps
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 TABS = ["Pool evidence", "Interpolate", "Swap grid", "Generate", "About"]
@@ -238,17 +239,34 @@ def camera_views(photos: Sequence[str], variants: bool = False) -> list[Image.Im
     return views
 
 
+def camera_frame(photo: str | Path | Image.Image, width: int = 640, height: int = 480, seed: int = 0,
+                 shift: int = 0) -> Image.Image:
+    """A photo-like webcam frame of ``width`` x ``height``: the photo scaled to the frame's height (a face filling
+    it, as in front of a laptop's camera) over a blurred, enlarged copy of itself (a room behind), with sensor noise
+    (``seed``), shifted ``shift`` pixels sideways. Its JPEG is as large as a real camera's (tens of kB at 640 x 480)."""
+    image = photo.convert("RGB") if isinstance(photo, Image.Image) else Image.open(photo).convert("RGB")
+    frame = image.resize((width, height), Image.Resampling.BILINEAR).filter(ImageFilter.GaussianBlur(width / 25))
+    scale = height / image.height
+    face = image.resize((round(image.width * scale), height), Image.Resampling.BICUBIC)
+    frame.paste(face, ((width - face.width) // 2 + shift, 0))
+    noisy = np.asarray(frame, dtype=np.float32) + np.random.default_rng(seed).normal(0, 3.0, (height, width, 3))
+    return Image.fromarray(np.clip(noisy, 0, 255).astype(np.uint8))
+
+
 def fake_camera_video(photos: Sequence[str | Image.Image], path: Path, width: int = 320, height: int = 240,
-                      fps: int = 4) -> Path:
-    """A .y4m video for Chromium's fake camera (--use-file-for-fake-video-capture): one frame per photo, each centred
-    on grey, ``fps`` a second."""
+                      fps: int = 4, photo_like: bool = False, repeat: int = 1) -> Path:
+    """A .y4m video for Chromium's fake camera (--use-file-for-fake-video-capture): ``repeat`` frames per photo,
+    each centred on grey, or (``photo_like``) a ``camera_frame`` of it; ``fps`` a second."""
     with open(path, "wb") as out:
         out.write(f"YUV4MPEG2 W{width} H{height} F{fps}:1 Ip A1:1 C420jpeg\n".encode())
-        for photo in photos:
-            frame = Image.new("RGB", (width, height), (110, 110, 110))
-            image = photo.copy() if isinstance(photo, Image.Image) else Image.open(photo).convert("RGB")
-            image.thumbnail((width, height))
-            frame.paste(image, ((width - image.width) // 2, (height - image.height) // 2))
+        for k, photo in enumerate(p for p in photos for _ in range(repeat)):
+            if photo_like:
+                frame = camera_frame(photo, width, height, seed=k)
+            else:
+                frame = Image.new("RGB", (width, height), (110, 110, 110))
+                image = photo.copy() if isinstance(photo, Image.Image) else Image.open(photo).convert("RGB")
+                image.thumbnail((width, height))
+                frame.paste(image, ((width - image.width) // 2, (height - image.height) // 2))
             y, cb, cr = frame.convert("YCbCr").split()
             half = (width // 2, height // 2)
             out.write(b"FRAME\n" + y.tobytes() + cb.resize(half).tobytes() + cr.resize(half).tobytes())

@@ -153,10 +153,13 @@ def test_live_frames_pool_skip_repeats_and_refuse_what_is_not_a_frame(endpoints,
         frame.paste(image, (100, 0))
         frames.append(tmp_path / f"frame-{k}.jpg")
         frame.save(frames[-1])
+    again = tmp_path / "frame-again.jpg"  # Gradio writes each frame to a file of its own
+    again.write_bytes(frames[0].read_bytes())
     state = None
-    for path in [frames[0], frames[0], frames[1], frames[2]]:  # the second is the first again: skipped
+    for path in [frames[0], again, frames[1], frames[2]]:  # the second is the first again: skipped
         state, view = live.frame("faces", str(path), state)
     assert (state.seen, state.pooled) == (4, 3) and state.variances[-1] < state.variances[0]
+    assert "skipped, like a frame already pooled" in live.frame("faces", str(frames[0]), state)[1].status
     assert view.identity and Path(view.identity).is_file() and "3 pooled" in view.status
     blank = tmp_path / "blank.png"
     Image.new("RGB", (640, 480), (110, 110, 110)).save(blank)

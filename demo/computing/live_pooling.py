@@ -7,6 +7,7 @@ The model math is in ``mlvae.latent``; this module keeps the session's state and
 """
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -25,13 +26,19 @@ from ..models import ModelRegistry
 from ..results.png_store import ResultStore
 from ..results.sheets import strip_sheet
 
-NEAR_DUPLICATE = 1.2  # RMS style distance per dimension under which a frame repeats a pooled one (measured on the
-# faces model: the same photo re-encoded and shifted is within 0.94, two photos of one person at least 2.2 apart)
+# RMS style distance per dimension under which a frame repeats a pooled one. Measured on the shipped faces model with
+# camera-like frames (benchmarks/live_gate.py: a photo at 640 x 480 with sensor noise, chroma subsampling and JPEG,
+# shifted 3 px): the same photo again is within 0.43; a photo's nearest other photo of the same person is 0.85 or
+# more apart (CelebA, 12 people x 8 photos; LFW, 10 x 8: 1.02 or more; medians 2.3 and 1.9)
+NEAR_DUPLICATE = 0.65
 STYLES = 4  # the pooled identity is shown with this many fixed styles from the prior
 STYLE_SEED = 0  # ... always the same ones, so that only the identity changes as frames are pooled
 RECENT = 6  # the last pooled frames shown, as the model sees them
 MAX_POOLED = 500  # frames pooled per session at most (the style codes kept for the duplicate check are bounded)
 MAX_FRAME_PIXELS = 1920 * 1080  # a frame larger than this is refused before decoding (a webcam sends 640 x 480)
+CHART_POINTS = 30  # the live chart shows at most this many pooled frames, spread over all (whole-number ticks)
+MORE_VIEWS = ("To pool more, show a new view: turn or tilt your head, move nearer or further, change the light or "
+              "your expression; a frame like one already pooled is skipped.")
 
 
 @dataclass
@@ -68,32 +75,49 @@ def status_line(state: LiveState) -> str:
     if state.seen == 0:
         return "Live pooling: start the camera; each new view of your face is pooled as it arrives."
     variance = f" Mean content variance {state.variances[-1]:.3g}." if state.variances else ""
-    return (f"**{state.seen} frames seen, {state.pooled} pooled.**{variance} Last frame: {state.last}. "
-            "Turn your head a little or change the light: a frame like one already pooled is skipped.")
+    return f"**{state.seen} frames seen, {state.pooled} pooled.**{variance} Last frame: {state.last}. {MORE_VIEWS}"
 
 
 def chart_of(state: LiveState) -> pd.DataFrame:
-    """The variance after each pooled frame (the Pool tab chart's columns; numbers: hundreds of frames)."""
-    return pd.DataFrame({"photos": list(range(1, state.pooled + 1)), "variance": state.variances})
+    """The variance after pooled frames (the Pool tab chart's columns): at most CHART_POINTS of them, the first and
+    the last included, their numbers as text (whole-number ticks)."""
+    count = state.pooled
+    shown = sorted({round(i * (count - 1) / (CHART_POINTS - 1)) for i in range(CHART_POINTS)}) \
+        if count > CHART_POINTS else list(range(count))
+    return pd.DataFrame({"photos": [str(i + 1) for i in shown], "variance": [state.variances[i] for i in shown]})
 
 
-def read_frame(path: Any, allowed: Sequence[Path], prep: Preparation) -> Image.Image:
+def read_frame(path: Any, allowed: Sequence[Path], prep: Preparation, frames: Path | None = None) -> Image.Image:
     """A streamed frame (the file Gradio stored it in) decoded within the bounds an uploaded photo gets (file size,
     aspect ratio, and no larger than a webcam frame); DataError when it is not an image file in the upload folders
-    or breaks a bound, its message naming the problem (not the server's name for the file)."""
+    or breaks a bound, its message naming the problem (not the server's name for the file). A frame file inside
+    ``frames`` (Gradio's own folder, where it writes each streamed frame: four a second) is deleted once read."""
     if not isinstance(path, str) or not is_inside(path, allowed):
         raise DataError("not a webcam frame sent to this demo")
     try:
         return open_photo(Path(path), prep, max_pixels=MAX_FRAME_PIXELS).convert("RGB")
     except DataError as exc:
         raise DataError(str(exc).removeprefix(f"{Path(path).name}: ")) from exc
+    finally:
+        if frames is not None and is_inside(path, [frames]):
+            forget_frame(Path(path).resolve(), frames.resolve())
+
+
+def forget_frame(path: Path, frames: Path) -> None:
+    """Delete a frame's file, and its folder when that is empty and inside ``frames`` (Gradio's folder of the file)."""
+    with contextlib.suppress(OSError):
+        path.unlink()
+        if path.parent != frames:
+            path.parent.rmdir()
 
 
 class LivePooling:
     """Streamed frames in, the session's state and what the page shows out."""
 
-    def __init__(self, registry: ModelRegistry, results: ResultStore, allowed: Sequence[Path]) -> None:
-        self.registry, self.results, self.allowed = registry, results, allowed
+    def __init__(self, registry: ModelRegistry, results: ResultStore, allowed: Sequence[Path],
+                 frames: Path | None = None) -> None:
+        """Frames are read from ``allowed`` folders; those in ``frames`` are deleted once read (``read_frame``)."""
+        self.registry, self.results, self.allowed, self.frames = registry, results, allowed, frames
 
     def frame(self, model_name: str, frame: Any, state: LiveState | None) -> tuple[LiveState, LiveView | None]:
         """Pool one frame (the path of its file) into ``state`` (a new state for another model); the view, or None
@@ -109,15 +133,17 @@ class LivePooling:
             state = replace(state, last=f"not pooled: {MAX_POOLED} frames is the most one session pools; reset")
             return state, self.view(m, state, changed=False)
         try:
-            x, _ = prepare_opened(read_frame(frame, self.allowed, m.preparation), m.preparation, "frame")
+            x, _ = prepare_opened(read_frame(frame, self.allowed, m.preparation, self.frames), m.preparation, "frame")
         except DataError as exc:
             reason = "no face found" if "face" in str(exc) else str(exc)
             state = replace(state, last=f"not pooled, {reason}")
             return state, self.view(m, state, changed=False)
         encoding = latent.encode(m.model, x.unsqueeze(0))
         style = encoding.style.mean
-        if state.styles.numel() and latent.nearest_distance(style, state.styles).item() < NEAR_DUPLICATE:
-            state = replace(state, last="skipped, like a frame already pooled")
+        distance = latent.nearest_distance(style, state.styles.reshape(-1, style.shape[1])).item()
+        if distance < NEAR_DUPLICATE:
+            state = replace(state, last=f"skipped, like a frame already pooled (style {distance:.2f} from it, "
+                                        f"under {NEAR_DUPLICATE:g})")
             return state, self.view(m, state, changed=False)
         content = latent.pool_into(state.content, encoding.content)
         state = replace(

@@ -54,9 +54,9 @@ def notice_box(key: str) -> gr.Markdown:
     return gr.Markdown(visible=False, elem_id=f"{key}-notice", elem_classes="notice", label="Notice")
 
 
-def variance_chart(label: str, key: str, most: int | None = None) -> gr.LinePlot:
-    """A chart of the mean content variance against the number of photos pooled (up to ``most``: given as text,
-    for whole-number ticks; None: as numbers)."""
-    order = [str(k) for k in range(1, most + 1)] if most else None  # 1, 2, ..., 10, not 1, 10, 2
-    return gr.LinePlot(x="photos", y="variance", label=label, x_title="photos pooled", y_title="mean content variance",
+def variance_chart(label: str, key: str, most: int, x_title: str = "photos pooled") -> gr.LinePlot:
+    """A chart of the mean content variance against the number of photos pooled (up to ``most``, given as text:
+    whole-number ticks)."""
+    order = [str(k) for k in range(1, most + 1)]  # 1, 2, ..., 10, not 1, 10, 2
+    return gr.LinePlot(x="photos", y="variance", label=label, x_title=x_title, y_title="mean content variance",
                        height=300, elem_id=key, sort=order)

@@ -2,21 +2,31 @@
 the pooled identity, the last frames pooled and the variance chart redrawn; Reset starts a new pool."""
 from __future__ import annotations
 
+import html
+import logging
 from typing import Any
 
 import gradio as gr
 
-from ..computing.guard import guarded
-from ..computing.live_pooling import LivePooling, LiveState, status_line
+from mlvae import MLVAEError
+
+from ..computing.guard import COMPUTING
+from ..computing.live_pooling import MAX_POOLED, LivePooling, LiveState, status_line
+from ..gradio_internals.request_files import upload_folders
 from ..kinds import Kind
 from .base import PRIVATE, Page
 from .components import RESULT, variance_chart
 
 STREAM_EVERY_S = 0.25  # the webcam sends a frame this often while live pooling runs
 STREAM_SECONDS = 120  # one live stream's time limit; starting the camera again continues the same pool
-# the stream holds its own queue slot, one stream at a time; each frame takes a slot of demo.computing.guard.COMPUTING
-STREAM = dict(stream_every=STREAM_EVERY_S, time_limit=STREAM_SECONDS, concurrency_limit=1, concurrency_id="live",
-              show_progress="hidden", **PRIVATE)
+# Each session's stream holds one of LIVE_STREAMS places (a stream that stops sending frees its place within
+# demo.gradio_internals.live_streams.IDLE_S) and its own state; Gradio keeps only a stream's newest frame, so a
+# session whose frames come faster than they are pooled drops its own, and each frame computes in one of the
+# app's demo.computing.guard.COMPUTING slots, shared with every other request
+LIVE_STREAMS = 8
+STREAM = dict(stream_every=STREAM_EVERY_S, time_limit=STREAM_SECONDS, concurrency_limit=LIVE_STREAMS,
+              concurrency_id="live", show_progress="hidden", **PRIVATE)
+log = logging.getLogger(__name__)
 
 
 class LiveSection:
@@ -40,17 +50,27 @@ class LiveSection:
                                              elem_id="live-identity")
                     self.recent = gr.Image(label="The last frames pooled, as the model sees them", **RESULT,
                                            height=110, elem_id="live-recent")
-            self.chart = variance_chart("Content uncertainty, live", "live-chart")
+            self.chart = variance_chart("Content uncertainty, live", "live-chart", MAX_POOLED, "frames pooled")
             self.state = gr.State(None)
 
     def wire(self, page: Page) -> None:
         """Each streamed frame pooled into the session's state; Reset empties it."""
-        pooling = LivePooling(page.registry, page.endpoints.results, page.endpoints.allowed)
+        # the frames Gradio writes into its own upload folder (the first of upload_folders) are deleted once read
+        pooling = LivePooling(page.registry, page.endpoints.results, page.endpoints.allowed, upload_folders()[0])
         outputs = [self.state, self.identity, self.recent, self.chart, self.status]
 
         def live_frame(model_name: str, frame: Any, state: Any) -> tuple:
-            """Pool one streamed frame into the session's state; what the page shows."""
-            state, view = pooling.frame(model_name, frame, state)
+            """Pool one streamed frame into the session's state; what the page shows. It never raises: an error
+            would end the stream, and the camera would wait for it."""
+            try:
+                with COMPUTING:
+                    state, view = pooling.frame(model_name, frame, state)
+            except MLVAEError as exc:
+                return state, gr.skip(), gr.skip(), gr.skip(), f"Live pooling: {html.escape(str(exc))}."
+            except Exception as exc:  # the stream goes on with the next frame
+                log.exception("a live frame failed")
+                return state, gr.skip(), gr.skip(), gr.skip(), (f"Live pooling: this frame failed on the server "
+                                                                f"({type(exc).__name__}); the next one is tried.")
             if view is None:
                 return state, gr.skip(), gr.skip(), gr.skip(), gr.skip()
             return (state, view.identity or gr.skip(), view.recent or gr.skip(),
@@ -60,7 +80,7 @@ class LiveSection:
             """An empty live pool and an empty page section."""
             return LiveState(), None, None, gr.update(value=None, visible=False), status_line(LiveState())
 
-        self.camera.stream(guarded(live_frame), [page.model, self.camera, self.state], outputs, **STREAM)
+        self.camera.stream(live_frame, [page.model, self.camera, self.state], outputs, **STREAM)
         self.reset.click(live_reset_all, None, outputs, show_progress="hidden", **PRIVATE)
 
     def for_kind(self, kind: Kind | None) -> dict[Any, Any]:
