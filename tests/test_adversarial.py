@@ -1,4 +1,6 @@
 """The adversarial patch term (``--adversarial-weight``): its losses, its adaptive weight, and training with it."""
+from types import SimpleNamespace
+
 import pytest
 import torch
 from safetensors.torch import load_file
@@ -8,9 +10,9 @@ from mlvae.training.adversarial import (
     DISCRIMINATOR_NAME,
     AdversarialTerm,
     PatchDiscriminator,
-    adaptive_weight,
     discriminator_hinge_loss,
 )
+from mlvae.training.decoder_term import TermStep, adaptive_weight
 from tests.test_train_cli import QUICK, metrics, train_in_process
 
 
@@ -42,14 +44,19 @@ def test_the_decoder_term_waits_for_its_start_and_never_moves_the_discriminator(
     last = nn.Parameter(torch.randn(3, 8, 3, 3))
     fake = torch.sigmoid(torch.nn.functional.conv2d(torch.randn(2, 8, 64, 64), last, padding=1))
     loss = (fake - 0.5).square().sum()
-    assert term.generator_loss(9, loss, fake, last) is loss  # before --adversarial-start: the ELBO's loss alone
-    total = term.generator_loss(10, loss, fake, last)
-    assert total.item() != loss.item()
-    total.backward()
+    terms = SimpleNamespace(reconstruction=fake)
+
+    def step(number: int) -> TermStep:
+        return TermStep(torch.rand(2, 3, 64, 64), terms, number, elbo_loss=loss, last_layer=last)
+
+    assert term.loss(step(9)) is None  # before --adversarial-start: the ELBO's loss alone
+    added = term.loss(step(10))
+    assert added.item() != 0.0
+    (loss + added).backward()
     assert last.grad is not None
     assert all(p.grad is None and p.requires_grad for p in term.discriminator.parameters())
     before = [p.detach().clone() for p in term.discriminator.parameters()]
-    term.discriminator_step(torch.rand(2, 3, 64, 64), fake)
+    term.after_step(step(10))
     assert any(not torch.equal(a, p) for a, p in zip(before, term.discriminator.parameters(), strict=True))
     figures = term.summary()
     assert set(figures) >= {"adv_discriminator", "adv_generator", "adv_adaptive_weight"}

@@ -22,10 +22,10 @@ from safetensors.torch import save_file
 from torch import nn
 
 from mlvae.checkpoint.folder import atomic_write, read_tensors
-from mlvae.training.state import optimizer_tensors, restore_optimizer
+from mlvae.training.decoder_term import DecoderTerm, TermSetup, TermStep
+from mlvae.training.state import TrainingError, optimizer_tensors, restore_optimizer
 
 DISCRIMINATOR_NAME = "discriminator.safetensors"
-ADAPTIVE_WEIGHT_MAX = 1e4  # VQGAN's clamp on lambda
 DISCRIMINATOR_BETAS = (0.5, 0.9)  # VQGAN's Adam betas for both networks' adversarial game
 
 
@@ -58,15 +58,7 @@ def discriminator_hinge_loss(real_logits: torch.Tensor, fake_logits: torch.Tenso
     return torch.relu(1.0 - real_logits).mean() + torch.relu(1.0 + fake_logits).mean()
 
 
-def adaptive_weight(reconstruction_loss: torch.Tensor, generator_loss: torch.Tensor,
-                    last_layer: torch.Tensor) -> torch.Tensor:
-    """VQGAN eq. 7: ||grad (reconstruction)|| / (||grad (generator)|| + 1e-4) at ``last_layer``, clamped, detached."""
-    rec_grad, = torch.autograd.grad(reconstruction_loss, last_layer, retain_graph=True)
-    gen_grad, = torch.autograd.grad(generator_loss, last_layer, retain_graph=True)
-    return (rec_grad.norm() / (gen_grad.norm() + 1e-4)).clamp(0.0, ADAPTIVE_WEIGHT_MAX).detach()
-
-
-class AdversarialTerm:
+class AdversarialTerm(DecoderTerm):
     """The discriminator, its optimiser and the decoder's adversarial loss (see the module docstring)."""
 
     def __init__(self, weight: float, start_step: int, channels: int, lr: float, device: torch.device) -> None:
@@ -76,21 +68,37 @@ class AdversarialTerm:
         self.sums: dict[str, float] = {}
         self.count = 0
 
-    def generator_loss(self, step: int, loss: torch.Tensor, reconstruction: torch.Tensor,
-                       last_layer: torch.Tensor) -> torch.Tensor:
-        """``loss`` (-ELBO, scalar) plus w * lambda * L_G for reconstructions (B, C, H, W) from ``start_step`` on."""
-        if step < self.start_step:
-            return loss
+    @classmethod
+    def build(cls, setup: TermSetup) -> AdversarialTerm | None:
+        """The term of ``--adversarial-weight``, from ``--adversarial-start`` on."""
+        tc = setup.config.train
+        if not tc.adversarial_weight:
+            return None
+        if not setup.averages_weights:
+            raise TrainingError(f"--adversarial-weight does not apply to --model {setup.config.model.model_type}: "
+                                "leave it out")
+        if setup.world_size > 1:
+            raise TrainingError("--adversarial-weight trains one discriminator in one process: run it without torchrun")
+        return cls(tc.adversarial_weight, tc.adversarial_start, setup.config.model.image_channels, tc.lr, setup.device)
+
+    def loss(self, step: TermStep) -> torch.Tensor | None:
+        """w * lambda * L_G for the step's reconstructions, from ``start_step`` on."""
+        if step.step < self.start_step:
+            return None
         for p in self.discriminator.parameters():  # the decoder's term must not move the discriminator
             p.requires_grad_(False)
         try:
-            generator = -self.discriminator(reconstruction).mean()
+            generator = -self.discriminator(step.terms.reconstruction).mean()
         finally:
             for p in self.discriminator.parameters():
                 p.requires_grad_(True)
-        lam = adaptive_weight(loss, generator, last_layer)
+        lam = step.relative(generator)
         self._record(generator=generator.item(), adaptive_weight=lam.item())
-        return loss + self.weight * lam * generator
+        return self.weight * lam * generator
+
+    def after_step(self, step: TermStep) -> None:
+        """One discriminator step on the batch's photos against their reconstructions."""
+        self.discriminator_step(step.x, step.terms.reconstruction)
 
     def discriminator_step(self, real: torch.Tensor, fake: torch.Tensor) -> None:
         """One hinge-loss step on photos (B, C, H, W) against reconstructions (B, C, H, W), both in [0, 1]."""
@@ -120,13 +128,14 @@ class AdversarialTerm:
         tensors, meta = optimizer_tensors(self.optimizer)
         tensors.update({f"net.{k}": v.detach().cpu().contiguous() for k, v in self.discriminator.state_dict().items()})
         atomic_write(folder / DISCRIMINATOR_NAME, lambda tmp: save_file(tensors, str(tmp)))
-        return meta
+        return {"discriminator_optimizer": meta}
 
-    def load(self, folder: Path, meta: dict) -> None:
+    def restore(self, folder: Path, record: dict) -> None:
         """Inverse of ``save``; a run saved without a discriminator keeps the fresh one."""
         path = folder / DISCRIMINATOR_NAME
-        if not path.exists():
+        if not path.exists() or "discriminator_optimizer" not in record:
             return
+        meta = record["discriminator_optimizer"]
         tensors = read_tensors(path)
         self.discriminator.load_state_dict({k[4:]: v for k, v in tensors.items() if k.startswith("net.")})
         device = next(self.discriminator.parameters()).device

@@ -1,9 +1,11 @@
 """A run's checkpoints: ``best/`` (validation-selected, with its split) and ``last/`` (weights, optimiser, weight
-average, discriminator, every rank's RNG and the progress, each file atomic), and resuming from ``last/``."""
+average, the decoder terms' state, every rank's RNG and the progress, each file atomic), and resuming from
+``last/``. Each function takes the parts it saves or restores, not the Trainer."""
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from pathlib import Path
 
 import torch
 from safetensors.torch import save_file
@@ -18,11 +20,12 @@ from mlvae.checkpoint.folder import (
     save_model,
     write_json,
 )
+from mlvae.config import RunConfig
+from mlvae.model.interface import GroupedVAE
 from mlvae.training import distributed
+from mlvae.training.averaging import WeightAverage
+from mlvae.training.decoder_term import DecoderTerm
 from mlvae.training.state import Progress, TrainingError, optimizer_tensors, restore_optimizer
-
-if TYPE_CHECKING:
-    from mlvae.training.trainer import Trainer
 
 
 def rank_suffix(rank: int) -> str:
@@ -42,52 +45,54 @@ def rng_states(device: torch.device) -> dict[str, torch.Tensor]:
     }
 
 
-def save_last(trainer: Trainer, rng: dict[str, torch.Tensor]) -> None:
-    """Resumable state of ``trainer`` in ``last/`` (``rng``: from ``rng_states``), each file written atomically."""
-    folder = trainer.out / "last"
-    tensors, meta = optimizer_tensors(trainer.optimizer)
+def save_last(folder: Path, module: GroupedVAE, config: RunConfig, optimizer: torch.optim.Optimizer,
+              progress: Progress, rng: dict[str, torch.Tensor], average: WeightAverage | None = None,
+              terms: Sequence[DecoderTerm] = ()) -> None:
+    """Resumable state in ``folder`` (``last/``): the weights of ``module``, the optimiser, ``rng`` (from
+    ``rng_states``), the weight average and the decoder terms' state, each file written atomically."""
+    tensors, meta = optimizer_tensors(optimizer)
     tensors.update(rng)
-    if trainer.average is not None:
-        tensors.update(trainer.average.tensors())
-    save_model(folder, trainer.module, trainer.config)
+    if average is not None:
+        tensors.update(average.tensors())
+    save_model(folder, module, config)
     atomic_write(folder / STATE_NAME, lambda tmp: save_file(tensors, str(tmp)))
-    record = {"progress": trainer.progress.__dict__, "optimizer": meta}
-    if trainer.adversary is not None:
-        record["discriminator_optimizer"] = trainer.adversary.save(folder)
+    record = {"progress": progress.__dict__, "optimizer": meta}
+    for term in terms:
+        record.update(term.save(folder))
     write_json(folder / TRAINER_NAME, record)
 
 
-def save_best(trainer: Trainer) -> None:
-    """The validation-selected model in ``best/``, with the group split it was trained on."""
-    save_model(trainer.out / "best", trainer.validated, trainer.config)
-    write_json(trainer.out / "best" / SPLIT_NAME, trainer.splits.record)
+def save_best(folder: Path, model: GroupedVAE, config: RunConfig, split: dict) -> None:
+    """The validation-selected ``model`` in ``folder`` (``best/``), with the group split it was trained on."""
+    save_model(folder, model, config)
+    write_json(folder / SPLIT_NAME, split)
 
 
-def resume(trainer: Trainer) -> bool:
-    """Load ``last/`` into ``trainer`` if present; returns whether a run was resumed."""
-    folder = trainer.out / "last"
+def resume(folder: Path, module: GroupedVAE, optimizer: torch.optim.Optimizer, device: torch.device, rank: int = 0,
+           average: WeightAverage | None = None, terms: Sequence[DecoderTerm] = ()) -> Progress | None:
+    """Load ``folder`` (``last/``), if present, into ``module``, ``optimizer``, the weight average, the terms and
+    this rank's RNG; returns the run's progress, or None when there is nothing to resume."""
     if not (folder / TRAINER_NAME).exists():
-        return False
+        return None
     try:
-        trainer.module.load_state_dict(read_tensors(folder / WEIGHTS_NAME))
+        module.load_state_dict(read_tensors(folder / WEIGHTS_NAME))
         tensors = read_tensors(folder / STATE_NAME)
         meta = json.loads((folder / TRAINER_NAME).read_text())
-        device_tensors = {k: v.to(trainer.device) for k, v in tensors.items()}
-        restore_optimizer(trainer.optimizer, device_tensors, meta["optimizer"])
+        device_tensors = {k: v.to(device) for k, v in tensors.items()}
+        restore_optimizer(optimizer, device_tensors, meta["optimizer"])
         progress = Progress(**meta["progress"])
-        if trainer.average is not None and not trainer.average.load(tensors):
-            trainer.average.reset(trainer.module)  # a run saved before it kept an average
-        if trainer.adversary is not None and "discriminator_optimizer" in meta:
-            trainer.adversary.load(folder, meta["discriminator_optimizer"])
+        if average is not None and not average.load(tensors):
+            average.reset(module)  # a run saved before it kept an average
+        for term in terms:
+            term.restore(folder, meta)
     except (RuntimeError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise TrainingError(
             f"{folder} does not fit this run's config.json ({str(exc).splitlines()[0][:200]}): it was written by "
             "another run or edited. Restore the run's own last/, or start a new run with another --out"
         ) from exc
-    suffix = rank_suffix(trainer.rank)  # a run resumed on more ranks than it had keeps fresh noise on the new ones
+    suffix = rank_suffix(rank)  # a run resumed on more ranks than it had keeps fresh noise on the new ones
     if f"rng.torch{suffix}" in tensors:
         torch.set_rng_state(tensors[f"rng.torch{suffix}"])
-    if f"rng.cuda{suffix}" in tensors and trainer.device.type == "cuda":
-        torch.cuda.set_rng_state(tensors[f"rng.cuda{suffix}"], trainer.device)
-    trainer.progress = progress
-    return True
+    if f"rng.cuda{suffix}" in tensors and device.type == "cuda":
+        torch.cuda.set_rng_state(tensors[f"rng.cuda{suffix}"], device)
+    return progress

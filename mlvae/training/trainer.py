@@ -19,16 +19,21 @@ from mlvae.model.model_types import build_model
 from mlvae.model.networks import output_layer_weight
 from mlvae.model.objective import ObjectiveTerms, annealed_weight, group_elbo, style_weighted_loss
 from mlvae.training import checkpointing, distributed
-from mlvae.training.adversarial import AdversarialTerm, adaptive_weight
+from mlvae.training.adversarial import AdversarialTerm
 from mlvae.training.averaging import WeightAverage
 from mlvae.training.compile import COMPILE_ERRORS, compile_failed, compile_in_place
 from mlvae.training.dataset_elbo import accumulate_elbo, fixed_batches, summarise
-from mlvae.training.face_features import feature_distance, load_face_features, people_of
-from mlvae.training.frequency import frequency_loss
+from mlvae.training.decoder_term import DecoderTerm, TermSetup, TermStep
+from mlvae.training.feature_consistency import FeatureConsistencyTerm
+from mlvae.training.frequency import FocalFrequencyTerm
 from mlvae.training.state import Progress, TrainingError, check_output_folder, checkpoint_bytes
 from mlvae.training.warm_start import warm_start
 
 log = logging.getLogger(__name__)
+
+# The terms a run may add to the decoder's loss beyond eq. 3, each off unless its flags ask for it; the adaptive
+# ones are added in this order (mlvae.training.decoder_term says what a term implements)
+DECODER_TERMS: tuple[type[DecoderTerm], ...] = (AdversarialTerm, FeatureConsistencyTerm, FocalFrequencyTerm)
 
 
 class Trainer:
@@ -55,11 +60,8 @@ class Trainer:
             if rank > 0:  # same initial weights (DDP broadcasts rank 0's), but each rank its own noise
                 torch.manual_seed(tc.seed + 1_000_033 * rank)
         self.average = self._weight_average()
-        self.adversary = self._adversarial_term()
-        self.features = (load_face_features(tc.feature_net, set(people_of(splits.train))).to(self.device)
-                         if tc.feature_weight else None)
-        if tc.frequency_weight and config.model.likelihood != "normal-fixed":
-            raise TrainingError("--frequency-weight is in the units of --likelihood normal-fixed: give that likelihood")
+        setup = TermSetup(config, self.device, splits, world_size, self.averages_weights)
+        self.terms = [term for cls in DECODER_TERMS if (term := cls.build(setup)) is not None]
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=tc.lr, betas=(0.9, 0.999), eps=1e-8)
         self.train_data = _on_device(_limit(splits.train, tc.max_train_images, tc.seed), self.device)
         self.val_data = _on_device(_limit(splits.val, tc.max_val_images, tc.seed), self.device)
@@ -89,18 +91,6 @@ class Trainer:
             copy = build_model(self.config.model).to(self.device).to(memory_format=self.memory_format)
         return WeightAverage(copy, self.module, decay)
 
-    def _adversarial_term(self) -> AdversarialTerm | None:
-        tc = self.config.train
-        if not tc.adversarial_weight:
-            return None
-        if not self.averages_weights:
-            raise TrainingError(f"--adversarial-weight does not apply to --model {self.config.model.model_type}: "
-                                "leave it out")
-        if self.world_size > 1:
-            raise TrainingError("--adversarial-weight trains one discriminator in one process: run it without torchrun")
-        return AdversarialTerm(tc.adversarial_weight, tc.adversarial_start, self.config.model.image_channels, tc.lr,
-                               self.device)
-
     @property
     def validated(self) -> torch.nn.Module:
         """What is validated and saved as ``best/``: the weight average under --ema-decay, else the trained module."""
@@ -113,19 +103,28 @@ class Trainer:
 
     def save_last(self, rng: dict[str, torch.Tensor] | None = None) -> None:
         """Resumable state in ``last/`` (``rng``: from ``rng_states``, gathered now when not given)."""
-        checkpointing.save_last(self, self.rng_states() if rng is None else rng)
+        checkpointing.save_last(self.out / "last", self.module, self.config, self.optimizer, self.progress,
+                                self.rng_states() if rng is None else rng, self.average, self.terms)
 
     def save_best(self) -> None:
         """The validation-selected model in ``best/``, with the group split it was trained on."""
-        checkpointing.save_best(self)
+        checkpointing.save_best(self.out / "best", self.validated, self.config, self.splits.record)
 
     def resume(self) -> bool:
         """Load ``last/`` if present; returns whether a run was resumed."""
-        return checkpointing.resume(self)
+        progress = checkpointing.resume(self.out / "last", self.module, self.optimizer, self.device, self.rank,
+                                        self.average, self.terms)
+        if progress is not None:
+            self.progress = progress
+        return progress is not None
 
     def warm_start(self, checkpoint: str | Path) -> None:
         """Start from the weights of ``checkpoint`` (``--init-from``); the optimiser stays fresh."""
-        warm_start(self, checkpoint)
+        folder = warm_start(self.module, self.config.model, self.splits.record, checkpoint, self.device)
+        if self.average is not None:
+            self.average.reset(self.module)
+        for term in self.terms:
+            term.warm_start(folder)
 
     # ---- loop --------------------------------------------------------------------------------------
     def _log_metrics(self, record: dict) -> None:
@@ -211,7 +210,7 @@ class Trainer:
                     "train_images_per_s": throughput, "train_images": seen, "train_cpu_s": train_cpu_s,
                     "elapsed_s": self.progress.elapsed_s, "best": improved,
                     "groups_per_step": self.world_size * tc.groups_per_batch, **metrics,
-                    **(self.adversary.summary() if self.adversary is not None else {}),
+                    **{name: value for term in self.terms for name, value in term.summary().items()},
                 }
                 self._log_metrics(record)
                 log.info(
@@ -233,18 +232,19 @@ class Trainer:
         images = (data or self.val_data).images[batch.indices.to(self.device)]
         return to_float(images).contiguous(memory_format=self.memory_format)
 
-    def _decoder_terms(self, loss: torch.Tensor, x: torch.Tensor, terms: ObjectiveTerms) -> torch.Tensor:
-        """``loss`` plus the adversarial and feature terms, each weighted relative to ``loss``'s gradient at the
-        decoder's last layer: departures from eq. 3 (mlvae/training/adversarial.py, face_features.py)."""
-        if self.adversary is None and self.features is None:
+    def _with_terms(self, loss: torch.Tensor, step: TermStep, in_elbo_units: bool) -> torch.Tensor:
+        """``loss`` plus the decoder terms (``DECODER_TERMS``) in the ELBO's units, or plus the others, each weighted
+        relative to ``loss``'s gradient at the decoder's last layer: departures from eq. 3."""
+        chosen = [term for term in self.terms if term.in_elbo_units == in_elbo_units]
+        if not chosen:
             return loss
-        last_layer = output_layer_weight(self.module.decoder)
+        if not in_elbo_units:
+            step.elbo_loss, step.last_layer = loss, output_layer_weight(self.module.decoder)
         total = loss
-        if self.adversary is not None:
-            total = self.adversary.generator_loss(self.progress.step, loss, terms.reconstruction, last_layer)
-        if self.features is not None:
-            distance = feature_distance(self.features, terms.reconstruction, x).sum() / terms.num_groups
-            total = total + self.config.train.feature_weight * adaptive_weight(loss, distance, last_layer) * distance
+        for term in chosen:
+            added = term.loss(step)
+            if added is not None:
+                total = total + added
         return total
 
     def _step_limit_reached(self) -> bool:
@@ -270,12 +270,10 @@ class Trainer:
                 terms = self.batch_objective(x, batch)
         weight = annealed_weight(tc.style_kl_weight, tc.style_kl_anneal_steps, self.progress.step)
         # under torchrun: weighted so DDP's gradient is that of the mean over all ranks' groups (see there)
-        objective = style_weighted_loss(terms, weight)
-        if tc.frequency_weight:  # a departure from eq. 3 (see mlvae/training/frequency.py)
-            objective = objective + tc.frequency_weight * frequency_loss(terms.reconstruction, x,
-                                                                         self.config.model.sigma, terms.num_groups)
+        step = TermStep(x, terms, self.progress.step)
+        objective = self._with_terms(style_weighted_loss(terms, weight), step, in_elbo_units=True)
         loss, global_loss = distributed.loss_for_group_mean(objective, terms.num_groups)
-        loss = self._decoder_terms(loss, x, terms)
+        loss = self._with_terms(loss, step, in_elbo_units=False)
         if not torch.isfinite(global_loss):  # the same on every rank, so all ranks stop together
             raise TrainingError(
                 f"the loss became {global_loss.item()} at step {self.progress.step + 1} "
@@ -287,8 +285,8 @@ class Trainer:
         self.optimizer.step()
         if self.average is not None:
             self.average.update(self.module)
-        if self.adversary is not None:
-            self.adversary.discriminator_step(x, terms.reconstruction)
+        for term in self.terms:
+            term.after_step(step)
         return global_loss.item()
 
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING
+
+import torch
 
 from mlvae.checkpoint.folder import (
     SPLIT_NAME,
@@ -18,11 +19,9 @@ from mlvae.checkpoint.folder import (
     resolve_checkpoint,
 )
 from mlvae.config import ModelConfig
+from mlvae.model.interface import GroupedVAE
 from mlvae.model.widen import grow_latents_into, widen_into
 from mlvae.training.state import TrainingError
-
-if TYPE_CHECKING:
-    from mlvae.training.trainer import Trainer
 
 log = logging.getLogger(__name__)
 
@@ -40,15 +39,17 @@ def same_people(split: dict) -> dict:
     return {k: v for k, v in split.items() if k != "data_dir"}
 
 
-def warm_start(trainer: Trainer, checkpoint: str | Path) -> None:
-    """Start ``trainer`` from the weights of ``checkpoint`` (same shapes or a smaller network of the same design,
-    same split of people); the optimiser stays fresh."""
+def warm_start(module: GroupedVAE, target: ModelConfig, split: dict, checkpoint: str | Path,
+               device: torch.device) -> Path:
+    """Load the weights of ``checkpoint`` into ``module`` (built from ``target``, on ``device``; the checkpoint of
+    the same shapes or a smaller network of the same design, trained on ``split``, the run's split record);
+    returns the checkpoint's folder."""
     folder = resolve_checkpoint(checkpoint)
     tensors = read_tensors(folder / WEIGHTS_NAME)
-    expected = trainer.module.state_dict()
+    expected = module.state_dict()
     wrong = sorted(k for k in set(expected) | set(tensors)
                    if k not in tensors or k not in expected or tensors[k].shape != expected[k].shape)
-    source, target = read_config(folder).model, trainer.config.model
+    source = read_config(folder).model
     design = same_design(source, target)
     sizes, target_sizes = (source.latent_dim, source.style_size), (target.latent_dim, target.style_size)
     narrower = design and source.width < target.width and sizes == target_sizes
@@ -60,17 +61,17 @@ def warm_start(trainer: Trainer, checkpoint: str | Path) -> None:
             "give the same --model and --arch as the checkpoint, and its --width or a larger one, or its "
             "--latent-dim and --style-dim or larger ones (not a wider network and larger latents at once)"
         )
-    split = find_split(folder)
-    if split is None or same_people(split) != same_people(trainer.splits.record):
+    found = find_split(folder)
+    if found is None or same_people(found) != same_people(split):
         raise TrainingError(
             f"--init-from {checkpoint}: it was trained on another split of the groups (or has no {SPLIT_NAME}), "
             "so this run's test groups may be ones it learnt: give the same data folders, --split-seed and "
             "fractions as its run"
         )
     if wrong:  # a smaller network of the same design: its weights lead, computing what it computed
-        small, _ = load_model(folder, trainer.device)
+        small, _ = load_model(folder, device)
         try:
-            (widen_into if narrower else grow_latents_into)(trainer.module, small)
+            (widen_into if narrower else grow_latents_into)(module, small)
         except ValueError as exc:
             raise TrainingError(f"--init-from {checkpoint}: {exc}") from exc
         if narrower:
@@ -81,7 +82,6 @@ def warm_start(trainer: Trainer, checkpoint: str | Path) -> None:
                      "content %d, style %d dimensions (the decoder starts out not reading the new ones)",
                      folder, *sizes, *target_sizes)
     else:
-        trainer.module.load_state_dict({k: v.to(expected[k].dtype) for k, v in tensors.items()})
+        module.load_state_dict({k: v.to(expected[k].dtype) for k, v in tensors.items()})
         log.info("initialised from the weights of %s", folder)
-    if trainer.average is not None:
-        trainer.average.reset(trainer.module)
+    return folder
