@@ -5,7 +5,10 @@
 
 Writes checkpoints/<name>/: config.json, model.safetensors (float16 with --half, checked against float32),
 split.json, figures/ (copied from the evaluation) and README.md (the model card, with measured figures in its
-front matter that tests/test_shipped_checkpoints.py measures again).
+front matter that tests/test_shipped_checkpoints.py measures again), rendered by mlvae.evaluation.model_card:
+the texts given (--departure, --variants, --limits, --shortfall) may quote the front matter's figures as
+{figure:identity.faces-celeba200.recon}, and sections of the card it replaces that the template does not write
+are kept.
 """
 from __future__ import annotations
 
@@ -18,15 +21,15 @@ from pathlib import Path
 from PIL import Image
 
 from mlvae import latent, load_model, save_model
-from mlvae.checkpoint.card import front_matter
 from mlvae.checkpoint.folder import SHIPPED_DIR, SPLIT_NAME, find_split, resolve_checkpoint, write_json
 from mlvae.config import data_dir_list, stored_data_dir
 from mlvae.data.images import to_float
 from mlvae.data.loading import portable_name
 from mlvae.evaluation.card_metrics import card_metrics
-from mlvae.evaluation.goals import DEFAULT_GOALS, IdentityGoals, goals_front_matter, parse_goal
+from mlvae.evaluation.goals import DEFAULT_GOALS, IdentityGoals, parse_goal
 from mlvae.evaluation.held_out import load_test_images
-from mlvae.evaluation.identity import identity_markdown, identity_report, missed_goals
+from mlvae.evaluation.identity import identity_markdown, identity_report
+from mlvae.evaluation.model_card import CardFacts, card_front_matter, identity_row, render_card
 from mlvae.evaluation.report import judge_markdown, probe_markdown, protocol_text
 from mlvae.evaluation.swap_trials import FIGURES, TrialResult
 
@@ -135,8 +138,6 @@ def main() -> None:
     metrics = card_metrics(shipped, config, test)
 
     rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
-    best = max(rows, key=lambda r: r["val_elbo"])
-    hours = rows[-1]["elapsed_s"] / 3600
     (dest / "figures").mkdir(exist_ok=True)
     figs = figure_list(eval_dir, args.figures.split(","))
     for key in figs:  # 256-colour PNGs: a few hundred KB less each, no visible change at this size
@@ -160,100 +161,23 @@ def main() -> None:
         measured += identity_report(identity_markdown(results, goals).strip(), None) + [
             "```bash", "python -m mlvae.evaluate faces --identity --data-dir $MLVAE_DATA_DIR/faces-celeba200 "
             "--data-dir $MLVAE_DATA_DIR/faces-lfw", "```", ""]
-    departure = (f"\n## Departure from the paper\n\n{Path(args.departure).read_text().strip()}\n"
-                 if args.departure else "")
-    variants = f"\n## Training variants tried\n\n{Path(args.variants).read_text().strip()}\n" if args.variants else ""
-    cross = ""
-    if args.cross_eval:
-        cross_dir = Path(args.cross_eval)
-        cross = (
-            "\n## Cross-dataset check\n\n"
-            "The same evaluation on another collection, with every group a test group:\n\n"
-            + (cross_dir / "classifier.md").read_text().strip() + "\n"
-        )
-    metadata = {
-        "library_name": "mlvae",
-        "license": "other" if args.name == "faces" else "mit",
-        "tags": ["ml-vae", "vae", "disentanglement", "grouped-data", "pytorch"],
-        "datasets": DATA[args.name][1],
-        "mlvae": {k: (round(v, 6) if isinstance(v, float) else v) for k, v in metrics.items()},
-    }
-    if args.shortfall:
-        metadata["mlvae"]["shortfall"] = args.shortfall
-    if identity is not None:
-        metadata["mlvae"]["identity"] = identity
-        metadata["mlvae"].update(goals_front_matter(goals))  # the goals are the card's (evaluation reads them)
-        missed = missed_goals(results, goals)
-        if missed and not args.shortfall:  # the demo shows this line beside the model
-            metadata["mlvae"]["shortfall"] = "The identity judge finds " + "; ".join(missed) + "."
-    m = config.model
-    size_mb = (dest / "model.safetensors").stat().st_size / 2**20
-    init_from = train.init_from
-    last = rows[-1]
-    selected = (f"Best validation ELBO {best['val_elbo']:.1f} nats per group ({best['val_elbo_per_image']:.1f} per "
-                f"image) at epoch {best['epoch']}; that checkpoint is the one shipped."
-                ) if args.weights == "best" else (
-                f"The weights after the last epoch ({last['epoch']}) are the ones shipped: validation ELBO "
-                f"{last['val_elbo']:.1f} nats per group ({last['val_elbo_per_image']:.1f} per image; the run's best, "
-                f"{best['val_elbo']:.1f}, was at epoch {best['epoch']}).")
-    started_from = (f" These count this run's part only: it started (`--init-from`) from the weights of `{init_from}`, "
-                    "trained by the commands before it above.") if init_from else ""
-    sigma = f" (sigma {m.sigma:g})" if m.likelihood == "normal-fixed" else ""
-    dtype, elbo_per_image = "float16" if args.half else "float32", metrics["test_elbo_per_image"]
-    card = front_matter(metadata) + f"""
-# ML-VAE — {args.name}
-
-A Multi-Level VAE (Bouchacourt, Tomioka & Nowozin) trained with this project's `python -m mlvae.train`.
-Content latent of d = {m.latent_dim}, style latent of d = {m.style_size}; {m.architecture} networks of supplement §2.1
-(width x{m.width:g}); {m.likelihood} likelihood{sigma}; product-of-Normals group posterior.
-Weights: `model.safetensors` ({dtype}, {size_mb:.1f} MB); `config.json` rebuilds the model.
-
-```python
-import mlvae
-model, config = mlvae.load_model("{args.name}")   # or this folder's path, or its Hub repo id
-```
-{departure}
-## Data
-
-{DATA[args.name][0]}
-
-## Training
-
-```bash
-{args.command}
-```
-
-{len(rows)} epochs, {rows[-1]['step']} optimiser steps, {hours:.2f} h on {args.hardware}.{started_from}
-{selected}
-
-## Test set
-
-{metrics['test_images']} test images in {metrics['test_groups']} groups: ELBO {elbo_per_image:.1f} nats per
-image; reconstruction error (posterior means, no pooling) {metrics['test_reconstruction_mse']:.4f} per pixel against
-{metrics['mean_image_mse']:.4f} for the mean test image.
-
-## Probe (a): the supplement §3 classifier
-
-Accuracy (%) and cross-entropy (bits), mean ± spread over trials, against the number k of test images pooled
-into the content:
-
-{table}
-
-""" + "\n".join(measured) + f"""
-```bash
-{args.eval_command}
-```
-{variants}{cross}
-## Figures
-
-""" + "\n".join(f"![{k}](figures/{k}.png)" for k in figs) + f"""
-
-## Known limits
-
-{args.limits}
-"""
+    cross = (Path(args.cross_eval) / "classifier.md").read_text() if args.cross_eval else ""
+    metadata = card_front_matter(args.name, DATA[args.name][1], metrics, identity, goals, args.shortfall)
+    facts = CardFacts(
+        name=args.name, model=config.model, data_text=DATA[args.name][0], command=args.command,
+        eval_command=args.eval_command, hardware=args.hardware, epochs=rows, classifier_table=table,
+        measured=measured, weights=args.weights, dtype="float16" if args.half else "float32",
+        size_mb=(dest / "model.safetensors").stat().st_size / 2**20, init_from=train.init_from,
+        departure=Path(args.departure).read_text() if args.departure else "",
+        variants=Path(args.variants).read_text() if args.variants else "", cross=cross, figures=figs,
+        limits=args.limits,
+    )
+    earlier = dest / "README.md"
+    card = render_card(metadata, facts, earlier.read_text() if earlier.exists() else None)
     (dest / "README.md").write_text(card)
     print(json.dumps(metrics, indent=2))
+    if identity is not None:  # the README's faces table quotes these rows (tests/test_model_card.py holds it to them)
+        print("\n".join(identity_row(metadata["mlvae"], source, goals.name(source)) for source in identity))
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 # Ship a faces run trained with the feature term as checkpoints/faces, with the card's texts in scripts/faces_card/.
 #   bash scripts/ship_faces.sh RUN EVAL_DIR     (RUN: the fine-tune's run folder; EVAL_DIR: python -m mlvae.evaluate
 #   RUN/... --identity --identity-fit-steps 300 --decoded-only --out EVAL_DIR). Edit scripts/faces_card/*.md and the
-#   shortfall line below to the figures measured first: they are written into the card as they are.
+#   shortfall line below to what was measured first; they quote the figures as {figure:identity.faces-lfw.recon}
+#   (filled from the card's front matter by mlvae.evaluation.model_card), so no figure is written here.
 set -euo pipefail
 RUN=$1 EVAL=$2
 BASE='python -m mlvae.train --dataset folder --data-dir $MLVAE_DATA_DIR/faces-celeba200 --data-dir $MLVAE_DATA_DIR/faces-lfw --align-faces --width 0.25 --style-dim 8 --likelihood normal-fixed --sigma 0.1 --flip --min-group-size 2 --max-group-size 10 --max-images-per-group 30 --groups-per-batch 16'
@@ -21,5 +22,5 @@ python -m scripts.ship_checkpoint --run "$RUN" --weights last --name faces --eva
   --departure scripts/faces_card/departure.md --variants scripts/faces_card/variants.md \
   --limits "$(cat scripts/faces_card/limits.md)" \
   --identity-goals 'recon>=75,pooled>=75,swap->C>=60,swap->S<=10,pairwise>=95,gen>=60' \
-  --shortfall "These faces are still blurry: the identity judge recognises 38.8% of unseen CelebA people's reconstructions and 51.2% of LFW people's (goal 75%), and pooled, swapped and generated faces also miss their goals of faces a person recognises." \
+  --shortfall "These faces are still blurry: the identity judge recognises {figure:identity.faces-celeba200.recon}% of unseen CelebA people's reconstructions and {figure:identity.faces-lfw.recon}% of LFW people's (goal 75%), and pooled, swapped and generated faces also miss their goals of faces a person recognises." \
   --data-dir "$MLVAE_DATA_DIR/faces-celeba200" --data-dir "$MLVAE_DATA_DIR/faces-lfw"
