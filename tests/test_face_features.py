@@ -9,7 +9,7 @@ from safetensors.torch import load_file
 from mlvae.checkpoint.folder import read_config
 from mlvae.config import DataConfig, ModelConfig, RunConfig, TrainConfig
 from mlvae.data import load_splits
-from mlvae.training.face_features import (
+from mlvae.training.face_network import (
     FEATURES_RECORD,
     FaceFeatureConfig,
     FaceFeatureNet,
@@ -19,7 +19,7 @@ from mlvae.training.face_features import (
     people_of,
     random_shift,
 )
-from mlvae.training.face_features_cli import main
+from mlvae.training.face_network_cli import main
 from mlvae.training.trainer import Trainer
 
 

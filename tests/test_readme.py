@@ -23,3 +23,12 @@ def test_every_relative_link_in_the_readme_and_docs_leads_to_a_file():
             if "://" not in target and not (page.parent / target).exists():
                 broken.append(f"{page.relative_to(REPO)}: {target}")
     assert not broken, broken
+
+
+def test_the_readme_layout_table_names_every_module_of_the_library():
+    readme = (REPO / "README.md").read_text()
+    table = readme[readme.index("| layer | what it holds |"):readme.index("The demo `demo/`")]
+    named = set(re.findall(r"`([\w/]+\.py)`", table))
+    missing = [str(p.relative_to(REPO)) for p in sorted((REPO / "mlvae").rglob("*.py"))
+               if p.name != "__init__.py" and p.name not in named]
+    assert not missing, f"README.md's layout table should name: {missing}"

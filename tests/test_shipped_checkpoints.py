@@ -15,7 +15,7 @@ from mlvae.evaluation.card_metrics import card_metrics
 from mlvae.evaluation.held_out import load_test_images
 from mlvae.evaluation.identity import identity_trials
 from mlvae.evaluation.swap_trials import FIGURES
-from mlvae.training.face_features import FEATURES_RECORD, load_face_features
+from mlvae.training.face_network import FEATURES_RECORD, load_face_features
 
 SHIPPED = {"mnist": 6, "faces": 25}  # name: MB at most, every file of the folder
 

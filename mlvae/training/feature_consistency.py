@@ -1,13 +1,13 @@
 """The feature-consistency term (Hou et al. 2017; ``--feature-weight``, ``--feature-net``): a labelled departure
 from the paper, off by default. The squared distance between the embeddings of each photo and of its
-reconstruction in the project's face network (``mlvae.training.face_features``), weighted relative to the ELBO's
+reconstruction in the project's face network (``mlvae.training.face_network``), weighted relative to the ELBO's
 gradient at the decoder's last layer, so that what tells people apart counts, not only the pixels."""
 from __future__ import annotations
 
 import torch
 
 from mlvae.training.decoder_term import DecoderTerm, TermSetup, TermStep
-from mlvae.training.face_features import FaceFeatureNet, feature_distance, load_face_features, people_of
+from mlvae.training.face_network import FaceFeatureNet, feature_distance, load_face_features, people_of
 
 
 class FeatureConsistencyTerm(DecoderTerm):

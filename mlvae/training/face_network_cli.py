@@ -1,7 +1,7 @@
 """``python -m mlvae.face_features RUN_OR_CHECKPOINT --out FOLDER``: a face network for ``--feature-net``.
 
 It reads the run's (or checkpoint's) data settings and ``split.json``, loads the same split of people, and trains
-an identity classifier (``mlvae.training.face_features``) on the **training people only**.
+an identity classifier (``mlvae.training.face_network``) on the **training people only**.
 
 Example:
   python -m mlvae.face_features faces --out runs/face-features   # the shipped faces model's split
@@ -19,7 +19,7 @@ import torch
 from mlvae.checkpoint.folder import find_split, read_config, resolve_checkpoint
 from mlvae.data import load_splits
 from mlvae.errors import MLVAEError, exit_code_of
-from mlvae.training.face_features import FaceFeatureConfig, people_of, save_face_features, train_face_features
+from mlvae.training.face_network import FaceFeatureConfig, people_of, save_face_features, train_face_features
 from mlvae.training.state import check_output_folder
 
 OUT_BYTES = 64 << 20  # the net's weights (a few MB) and its record, with a margin
