@@ -8,7 +8,7 @@ import torch
 from mlvae import MLVAE, ModelConfig
 from mlvae.evaluation import run
 from mlvae.evaluation.config import EvaluationConfig
-from mlvae.evaluation.identity import FIT_ROWS, LINEAR_ROW
+from mlvae.evaluation.identity import FIT_ROWS, linear_row
 from mlvae.evaluation.latent_fit import fit_latents, fit_objective
 from mlvae.evaluation.run import FILES, evaluate, identity_section
 
@@ -50,27 +50,31 @@ def test_the_prior_keeps_fitted_latents_nearer_the_origin_than_the_likelihood_al
         assert (fit_objective(model, x, ml_c, ml_s, False) > fit_objective(model, x, map_c, map_s, False)).all()
 
 
-def test_negative_fit_steps_are_refused_with_the_flag_name():
+def test_negative_fit_steps_and_bad_linear_sizes_are_refused_with_the_flag_name():
     with pytest.raises(ValueError, match="--identity-fit-steps must be 0 or more"):
         EvaluationConfig("faces", identity_fit_steps=-1)
+    with pytest.raises(ValueError, match="--identity-linear-sizes must be comma-separated integers"):
+        EvaluationConfig("faces", identity_linear_sizes="128,big")
 
 
 def test_identity_fit_steps_on_the_shipped_faces_model_and_real_test_photos(faces_test_set, tmp_path, monkeypatch):
     monkeypatch.setattr(run, "load_test_images", lambda *_: faces_test_set[2])  # aligned once per session (conftest)
     settings = EvaluationConfig("faces", out=str(tmp_path / "eval"), identity=True, identity_people=6,
                                 identity_trials=10, identity_fit_steps=40, identity_linear_photos=300,
-                                decoded_only=True)
+                                identity_linear_sizes="128", decoded_only=True)
     out = evaluate(settings, [identity_section])
     record = json.loads((out / FILES["identity_fit_json"]).read_text())
-    assert record["steps"] == 40 and record["per_person"] == 5 and record["linear_code_size"] == 50 + 8
+    assert record["steps"] == 40 and record["per_person"] == 5 and record["code_size"] == 50 + 8
     for source in ("faces-celeba200", "faces-lfw"):
         rows = record[source]
-        assert sorted(rows) == sorted(["input", "encoder", LINEAR_ROW, *FIT_ROWS])
+        assert sorted(rows) == sorted(["input", "encoder", linear_row(58), linear_row(128), *FIT_ROWS])
+        # on average a larger linear code reconstructs the same photos better
+        assert rows[linear_row(128)]["mse"] < rows[linear_row(58)]["mse"]
         assert rows["input"]["judged_right"] >= 80 and rows["input"]["mse"] == 0  # the judge knows the real photos
         # fitting the pixels beats the encoder's guess on pixel error
         assert 0 < rows["fitted (likelihood)"]["mse"] < rows["encoder"]["mse"]
         assert all(0 <= r["judged_right"] <= 100 for r in rows.values())
     report = (out / FILES["report"]).read_text()
     assert "What the decoder can render" in report and "40 Adam steps" in report
-    assert "linear code (PCA, d = 58)" in report
+    assert "linear code (PCA, d = 58)" in report and "(the model's code: content + style = 58)" in report
     assert f"({FILES['identity_fit_json']})" in report

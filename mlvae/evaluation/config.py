@@ -98,6 +98,9 @@ class EvaluationConfig:
         "the linear reference of the decoder-range table: a PCA with as many components as the model's code, fitted "
         "to this many prepared photos of the checkpoint's training people (never a test person); 0: off",
         group=IDENTITY))
+    identity_linear_sizes: str = field(default="", metadata=flag(
+        "more linear references of other sizes, comma-separated (e.g. 128,256,512): the ladder that tells whether a "
+        "code of that size could hold the person", group=IDENTITY, default_text="only the model's size"))
     figure_mode: str = field(default="mean", metadata=flag(
         "figures decode posterior means or one sample per image (the paper's figures sample)", group=FIGURES,
         choices=("mean", "sample")))
@@ -124,6 +127,7 @@ class EvaluationConfig:
             if getattr(self, name) < 0:
                 raise ValueError(f"--{name.replace('_', '-')} must be 0 or more, got {getattr(self, name)}")
         self.probe_ks  # noqa: B018 - checks --probe-k now, not minutes into the run
+        self.linear_sizes  # noqa: B018 - likewise --identity-linear-sizes
 
     @property
     def preset(self) -> Preset:
@@ -134,6 +138,18 @@ class EvaluationConfig:
         """Field ``name`` as given, else the preset's value."""
         value = getattr(self, name)
         return getattr(self.preset, name) if value is None else value
+
+    @property
+    def linear_sizes(self) -> tuple[int, ...]:
+        """The sizes of ``--identity-linear-sizes``."""
+        try:
+            sizes = tuple(int(d) for d in self.identity_linear_sizes.split(",") if d.strip())
+        except ValueError as exc:
+            raise ValueError(f"--identity-linear-sizes must be comma-separated integers, got "
+                             f"{self.identity_linear_sizes!r}") from exc
+        if any(d < 1 for d in sizes):
+            raise ValueError("--identity-linear-sizes values must be at least 1")
+        return sizes
 
     @property
     def probe_ks(self) -> tuple[int, ...]:

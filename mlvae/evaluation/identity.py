@@ -7,6 +7,7 @@ real photos; an image is judged as the person whose reference is nearest.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -128,7 +129,11 @@ def identity_trials(
 
 
 FIT_ROWS = ("fitted (MAP)", "fitted (likelihood)")
-LINEAR_ROW = "linear code (PCA)"
+
+
+def linear_row(size: int) -> str:
+    """The decoder-range table's name of a linear code's row."""
+    return f"linear code (PCA, d = {size})"
 
 
 @torch.no_grad()
@@ -141,10 +146,10 @@ def _judged_and_error(
 
 def decoder_range(
     model: GroupedVAE, test: GroupedImages, people: int = 20, min_photos: int = 6, per_person: int = 5,
-    steps: int = 300, seed: int = 0, linear: LinearCode | None = None,
+    steps: int = 300, seed: int = 0, linear: Sequence[LinearCode] = (),
 ) -> dict[str, dict[str, tuple[float, float]]]:
     """Per source: (% judged as their own person, per-pixel MSE) of ``per_person`` photos of each judged person,
-    for the inputs, the encoder's reconstructions (posterior means), the ``linear`` code's reconstructions (a PCA
+    for the inputs, the encoder's reconstructions (posterior means), each ``linear`` code's reconstructions (PCA
     of training photos, ``mlvae.evaluation.linear_code``) and, when ``steps`` > 0, decodes of latents fitted to
     each photo (``mlvae.evaluation.latent_fit``) under the MAP objective and the likelihood alone (the decoder's
     range)."""
@@ -159,8 +164,7 @@ def decoder_range(
         with torch.no_grad():
             enc = model.eval().encode(x)
             rows = {"input": x, "encoder": decode(model, enc.content.mean, enc.style.mean)}
-            if linear is not None:
-                rows[LINEAR_ROW] = linear.reconstruct(x.cpu())
+            rows |= {linear_row(code.size): code.reconstruct(x.cpu()) for code in linear}
         for name, prior in zip(FIT_ROWS, (True, False), strict=True) if steps else ():
             c, s = fit_latents(model, x, enc.content.mean, enc.style.mean, steps, prior=prior)
             with torch.no_grad():
@@ -171,12 +175,11 @@ def decoder_range(
 
 def decoder_range_markdown(
     results: dict[str, dict[str, tuple[float, float]]], steps: int, per_person: int,
-    goals: IdentityGoals = DEFAULT_GOALS, linear_size: int | None = None,
+    goals: IdentityGoals = DEFAULT_GOALS, code_size: int | None = None,
 ) -> str:
     """``decoder_range``'s figures as a Markdown table: a row per source, judged-right % and MSE per kind."""
     kinds = list(next(iter(results.values()))) if results else []
-    names = [f"{LINEAR_ROW[:-1]}, d = {linear_size})" if k == LINEAR_ROW and linear_size else k for k in kinds]
-    head = "| test people | " + " | ".join(f"{n}: judged right (%) / MSE" for n in names) + " |"
+    head = "| test people | " + " | ".join(f"{n}: judged right (%) / MSE" for n in kinds) + " |"
     lines = [head, "|" + " --- |" * (len(kinds) + 1)]
     for source, rows in results.items():
         lines.append(f"| {goals.name(source)} | "
@@ -184,9 +187,9 @@ def decoder_range_markdown(
     notes = [f"{per_person} photos of each judged person"]
     if steps:
         notes.append(f"latents fitted by {steps} Adam steps (lr 0.05) from the encoder's posterior means")
-    if LINEAR_ROW in kinds:
-        notes.append(f"the linear code is a PCA with as many components as the model's code (content + style = "
-                     f"{linear_size}), fitted to prepared photos of training people only")
+    if any(k.startswith("linear code") for k in kinds):
+        notes.append(f"a linear code is a PCA with d components fitted to prepared photos of training people only "
+                     f"(the model's code: content + style = {code_size})")
     return "\n".join(lines) + "\n\n" + "; ".join(notes) + ".\n"
 
 

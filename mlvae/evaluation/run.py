@@ -263,32 +263,37 @@ def identity_section(run: EvalRun) -> list[str] | None:
     atomic_write(run.out / FILES["identity_table"], lambda tmp: tmp.write_text(table))
     log.info("identity judge:\n%s", table)
     lines = identity_report(table, FILES)
-    linear = identity_linear_code(run)
-    if a.identity_fit_steps or linear is not None:
+    linear = identity_linear_codes(run)
+    if a.identity_fit_steps or linear:
         ranges = decoder_range(run.model, run.test, a.identity_people, a.identity_k + 1, FIT_PER_PERSON,
                                a.identity_fit_steps, a.seed, linear)
         judged = {s: {r: {"judged_right": v[0], "mse": v[1]} for r, v in rows.items()} for s, rows in ranges.items()}
         write_json(run.out / FILES["identity_fit_json"],
                    {"steps": a.identity_fit_steps, "per_person": FIT_PER_PERSON,
-                    "linear_code_size": linear.size if linear else None, **judged})
-        fitted = decoder_range_markdown(ranges, a.identity_fit_steps, FIT_PER_PERSON, goals,
-                                        linear.size if linear else None)
+                    "code_size": code_size(run.config), **judged})
+        fitted = decoder_range_markdown(ranges, a.identity_fit_steps, FIT_PER_PERSON, goals, code_size(run.config))
         log.info("decoder range:\n%s", fitted)
         lines += [DECODER_RANGE_TEXT, "", fitted,
                   f"All values: [`{FILES['identity_fit_json']}`]({FILES['identity_fit_json']}).", ""]
     return lines
 
 
-def identity_linear_code(run: EvalRun) -> LinearCode | None:
-    """The linear reference of ``--identity``: a PCA of the size of the model's code (content + style) fitted to
-    ``--identity-linear-photos`` prepared photos of the checkpoint's training people (None when that is 0)."""
+def code_size(config: RunConfig) -> int:
+    """Numbers in one image's code: content + style."""
+    return config.model.latent_dim + config.model.style_size
+
+
+def identity_linear_codes(run: EvalRun) -> list[LinearCode]:
+    """The linear references of ``--identity``: PCAs of the model's code size and of ``--identity-linear-sizes``,
+    fitted to ``--identity-linear-photos`` prepared photos of the checkpoint's training people (none when 0)."""
     a = run.settings
     if not a.identity_linear_photos:
-        return None
+        return []
     photos = load_training_photos(run.folder, run.config.data, a.identity_linear_photos, a.data_dir, a.seed)
-    size = run.config.model.latent_dim + run.config.model.style_size
-    log.info("linear reference: PCA of %d training photos, %d components", len(photos), size)
-    return fit_linear_code(photos.images, size, a.seed)
+    sizes = sorted({code_size(run.config), *a.linear_sizes})
+    log.info("linear references: PCA of %d training photos, %s components", len(photos), sizes)
+    largest = fit_linear_code(photos.images, max(sizes), a.seed)
+    return [LinearCode(largest.mean, largest.basis[:, :size]) for size in sizes if size <= largest.size]
 
 
 SECTIONS: list[Section] = [figures_section, classifier_section, probe_section, judge_section, identity_section]
