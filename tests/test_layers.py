@@ -14,7 +14,7 @@ LAYERS = [  # a module may import modules of its own layer or of earlier ones
     ("mlvae.errors", "mlvae.flags", "mlvae.kinds", "mlvae.config", "mlvae.device"),
     ("mlvae.data",),
     ("mlvae.model",),
-    ("mlvae.latent",),
+    ("mlvae.latent", "mlvae.grouping"),
     ("mlvae.checkpoint",),
     ("mlvae.training",),
     ("mlvae.evaluation",),
