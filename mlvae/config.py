@@ -149,6 +149,25 @@ class ModelConfig:
         return self.image_shape[1]
 
 
+def model_departures(model: ModelConfig) -> list[str]:
+    """The ways ``model``'s networks depart from the paper's (supplement §2.1), in words, e.g. for a model card
+    or the demo's About ([] when none)."""
+    paper_bound = 5.0  # 5 * tanh (mlvae.model.networks.PAPER_LOGVAR_BOUND)
+    out = []
+    if model.content_logvar_bound != paper_bound:
+        out.append(f"the encoder's content log-variances may reach ±{model.content_logvar_bound:g} (the paper's "
+                   "±5 caps how much one content dimension can say)")
+    if model.style_logvar_bound != paper_bound:
+        out.append(f"the encoder's style log-variances may reach ±{model.style_logvar_bound:g} (the paper's ±5)")
+    if model.architecture == "conv" and model.upsampling == "resize":
+        out.append("the decoder doubles its resolution by resizing, then convolving, instead of transposed "
+                   "convolutions (no checkerboard grain)")
+    if model.architecture == "conv" and model.decoder_res_blocks:
+        out.append(f"the decoder has {model.decoder_res_blocks} residual block(s) at 32x32 and at 64x64 (the "
+                   "paper's has none)")
+    return out
+
+
 # Older config.json files and callers state the shape in the model section: it is checked, not stored.
 STATED_SHAPE = {"image_channels": int, "image_size": int}
 _dataclass_init = ModelConfig.__init__
@@ -297,7 +316,7 @@ class TrainConfig:
         "weights each spatial frequency's squared error by how badly it is reconstructed, against the blur a "
         "pixel-wise likelihood settles for. In the normal-fixed likelihood's units: 1 adds at most as much again "
         "as its squared error. Validation still reports the ELBO. 0: off", group="training", default_text="0, off"))
-    # A labelled departure from the paper, off by default (mlvae/training/face_features.py): feature consistency.
+    # A labelled departure from the paper, off by default (mlvae/training/feature_consistency.py): feature consistency.
     feature_weight: float = field(default=0.0, metadata=flag(
         "add a feature-consistency term (Hou et al. 2017) to the decoder's loss: the squared distance between the "
         "--feature-net embeddings of each photo and its reconstruction, so that what tells people apart counts, not "

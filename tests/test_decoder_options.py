@@ -5,7 +5,7 @@ import torch
 from torch import nn
 
 from mlvae import MLVAE
-from mlvae.config import ModelConfig, RunConfig
+from mlvae.config import DataConfig, ModelConfig, RunConfig
 from mlvae.model.networks import ConvDecoder, ResidualBlock, upsampling_layer
 
 
@@ -65,3 +65,25 @@ def test_a_model_with_both_options_trains_a_step():
     model(x, groups).loss.backward()
     optimiser.step()
     assert not torch.equal(before, model.decoder.deconvs[-1].body[0].weight)
+
+
+def test_each_network_departure_is_named_in_words_and_the_papers_networks_name_none():
+    from mlvae.config import model_departures
+
+    assert model_departures(conv_config()) == []
+    named = model_departures(conv_config(upsampling="resize", decoder_res_blocks=1, content_logvar_bound=10))
+    assert len(named) == 3
+    assert any("±10" in t for t in named) and any("resizing" in t for t in named)
+    assert any("1 residual block" in t for t in named)
+
+
+def test_the_demos_about_names_a_network_departure(tmp_path):
+    from demo.computing.model_description import about
+    from demo.models import load_registry
+    from mlvae.checkpoint.folder import save_model
+
+    config = RunConfig(model=conv_config(upsampling="resize", decoder_res_blocks=1),
+                       data=DataConfig(dataset="folder", image_size=64, image_channels=3))
+    save_model(tmp_path / "resized", MLVAE(config.model), config)
+    text = about(load_registry([str(tmp_path / "resized")], include_shipped=False).get("resized"))
+    assert "**Departure from the paper**: the decoder doubles its resolution by resizing" in text

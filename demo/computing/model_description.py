@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from mlvae.config import TrainConfig
+from mlvae.config import RunConfig, model_departures
 from mlvae.kinds import MODEL_KINDS
 
 from ..models import DemoModel
@@ -57,17 +57,21 @@ def pooling(m: DemoModel) -> str:
     return text + f"How well one content code shows one {group} is measured in the model card below."
 
 
-def departures(train: TrainConfig) -> str:
-    """The terms this checkpoint was trained with beyond the paper's objective, in words ("" when none)."""
+def departures(config: RunConfig) -> str:
+    """How this checkpoint departs from the paper, in words ("" when it does not): terms trained beside the ELBO
+    and changes to the networks (``mlvae.config.model_departures``)."""
+    train = config.train
     terms = [text for weight, text in (
         (train.feature_weight, "a feature-consistency term (reconstructions compared with the photos in the "
                                "project's own face network, trained on the training people only)"),
         (train.adversarial_weight, "an adversarial patch term on the reconstructions"),
         (train.frequency_weight, "a focal frequency term on the reconstructions"),
     ) if weight]
-    if not terms:
+    parts = [f"trained with {'; '.join(terms)} beside the ELBO"] if terms else []
+    parts += model_departures(config.model)
+    if not parts:
         return ""
-    return ("trained with " + "; ".join(terms) + " beside the ELBO; the model and its inference are the paper's")
+    return "; ".join(parts) + "; the objective's inference (posteriors, product of Normals, KL terms) is the paper's"
 
 
 def limits(m: DemoModel) -> list[str]:
@@ -116,8 +120,8 @@ def about(m: DemoModel | None) -> str:
         + f"; trained on `{c.data.dataset}`"
         + (f" for {c.train.epochs} epochs" if c.train.epochs else "")
         + (f", starting from the weights of `{c.train.init_from}`." if c.train.init_from else "."),
-        *([f"- **Departure from the paper**: {departures(c.train)} (the model card says what and why)."]
-          if departures(c.train) else []),
+        *([f"- **Departure from the paper**: {departures(c)} (the model card says what and why)."]
+          if departures(c) else []),
         *([f"- **Below its goals**: {m.shortfall} (details in the model card below)."] if m.shortfall else []),
         "",
         "## What the model is",
