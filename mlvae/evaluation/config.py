@@ -11,6 +11,8 @@ CLASSIFIER = "classifier (supplement §3)"
 PROBE = "probe (b): linear and MLP probes on posterior means"
 JUDGE = "swap judge (class-grouped data: test classes are training classes)"
 IDENTITY = "identity judge (faces): a face recogniser says whose face a decoded image shows"
+ALBUM = "album mode: unlabelled albums of unseen groups, grouped from the latent (mlvae.grouping)"
+ALBUM_TRIALS = (100, 10)  # albums per kind of album: a full run, --quick
 FIGURES = "figures"
 RUN = "run"
 
@@ -101,6 +103,19 @@ class EvaluationConfig:
     identity_linear_sizes: str = field(default="", metadata=flag(
         "more linear references of other sizes, comma-separated (e.g. 128,256,512): the ladder that tells whether a "
         "code of that size could hold the person", group=IDENTITY, default_text="only the model's size"))
+    album: bool = field(default=False, metadata=flag(
+        "group random albums of unseen test groups without their labels (faces: 5 and 20 people with 4-10 photos "
+        "each; digits: 10 digits x 20 images) from the content, raw pixels (PCA), each --baseline's latent and, for "
+        "faces, dlib's recogniser; reports the adjusted Rand index, purity and how often the count is found; writes "
+        "album.json, the grouping chosen on training groups, to copy beside the checkpoint for the demo",
+        group=ALBUM))
+    album_only: bool = field(default=False, metadata=flag(
+        "only the album evaluation (implies --album): no figures, probes or judges", group=ALBUM))
+    album_trials: int | None = field(default=None, metadata=flag(
+        "test albums of each kind", group=ALBUM, default_text=f"{ALBUM_TRIALS[0]}; --quick: {ALBUM_TRIALS[1]}"))
+    album_calibration: int = field(default=30, metadata=flag(
+        "albums of TRAINING groups on which each row's evidence temperature (and the demo's grouping) is chosen",
+        group=ALBUM))
     figure_mode: str = field(default="mean", metadata=flag(
         "figures decode posterior means or one sample per image (the paper's figures sample)", group=FIGURES,
         choices=("mean", "sample")))
@@ -119,7 +134,8 @@ class EvaluationConfig:
 
     def __post_init__(self) -> None:
         for name in ("K", "trials", "max_epochs", "patience", "judge_epochs", "judge_trials", "judge_k",
-                     "identity_people", "identity_k", "identity_trials", "threads", "probe_per_class"):
+                     "identity_people", "identity_k", "identity_trials", "threads", "probe_per_class",
+                     "album_trials", "album_calibration"):
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise ValueError(f"--{name.replace('_', '-')} must be at least 1, got {value}")

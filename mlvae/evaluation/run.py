@@ -30,8 +30,18 @@ from mlvae.data.loading import data_folder, data_root
 from mlvae.device import pick_device
 from mlvae.errors import DataError, MLVAEError
 from mlvae.evaluation import figures
+from mlvae.evaluation.album import (
+    DIGIT_ALBUMS,
+    FACE_ALBUMS,
+    AlbumRow,
+    album_markdown,
+    descriptor_features,
+    measure_rows,
+    model_features,
+    pca_features,
+)
 from mlvae.evaluation.class_judge import class_trials, judge_accuracy, train_judge
-from mlvae.evaluation.config import MNIST_K, EvaluationConfig
+from mlvae.evaluation.config import ALBUM_TRIALS, MNIST_K, EvaluationConfig
 from mlvae.evaluation.goals import goals_from_card
 from mlvae.evaluation.held_out import load_test_images, load_training_photos
 from mlvae.evaluation.identity import (
@@ -62,6 +72,7 @@ from mlvae.evaluation.supplement_probe import (
     largest_k,
     run_protocol,
 )
+from mlvae.grouping import SETTINGS_NAME, AlbumSettings
 from mlvae.kinds import MODEL_KINDS
 from mlvae.model.interface import Encoding, GroupedVAE
 
@@ -82,6 +93,9 @@ FILES = {
     "identity_json": "identity.json",
     "identity_table": "identity.md",
     "identity_fit_json": "identity_fit.json",
+    "album_json": "album-grouping.json",
+    "album_table": "album-grouping.md",
+    "album_settings": SETTINGS_NAME,
     "report": "report.md",
 }
 ENCODE_BATCH = 256
@@ -296,7 +310,43 @@ def identity_linear_codes(run: EvalRun) -> list[LinearCode]:
     return [LinearCode(largest.mean, largest.basis[:, :size]) for size in sizes if size <= largest.size]
 
 
-SECTIONS: list[Section] = [figures_section, classifier_section, probe_section, judge_section, identity_section]
+def album_section(run: EvalRun) -> list[str] | None:
+    """Album mode (``--album``): random albums of unseen groups grouped without labels, against reference rows."""
+    a = run.settings
+    if not (a.album or a.album_only):
+        return None
+    data = run.config.data if a.data_dir is None else run.config.data.with_data_dirs(a.data_dir)
+    train = load_splits(data).train
+    faces = data.dataset != "mnist" and data.align_faces
+    rows = [AlbumRow(f"{MODEL_KINDS[run.config.model.model_type].display} content", model_features(run.model, False),
+                     is_content=True),
+            AlbumRow("raw pixels (PCA 50)", pca_features(train.images, a.seed))]
+    rows += [AlbumRow(f"{label} latent", model_features(b_model, True)) for label, b_model in run.baselines]
+    if faces:
+        rows.append(AlbumRow("dlib recogniser (judge, reference)", descriptor_features))
+    trials = a.album_trials or ALBUM_TRIALS[1 if a.quick else 0]
+    results = measure_rows(rows, train, run.test, FACE_ALBUMS if data.dataset != "mnist" else DIGIT_ALBUMS,
+                           trials, a.album_calibration, a.seed)
+    results["checkpoint"] = str(a.checkpoint)
+    write_json(run.out / FILES["album_json"], results)
+    table = album_markdown(results)
+    atomic_write(run.out / FILES["album_table"], lambda tmp: tmp.write_text(table))
+    settings = AlbumSettings(**next(r["settings"] for r in results["rows"] if "settings" in r))
+    settings.write(run.out)
+    log.info("album grouping:\n%s", table)
+    return ["## Album mode: grouping unlabelled albums", "",
+            f"{trials} random albums of each kind, of test groups unseen in training; each row groups the same albums "
+            "(`mlvae.grouping`). ARI: adjusted Rand index against the true groups (1 = exact, 0 = chance); purity: "
+            "share of images whose group's majority is their own; count exact: albums whose number of groups was "
+            "found. "
+            f"Each row's temperature t was chosen on {a.album_calibration} albums of training groups.", "", table,
+            f"The demo's grouping (chosen on training groups): {settings.method}, t = {settings.temperature:g}; "
+            f"[`{FILES['album_settings']}`]({FILES['album_settings']}), copy it beside the checkpoint. "
+            f"All values: [`{FILES['album_json']}`]({FILES['album_json']}).", ""]
+
+
+SECTIONS: list[Section] = [figures_section, classifier_section, probe_section, judge_section, identity_section,
+                           album_section]
 
 
 # ---- the whole evaluation ------------------------------------------------------------------------------------
@@ -315,7 +365,8 @@ def prepare(settings: EvaluationConfig) -> EvalRun:
     log.info("%d test images in %d groups", len(test), test.group_count)
     encoding = latent.encode(model, test.images, ENCODE_BATCH)
     run = EvalRun(settings, model, config, folder, test, encoding, out, baselines)
-    check_enough_images(test.groups, classifier_protocol(run).max_k)  # before minutes of work, not after
+    if not settings.album_only:
+        check_enough_images(test.groups, classifier_protocol(run).max_k)  # before minutes of work, not after
     return run
 
 
@@ -335,6 +386,8 @@ def report_context(run: EvalRun, seconds: float) -> ReportContext:
 def evaluate(settings: EvaluationConfig, sections: Sequence[Section] = SECTIONS) -> Path:
     """Run every section of the evaluation and write ``report.md``; returns the output folder."""
     start = time.perf_counter()
+    if settings.album_only:
+        sections = [album_section]
     run = prepare(settings)
     run.out.mkdir(parents=True, exist_ok=True)
     parts = []
