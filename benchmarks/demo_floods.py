@@ -4,9 +4,10 @@
     python -m benchmarks.demo_floods --model runs/x/best --name x
 
 Starts ``python app.py``, times page requests with nothing else running (the baseline), then: ``--joins``
-(200) simultaneous joins of one session (Gradio's queue takes QUEUE_SIZE waiting, the rest get "Queue is full"),
-and ``--sessions`` (2,000) joins each naming a new session from one address, from 16 threads (past the address's
-allowance, ``demo.gradio_internals.session_admission``, they are refused before Gradio reads them). For each it
+(200) simultaneous joins of one session (it may have MAX_EVENTS_PER_SESSION waiting or running, the rest are
+refused) and ``--sessions`` (2,000) joins each naming a new session from one address, with no page loaded, from 16
+threads (past the address's allowance they are refused before Gradio reads them; both rules are
+``demo.gradio_internals.session_admission``). For each it
 prints the answers by HTTP status and the page's median, p95 and slowest time while it ran. The attacker shares
 the machine's cores with the server, so on a small machine the figures are upper bounds. Bounded: stops by itself.
 """
@@ -26,7 +27,7 @@ from typing import TypeVar
 
 from benchmarks.demo_latency import percentiles, start_app
 from demo.app import QUEUE_SIZE
-from demo.gradio_internals.session_admission import NEW_SESSION_BURST, NEW_SESSIONS_PER_S
+from demo.gradio_internals.session_admission import MAX_EVENTS_PER_SESSION, NEW_SESSION_BURST, NEW_SESSIONS_PER_S
 
 THREADS = 16  # the attacker's concurrent connections
 T = TypeVar("T")
@@ -93,8 +94,8 @@ def main() -> int:
             with ThreadPoolExecutor(THREADS) as pool:
                 return Counter(pool.map(lambda k: post_json(join, body(k)), range(count)))
 
-        print(f"queue: {QUEUE_SIZE} waiting; new sessions: {NEW_SESSION_BURST} an address at once, then "
-              f"{NEW_SESSIONS_PER_S:g} a second")
+        print(f"queue: {QUEUE_SIZE} waiting, {MAX_EVENTS_PER_SESSION} a session; new sessions: {NEW_SESSION_BURST} "
+              f"an address at once, then {NEW_SESSIONS_PER_S:g} a second")
         report("baseline (nothing else running)", *page_times(url, lambda: Counter(time.sleep(3) or ())))
         one = uuid.uuid4().hex
         report(f"{args.joins} simultaneous joins, one session", *page_times(url, lambda: joins(lambda k: one,

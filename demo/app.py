@@ -19,6 +19,7 @@ from .computing.guard import CONCURRENCY
 from .galleries.example_sets import EXAMPLES_DIR
 from .galleries.memory import switch
 from .gradio_internals.blocks import DemoBlocks
+from .gradio_internals.fair_use import FairUse
 from .gradio_internals.page_style import CSS, SOURCE_LABELS
 from .gradio_internals.request_files import upload_folders
 from .gradio_internals.request_limits import RequestLimits
@@ -48,7 +49,8 @@ def launch_options() -> dict[str, Any]:
         i18n=gr.I18n(en=SOURCE_LABELS),
         ssr_mode=False,  # no Node server: starts fast and works offline
         show_error=False,  # an unexpected error's text stays in the log; the demo's own messages are gr.Error
-        app_kwargs=dict(middleware=[Middleware(RequestLimits)]),  # oversized requests refused before Gradio reads them
+        # oversized requests refused before Gradio reads them, then fair use per client
+        app_kwargs=dict(middleware=[Middleware(RequestLimits), Middleware(FairUse)]),
         allowed_paths=[str(EXAMPLES_DIR)],
         state_session_capacity=MAX_SESSIONS,
         theme=gr.themes.Soft(

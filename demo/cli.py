@@ -7,6 +7,8 @@ import os
 import sys
 import time
 
+from .gradio_internals.forwarding import configured_proxies, trust_proxies
+from .gradio_internals.upload_space import CAP_ENV_VAR
 from .models import ENV_VAR, load_registry, sources_from_env
 
 
@@ -27,6 +29,13 @@ def build_parser(prog: str = "python app.py") -> argparse.ArgumentParser:
                    help="port (default: 7860 or the next free one, or $GRADIO_SERVER_PORT)")
     p.add_argument("--threads", type=int, default=None,
                    help="CPU threads for torch (default: 1, one core for each of the 2 requests served at once)")
+    p.add_argument("--trusted-proxies", default=None, metavar="ADDRESSES",
+                   help="the reverse proxies whose X-Forwarded-For header names the client's address (IP addresses "
+                   "or networks, comma-separated; default: none, or $MLVAE_TRUSTED_PROXIES): the per-client limits "
+                   "then count each client behind them; see SECURITY.md")
+    p.add_argument("--upload-cap-mb", type=int, default=None, metavar="MB",
+                   help="the most the upload folder may hold, in MB (default: 4096, or $MLVAE_UPLOAD_CAP_MB); the "
+                   "oldest uploads no event used are deleted first to make room")
     p.add_argument("--share", action="store_true",
                    help="also open a temporary public gradio.live link (needs the internet)")
     return p
@@ -38,6 +47,18 @@ def main(argv: list[str] | None = None, prog: str = "python app.py") -> int:
     args = build_parser(prog).parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # works offline; no calls home
+    try:  # before Gradio starts uvicorn, which reads them
+        proxies = configured_proxies(args.trusted_proxies)
+        if args.upload_cap_mb is not None and args.upload_cap_mb < 1:
+            raise ValueError(f"--upload-cap-mb must be at least 1, got {args.upload_cap_mb}")
+    except ValueError as exc:
+        print(f"{prog}: {exc}", file=sys.stderr)
+        return 2
+    trust_proxies(proxies)
+    if args.upload_cap_mb is not None:
+        os.environ[CAP_ENV_VAR] = str(args.upload_cap_mb)
+    logging.getLogger("demo").info("client addresses: %s", f"forwarded by {', '.join(proxies)}" if proxies else
+                                   "the connections' own (no trusted proxy)")
     # Gradio enters a matplotlib context around every event: with the backend named (headless) and matplotlib
     # imported now, the first request does not hold up the event loop, and every client, while pyplot is imported
     os.environ.setdefault("MPLBACKEND", "agg")

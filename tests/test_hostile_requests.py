@@ -77,13 +77,15 @@ def server(cropping_model_args, tmp_path_factory) -> Iterator[Server]:
     yield from serving(cropping_model_args, tmp_path_factory)
 
 
-def serving(cropping_model_args, tmp_path_factory) -> Iterator[Server]:
-    """The real app on a free port, warmed up and measured from its listening process (a module's fixture)."""
+def serving(cropping_model_args, tmp_path_factory, env: dict[str, str] | None = None) -> Iterator[Server]:
+    """The real app on a free port (``env``: more variables), warmed up and measured from its listening process (a
+    module's fixture); its upload folder is ``uploads/`` beside its ``log``."""
     folder = tmp_path_factory.mktemp("hostile-requests")
     log = folder / "app.log"
     (folder / "uploads").mkdir()
     try:
-        with running_app(cropping_model_args, log, env={"GRADIO_TEMP_DIR": str(folder / "uploads")}) as url:
+        with running_app(cropping_model_args, log, env={"GRADIO_TEMP_DIR": str(folder / "uploads"), **(env or {})}) \
+                as url:
             for _ in range(3):  # warm: the first page requests build the page's config
                 urllib.request.urlopen(url, timeout=30).read()
             server = Server(url, listening_pid(int(url.rsplit(":", 1)[1].strip("/"))), log)
@@ -165,8 +167,9 @@ def measure(server: Server, attack: Callable[[], Any]) -> Measured:
 
 
 # ---- raw requests, as any HTTP client can send them --------------------------------------------------------
-def post(url: str, body: bytes, content_type: str = "application/json") -> tuple[int, str]:
-    request = urllib.request.Request(url, data=body, headers={"Content-Type": content_type})
+def post(url: str, body: bytes, content_type: str = "application/json",
+         headers: dict[str, str] | None = None) -> tuple[int, str]:
+    request = urllib.request.Request(url, data=body, headers={"Content-Type": content_type, **(headers or {})})
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
             return response.status, response.read().decode()

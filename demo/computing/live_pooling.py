@@ -49,7 +49,7 @@ class LiveState:
     model: str | None = None
     content: DiagonalNormal | None = None
     styles: torch.Tensor = field(default_factory=lambda: torch.zeros(0, 0))
-    recent: list[torch.Tensor] = field(default_factory=list)
+    recent: list[torch.Tensor] = field(default_factory=list)  # uint8 (C, H, W): a quarter of float's bytes
     variances: list[float] = field(default_factory=list)
     seen: int = 0
     last: str = ""  # what happened to the last frame
@@ -148,7 +148,8 @@ class LivePooling:
         content = latent.pool_into(state.content, encoding.content)
         state = replace(
             state, content=content, styles=torch.cat([state.styles.reshape(-1, style.shape[1]), style]),
-            recent=(state.recent + [x])[-RECENT:], variances=state.variances + [content.variance.mean().item()],
+            recent=(state.recent + [(x * 255).round().to(torch.uint8)])[-RECENT:],
+            variances=state.variances + [content.variance.mean().item()],
             last="pooled",
         )
         return state, self.view(m, state, changed=True)
@@ -159,5 +160,5 @@ class LivePooling:
         if changed and state.content is not None:
             identity = self.results.save(strip_sheet(latent.generate_from(m.model, state.content, STYLES,
                                                                           STYLE_SEED), STYLES))
-            recent = self.results.save(strip_sheet(torch.stack(state.recent), RECENT))
+            recent = self.results.save(strip_sheet(torch.stack(state.recent).float() / 255, RECENT))
         return LiveView(identity, recent, chart_of(state), status_line(state))

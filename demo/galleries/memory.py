@@ -5,22 +5,28 @@ the inputs, prepared anew for the new model by each request.
 The memory is a plain dict (a per-session ``gr.State``): kind -> {input key: value}, the keys those of
 ``ExampleSet`` (each tab names the inputs it remembers). It keeps only short, checked values: each gallery's paths
 (at most MAX_GROUP, inside the upload folders: every event's files are checked,
-``demo.gradio_internals.request_files``) and texts (at most MAX_LABEL_CHARS).
+``demo.gradio_internals.request_files``) and texts (at most MAX_LABEL_CHARS). A path is kept once for the whole
+process (``shared_path``): every session that remembers an upload holds a reference to one string, not a copy.
 """
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from ..computing.computations import MAX_GROUP
-from ..gradio_internals.request_limits import MAX_STRING_CHARS as MAX_LABEL_CHARS
 from .example_edits import example_gallery
 from .example_sets import ExampleSet, example_set
 from .values import gallery_paths
 
 Memory = dict[str, dict[str, Any]]
+MAX_SHARED_PATHS = 65_536  # paths kept for sharing (~300 bytes each), the least recently used dropped first
+_paths: OrderedDict[str, str] = OrderedDict()
+_paths_lock = threading.Lock()
+MAX_LABEL_CHARS = 4096  # a text the memory keeps (64 group labels of up to 60 characters); a longer one is not kept
 TEXT_KEYS = {key for key, value in asdict(ExampleSet()).items() if isinstance(value, str)}  # the others: galleries
 
 
@@ -32,10 +38,21 @@ def examples_of(kind: str | None) -> dict[str, Any]:
 
 
 def kept(key: str, value: Any) -> Any:
-    """What the memory keeps of input ``key``'s value: a text shortened, a gallery's first paths."""
+    """What the memory keeps of input ``key``'s value: a short text (a long one is dropped, not cut: labels are
+    counted), a gallery's first paths."""
     if key in TEXT_KEYS:
-        return (value if isinstance(value, str) else "")[:MAX_LABEL_CHARS]
-    return gallery_paths(value)[:MAX_GROUP]
+        return value if isinstance(value, str) and len(value) <= MAX_LABEL_CHARS else ""
+    return [shared_path(path) for path in gallery_paths(value)[:MAX_GROUP]]
+
+
+def shared_path(path: str) -> str:
+    """The one string of the process equal to ``path`` (``path`` itself the first time)."""
+    with _paths_lock:
+        kept = _paths.pop(path, path)
+        _paths[path] = kept
+        if len(_paths) > MAX_SHARED_PATHS:
+            _paths.popitem(last=False)
+    return kept
 
 
 def switch(memory: Memory | None, shown: str | None, new: str | None,

@@ -22,8 +22,10 @@ import gradio as gr
 from gradio.exceptions import ComponentProcessingError, InvalidPathError
 from gradio_client.utils import is_http_url_like
 
-from .request_files import canonical, file_problem, upload_folders
+from .lean_sessions import make_lean
+from .request_files import canonical, file_entries, file_problem, upload_folders
 from .sessions import in_session
+from .upload_space import shared_space
 
 API_PAGE = "the API page (?view=api) lists what each endpoint takes"
 MAX_CHOICE_CHARS = 200  # a model's name; a longer one is not echoed back
@@ -96,7 +98,16 @@ def whole_number(block: Any) -> bool:
 class DemoBlocks(gr.Blocks):
     """``gr.Blocks`` that refuses URL file entries and files outside the upload folders
     (``demo.gradio_internals.request_files``), turns Gradio's input errors into clear messages and keeps a cancelled
-    request's queue place until its work ends."""
+    request's queue place until its work ends; its sessions are lean (``lean_sessions``)."""
+
+    @property
+    def state_holder(self) -> Any:
+        """Gradio's holder of the sessions' states (its app sets it), making lean ones."""
+        return self.__dict__["_state_holder"]
+
+    @state_holder.setter
+    def state_holder(self, holder: Any) -> None:
+        self.__dict__["_state_holder"] = make_lean(holder)
 
     async def call_function(self, *args: Any, **kwargs: Any) -> Any:
         """Gradio's call of the event's function; cancelled, it waits for the function's thread to finish."""
@@ -128,6 +139,7 @@ class DemoBlocks(gr.Blocks):
                 raise gr.Error(refused)
         inputs = [canonical(block, value) for block, value in zip(block_fn.inputs, inputs, strict=False)] + \
             inputs[len(block_fn.inputs):]
+        shared_space().use(entry["path"] for entry in file_entries(inputs))  # kept past the unused uploads' sweep
         try:
             with in_session(state.blocks_config if state is not None else None):  # the pads' blobs of this session
                 return await super().preprocess_data(block_fn, inputs, state, explicit_call)

@@ -5,8 +5,8 @@ its event loop, so one oversized request would stall every other client (page lo
 (uploads excepted: Gradio streams those to disk under its own per-file limit), JSON nested deeper than
 ``MAX_DEPTH``, holding a list longer than ``MAX_LIST_ITEMS`` (the most photos a gallery is used for), more than
 ``MAX_NODES`` values, ``MAX_FILES`` file entries or a string longer than ``MAX_STRING_CHARS`` is refused with a
-message, as are the routes of Gradio features the demo does not use, and a request that would start a session
-past its client's allowance (``demo.gradio_internals.session_admission``).
+message, as are the routes of Gradio features the demo does not use (who may start sessions and upload how much is
+``demo.gradio_internals.fair_use``, installed after this).
 """
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ..computing.computations import MAX_GROUP
-from .session_admission import TOO_MANY, SessionAdmission, session_in_form, session_in_json, starts_per_call
 
 MAX_BODY_BYTES = 1 << 20  # an event's JSON is a few kB per photo; a drawing is a data URL of at most 32 kB
 MAX_LIST_ITEMS = MAX_GROUP  # the most photos any gallery is used for
@@ -89,7 +88,7 @@ class RequestLimits:
     """ASGI middleware: refuse oversized or over-long request bodies before the app reads them."""
 
     def __init__(self, app: Callable) -> None:
-        self.app, self.admission = app, SessionAdmission()
+        self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Pass the request on, with its body replayed, or answer with the reason it is refused."""
@@ -102,13 +101,8 @@ class RequestLimits:
             return await self.app(scope, receive, send)
         try:
             body = await read_body(scope, receive)
-            if header(scope, b"content-type").startswith(b"multipart/"):
-                session = session_in_form(body)
-            else:  # FastAPI reads any other body as JSON
-                session = session_in_json(check_json(body))
-            if (session is not None or starts_per_call(path)) and \
-                    not self.admission.admit(client_address(scope), session):
-                raise RequestRefused(429, TOO_MANY)
+            if not header(scope, b"content-type").startswith(b"multipart/"):  # FastAPI reads any other body as JSON
+                check_json(body)
         except RequestRefused as refused:
             if refused.unread:
                 await drain(receive)
