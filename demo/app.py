@@ -20,7 +20,8 @@ from .galleries.example_sets import EXAMPLES_DIR
 from .galleries.memory import switch
 from .gradio_internals.blocks import DemoBlocks
 from .gradio_internals.fair_use import FairUse
-from .gradio_internals.page_style import CSS, SOURCE_LABELS
+from .gradio_internals.live_streams import LiveStreamSweep
+from .gradio_internals.page_style import CSS, PAGE_SCRIPT, SOURCE_LABELS
 from .gradio_internals.request_files import upload_folders
 from .gradio_internals.request_limits import RequestLimits
 from .gradio_internals.session_admission import MAX_SESSIONS
@@ -49,14 +50,16 @@ def launch_options() -> dict[str, Any]:
         i18n=gr.I18n(en=SOURCE_LABELS),
         ssr_mode=False,  # no Node server: starts fast and works offline
         show_error=False,  # an unexpected error's text stays in the log; the demo's own messages are gr.Error
-        # oversized requests refused before Gradio reads them, then fair use per client
-        app_kwargs=dict(middleware=[Middleware(RequestLimits), Middleware(FairUse)]),
+        # oversized requests refused before Gradio reads them, then fair use per client; live streams that stopped
+        # sending ended
+        app_kwargs=dict(middleware=[Middleware(RequestLimits), Middleware(FairUse), Middleware(LiveStreamSweep)]),
         allowed_paths=[str(EXAMPLES_DIR)],
         state_session_capacity=MAX_SESSIONS,
         theme=gr.themes.Soft(
             font=["ui-sans-serif", "system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"]
         ),  # system fonts: no font download
         css=CSS,
+        head=PAGE_SCRIPT,  # refused photos marked where they are shown
     )
 
 
@@ -126,7 +129,7 @@ def build_app(registry: ModelRegistry, tab_types: Sequence[type[Tab]] = TABS) ->
     page = Page(registry, endpoints, model, registry.get(default).kind if default is not None else None)
     tabs = [tab_type() for tab_type in tab_types]
     with DemoBlocks(title="ML-VAE demo: pool, swap, interpolate", delete_cache=(3600, 3600)) as app:  # uploads: 1 h
-        gr.Markdown(INTRO)
+        gr.Markdown(INTRO, elem_classes="intro")
         page.header = header(page)
         with gr.Tabs(overflow_behavior="wrap") as page.tabs:  # a narrow screen shows every tab, in two rows
             for tab in tabs:

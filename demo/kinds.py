@@ -19,6 +19,7 @@ class Wording:
     examples_note: str  # what the examples are, and how to use one's own inputs instead
     add_first: str  # what a tab with no input says
     input_hint: str  # how to give a tab the inputs it lacks
+    item: str = "photo"  # what one input is called in sentences ("Pooling 5 photos")
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,7 @@ DIGITS = Kind(
                       "image you add to a gallery replaces its examples.",
         add_first="Add digits first: draw one (Draw a digit, below), drop or upload images, or paste one.",
         input_hint="Draw a digit, or upload images of digits.",
+        item="image",
     ),
     examples=ExampleGroups("digit-{group}-{index}.png", pool=3, interp_a=2, interp_b=7, generate=5, swap=(1, 4, 6, 9)),
 )

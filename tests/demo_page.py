@@ -190,9 +190,26 @@ class Page:
             except AssertionError:
                 continue
 
+    def record_live(self) -> None:
+        """Press the live camera's Record button (the camera open) and wait until it says Stop: streaming."""
+        self.click_button("#live-camera", "capture photo")
+        self.wait(lambda: [b for b in self.css("#live-camera button") if b.is_displayed() and b.text == "Stop"], 20,
+                  f"Stop (the stream started; the camera's buttons: {self.live_buttons()})")
+
+    def stop_live(self) -> None:
+        """Press Stop and wait until the camera offers Record again."""
+        self.click_button("#live-camera", "Stop")
+        self.wait(lambda: "Record" in self.live_buttons(), 20, f"Record again (buttons: {self.live_buttons()})")
+
+    def live_buttons(self) -> list[str]:
+        """The texts of the live camera's buttons on screen."""
+        return [b.text for b in self.css("#live-camera button") if b.is_displayed()]
+
     def live_counts(self) -> tuple[int, int, float]:
         """(frames seen, frames pooled, mean content variance) from the live status line."""
         text = self.css("#live-status")[0].text
+        if "start the camera" in text:
+            return 0, 0, float("inf")
         seen, pooled = map(int, re.search(r"(\d+) frames seen, (\d+) pooled", text).groups())
         variance = re.search(r"Mean content variance ([\d.e-]+)", text)
         return seen, pooled, float(variance.group(1).rstrip(".")) if variance else float("inf")

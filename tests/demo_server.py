@@ -46,6 +46,34 @@ def face_photos(face_dir: Path, people: int, per_person: int) -> list[list[str]]
     return [[str(f) for f in sorted(folder.iterdir())[:per_person]] for folder in folders]
 
 
+def distinct_face_photos(face_dir: Path, people: int, count: int = 8) -> list[list[str]]:
+    """``count`` different photos each of ``people`` people, each with a face found in it as a photo-like webcam
+    frame (``tests.demo_page.camera_frame``): the last people of the folder with that many (held out of the tiny
+    models' training); a copy of a photo (the dataset holds a few) is left out."""
+    from mlvae.data.faces import NoFaceError, align_face
+    from tests.demo_page import camera_frame
+
+    chosen = []
+    for photos in reversed(face_photos(face_dir, 60, 30)):
+        kept, thumbs = [], []
+        for photo in photos:
+            thumb = np.asarray(Image.open(photo).convert("L").resize((32, 32)), dtype=np.float32)
+            if any(np.abs(thumb - seen).mean() < 10 for seen in thumbs):
+                continue
+            thumbs.append(thumb)
+            try:
+                align_face(camera_frame(photo), 64)
+            except NoFaceError:
+                continue
+            kept.append(photo)
+            if len(kept) == count:
+                chosen.append(kept)
+                break
+        if len(chosen) == people:
+            return chosen
+    raise AssertionError(f"fewer than {people} people with {count} photos in which a face is found")
+
+
 def free_port() -> int:
     """A free TCP port on the loopback interface."""
     with socket.socket() as s:

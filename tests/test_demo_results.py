@@ -54,6 +54,8 @@ def test_the_summary_compares_with_a_typical_photo_and_names_an_uncertain_one():
     calm = pooling_summary(torch.tensor([0.03, 0.02, 0.05]), torch.tensor([0.03, 0.012, 0.008]), [1, 2, 3], "person")
     assert "Far less certain" not in calm
     assert pooling_summary(torch.tensor([0.03]), torch.tensor([0.03]), [1], "digit").startswith("One photo")
+    assert pooling_summary(torch.tensor([0.03, 0.02]), torch.tensor([0.03, 0.01]), [1, 2], "digit", "image") \
+        .startswith("Pooling 2 images")  # drawings are not called photos
 
 
 def test_pooling_real_photos_says_the_median_and_the_numbers_match_the_chart(endpoints, face_dir):
@@ -87,12 +89,12 @@ def test_a_tiny_image_is_too_small_and_two_equal_faces_are_said_to_be_alike(face
     twins.paste(photo, (10, 20))
     twins.paste(photo, (photo.width + 30, 20))
     notes = align_face(twins, 64, "twins.png").warnings("twins.png")
-    assert any("faces of about the same size" in n for n in notes), notes
+    assert any("faces of about the same size" in n and "the face used (the one on the" in n for n in notes), notes
     bigger = Image.new("RGB", (photo.width * 3, photo.height * 2), (128, 128, 128))
     bigger.paste(photo.resize((photo.width * 2, photo.height * 2)), (0, 0))
     bigger.paste(photo, (photo.width * 2, 0))
     notes = align_face(bigger, 64, "two.png").warnings("two.png")
-    assert any("the largest was used" in n for n in notes), notes
+    assert any("the largest (the one on the left) was used" in n for n in notes), notes  # which face: said
 
 
 def test_one_oversized_file_is_named_and_the_others_kept(face_dir, tmp_path):

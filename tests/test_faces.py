@@ -94,7 +94,7 @@ def test_several_faces_take_the_largest_and_a_small_face_is_noted(shared_data):
     alone = np.asarray(align_face(big, 64).image, dtype=np.float64)
     assert face.faces_found == 2
     assert np.abs(np.asarray(face.image, dtype=np.float64) - alone).mean() < 8.0  # the big face, not the small
-    assert any("2 faces found; the largest" in n for n in face.warnings("two.jpg"))
+    assert any("2 faces found; the largest (the one on the left) was used" in n for n in face.warnings("two.jpg"))
     tiny = Image.new("RGB", (400, 300), (90, 90, 90))
     tiny.paste(small.resize((36, 44)), (200, 100))
     try:

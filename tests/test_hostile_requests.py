@@ -628,4 +628,4 @@ def test_one_request_decodes_at_most_its_budget(server):
     measured.within_limits("/pool with 64 distinct 24-megapixel photos")
     result, message = measured.result
     assert message is None, message
-    assert f"Pooling {MAX_REQUEST_PIXELS // 24_000_000} photos" in str(result), str(result)[-300:]
+    assert f"Pooling {MAX_REQUEST_PIXELS // 24_000_000} images" in str(result), str(result)[-300:]

@@ -58,20 +58,22 @@ def require(photos: Photos, minimum: int, what: str, kind: Kind = FACES) -> torc
 UNCERTAIN_RATIO = 5  # a photo whose content variance is this many times the median is far less certain
 
 
-def pooling_summary(alone: torch.Tensor, pooled: torch.Tensor, positions: list[int], what: str) -> str:
+def pooling_summary(alone: torch.Tensor, pooled: torch.Tensor, positions: list[int], what: str,
+                    item: str = "photo") -> str:
     """The Pool tab's sentence: ``alone`` (B,) each photo's mean content variance, ``pooled`` (B,) the variance
     after pooling the first k; compared with a typical single photo (the median), and naming (by position,
-    ``positions``: 1-based among the photos given) any photo far less certain than the rest."""
+    ``positions``: 1-based among the photos given) any photo far less certain than the rest; an input is called
+    an ``item`` (a photo, a drawing)."""
     if len(alone) == 1:
-        return (f"One photo: content variance {alone[0]:.3g}. Add more photos of the same {what} to watch it "
+        return (f"One {item}: content variance {alone[0]:.3g}. Add more {item}s of the same {what} to watch it "
                 "shrink.")
     typical = float(alone.median())
-    text = (f"Pooling {len(alone)} photos shrank the mean content variance from {typical:.3g} (a typical single "
-            f"photo: the median of the {len(alone)}) to {pooled[-1]:.3g}, {typical / float(pooled[-1]):.1f}x "
+    text = (f"Pooling {len(alone)} {item}s shrank the mean content variance from {typical:.3g} (a typical single "
+            f"{item}: the median of the {len(alone)}) to {pooled[-1]:.3g}, {typical / float(pooled[-1]):.1f}x "
             "smaller: every photo adds its precision (paper eq. 7).")
     unsure = [(positions[i], float(v)) for i, v in enumerate(alone) if v > UNCERTAIN_RATIO * typical]
     if unsure:
-        listed = ", ".join(f"photo {k} ({v:.3g})" for k, v in unsure)
+        listed = ", ".join(f"{item} {k} ({v:.3g})" for k, v in unsure)
         text += (f" Far less certain than the rest: {listed}, over {UNCERTAIN_RATIO}x the median; the model is "
                  "unsure of its content (blur, a turned face, poor light), so it adds little to the pool.")
     return text
@@ -91,7 +93,7 @@ def pool_evidence(m: DemoModel, photos: Photos, seed: int = 0) -> PoolResult:
     })
     positions = [i + 1 for i in (photos.indices or range(len(photos)))]
     summary = pooling_summary(latent.content_variance_each(encoding).cpu(), variance, positions,
-                              m.kind.group)
+                              m.kind.group, m.kind.words.item)
     return PoolResult(stacked_sheet([photos.images, alone, pooled]), strip_sheet(fresh, FRESH_PER_ROW), chart, summary)
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from ..galleries.values import gallery_paths
 from ..gradio_internals.decode_budget import decode_budget
-from ..inputs.photos import Photos, first_problems, read_photos
+from ..inputs.photos import Photos, read_photos, shown_messages
 from ..models import DemoModel, ModelRegistry
 from ..results.png_store import ResultStore
 from . import computations
@@ -34,7 +34,7 @@ class Endpoints:
         """The model and the prepared photos of a gallery value (at most ``limit``); problems are warned."""
         m = self.registry.get(model_name)
         photos = read_photos(gallery_paths(value), m.preparation, limit, self.allowed)
-        for message in first_problems(photos.problems + photos.notes):
+        for message in shown_messages(photos.problems, photos.notes):
             self.warn(message)
         return m, photos
 

@@ -27,15 +27,20 @@ from ..results.png_store import ResultStore
 from ..results.sheets import strip_sheet
 
 # RMS style distance per dimension under which a frame repeats a pooled one. Measured on the shipped faces model with
-# camera-like frames (benchmarks/live_gate.py: a photo at 640 x 480 with sensor noise, chroma subsampling and JPEG,
-# shifted 3 px): the same photo again is within 0.43; a photo's nearest other photo of the same person is 0.85 or
-# more apart (CelebA, 12 people x 8 photos; LFW, 10 x 8: 1.02 or more; medians 2.3 and 1.9)
+# camera-like 640 x 480 frames (python -m benchmarks.live_gate: a photo with sensor noise and JPEG, then the same one
+# frame later, shifted 3 px): the same view again is within 0.26 for 95% of photos (an alignment jump: up to 1.1), a
+# photo's nearest other photo of the same person 0.79 or more apart (CelebA, 12 people x 8; LFW, 10 x 8: 1.13 or
+# more; medians 2.3 and 2.4). At 0.65: 95-98% of repeats skipped, every other photo pooled (the old gate, 1.2,
+# skipped about 5% of the other photos: one person's 8 photos pooled as fewer)
 NEAR_DUPLICATE = 0.65
 STYLES = 4  # the pooled identity is shown with this many fixed styles from the prior
 STYLE_SEED = 0  # ... always the same ones, so that only the identity changes as frames are pooled
 RECENT = 6  # the last pooled frames shown, as the model sees them
 MAX_POOLED = 500  # frames pooled per session at most (the style codes kept for the duplicate check are bounded)
 MAX_FRAME_PIXELS = 1920 * 1080  # a frame larger than this is refused before decoding (a webcam sends 640 x 480)
+# a frame's JPEG is decoded reduced (by 2, 4 or 8) while its shorter side stays this long: a face before a webcam
+# fills much of the frame, so a 1280 x 720 frame is searched at 640 x 360, four times fewer pixels to decode and search
+FRAME_MIN_SIDE = 360
 CHART_POINTS = 30  # the live chart shows at most this many pooled frames, spread over all (whole-number ticks)
 MORE_VIEWS = ("To pool more, show a new view: turn or tilt your head, move nearer or further, change the light or "
               "your expression; a frame like one already pooled is skipped.")
@@ -95,7 +100,7 @@ def read_frame(path: Any, allowed: Sequence[Path], prep: Preparation, frames: Pa
     if not isinstance(path, str) or not is_inside(path, allowed):
         raise DataError("not a webcam frame sent to this demo")
     try:
-        return open_photo(Path(path), prep, max_pixels=MAX_FRAME_PIXELS).convert("RGB")
+        return open_photo(Path(path), prep, max_pixels=MAX_FRAME_PIXELS, min_side=FRAME_MIN_SIDE).convert("RGB")
     except DataError as exc:
         raise DataError(str(exc).removeprefix(f"{Path(path).name}: ")) from exc
     finally:

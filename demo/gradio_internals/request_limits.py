@@ -6,11 +6,15 @@ its event loop, so one oversized request would stall every other client (page lo
 ``MAX_DEPTH``, holding a list longer than ``MAX_LIST_ITEMS`` (the most photos a gallery is used for), more than
 ``MAX_NODES`` values, ``MAX_FILES`` file entries or a string longer than ``MAX_STRING_CHARS`` is refused with a
 message, as are the routes of Gradio features the demo does not use (who may start sessions and upload how much is
-``demo.gradio_internals.fair_use``, installed after this).
+``demo.gradio_internals.fair_use``, installed after this). One webcam frame is let through: a streamed frame comes
+as a JPEG data URL under ``url``, within ``MAX_FRAME_CHARS`` (and again in the event's data: ``FRAME_COPIES``), and
+may take the body past ``MAX_BODY_BYTES`` by its own length (its pixels are checked when it is decoded,
+``demo.computing.live_pooling``).
 """
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -22,6 +26,14 @@ MAX_DEPTH = 16  # a gallery entry is 4 levels deep inside an event's data
 MAX_NODES = 8192  # values in one request's JSON: the model switch's five full galleries take about 3,500
 MAX_FILES = 6 * MAX_GROUP  # file entries in one request: the model switch's five galleries, and a pad's few
 MAX_STRING_CHARS = 1 << 15  # one string: a tab's group labels are the longest a user types (uploads' paths: 1024)
+# a streamed webcam frame (Gradio's page sends it as {"url": "data:image/jpeg;base64,..."}): a JPEG of a frame of
+# demo.computing.live_pooling.MAX_FRAME_PIXELS (1920 x 1080) at the browser's quality is 0.2-1.5 MB; its pixels are
+# checked when it is decoded, so a larger frame gets a status line rather than a refused request (a camera stuck)
+MAX_FRAME_BYTES = 4 << 20
+MAX_FRAME_CHARS = len("data:image/jpeg;base64,") + 4 * ((MAX_FRAME_BYTES + 2) // 3)
+FRAME_COPIES = 2  # Gradio's page sends a streamed frame as the input's value and again as the event's data
+FRAME_URL = re.compile(r"data:image/(?:jpeg|png);base64,[A-Za-z0-9+/]*={0,2}")
+FRAME_IN_BODY = re.compile(rb'"url":\s*"data:image/(?:jpeg|png);base64,[A-Za-z0-9+/]*={0,2}"')
 DRAIN_BYTES = 64 << 20  # a refused body is read to its end (and dropped) up to this size, then the connection closed
 UPLOAD_ROUTE = "/gradio_api/upload"
 # Gradio features the demo does not use; the screen recording route would run ffmpeg on a client's video
@@ -57,31 +69,37 @@ def check_json(body: bytes) -> Any:
 
 def check_value(value: Any) -> None:
     """Raise RequestRefused for a list longer than MAX_LIST_ITEMS, nesting deeper than MAX_DEPTH, more than
-    MAX_NODES values or MAX_FILES file entries in all, or a string longer than MAX_STRING_CHARS."""
-    stack, nodes, files = [(value, 1)], 0, 0
+    MAX_NODES values or MAX_FILES file entries in all, or a string longer than MAX_STRING_CHARS (but one webcam
+    frame: an image data URL under ``url`` within MAX_FRAME_CHARS, FRAME_COPIES times at most)."""
+    stack, nodes, files, frame, copies = [(value, 1, None)], 0, 0, None, 0
     while stack:
-        item, depth = stack.pop()
+        item, depth, key = stack.pop()
         nodes += 1
         if depth > MAX_DEPTH:
             raise RequestRefused(413, DEEP)
         if nodes > MAX_NODES:
             raise RequestRefused(413, f"the request holds more than {MAX_NODES} values; send the values the API "
                                       "page (?view=api) shows")
-        if isinstance(item, str) and len(item) > MAX_STRING_CHARS:
+        if isinstance(item, str) and len(item) > MAX_STRING_CHARS and not (
+                key == "url" and copies < FRAME_COPIES and len(item) <= MAX_FRAME_CHARS
+                and (item == frame if frame is not None else FRAME_URL.fullmatch(item))):
             raise RequestRefused(413, f"the request holds a text of {len(item)} characters: this demo takes at most "
-                                      f"{MAX_STRING_CHARS} (a file's path, a model's name, group labels)")
+                                      f"{MAX_STRING_CHARS} (a file's path, a model's name, group labels) or one "
+                                      f"webcam frame of {MAX_FRAME_BYTES >> 20} MB")
+        if isinstance(item, str) and len(item) > MAX_STRING_CHARS:
+            frame, copies = item, copies + 1
         if isinstance(item, list):
             if len(item) > MAX_LIST_ITEMS:
                 raise RequestRefused(
                     413, f"the request holds a list of {len(item)} values: this demo uses at most {MAX_LIST_ITEMS} "
                     "photos per gallery; send fewer")
-            stack.extend((v, depth + 1) for v in item)
+            stack.extend((v, depth + 1, None) for v in item)
         elif isinstance(item, dict):
             files += "path" in item
             if files > MAX_FILES:
                 raise RequestRefused(413, f"the request holds more than {MAX_FILES} files: this demo uses at most "
                                           f"{MAX_LIST_ITEMS} photos per gallery; send fewer")
-            stack.extend((v, depth + 1) for v in item.values())
+            stack.extend((v, depth + 1, k) for k, v in item.items())
 
 
 class RequestLimits:
@@ -126,8 +144,9 @@ async def read_body(scope: Scope, receive: Receive) -> bytes:
     too_large = RequestRefused(413, f"the request body is larger than {MAX_BODY_BYTES >> 10} kB: upload images "
                                     "through gradio_api/upload and send their paths, at most "
                                     f"{MAX_LIST_ITEMS} per gallery", unread=True)
+    most = MAX_BODY_BYTES + FRAME_COPIES * MAX_FRAME_CHARS  # a webcam frame may come on top (``beside_frame``)
     declared = header(scope, b"content-length")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+    if declared.isdigit() and int(declared) > most:
         raise too_large
     chunks, size = [], 0
     while True:
@@ -136,11 +155,20 @@ async def read_body(scope: Scope, receive: Receive) -> bytes:
             break
         chunks.append(message.get("body", b""))
         size += len(chunks[-1])
-        if size > MAX_BODY_BYTES:
+        if size > most:
             raise too_large
         if not message.get("more_body"):
             break
-    return b"".join(chunks)
+    body = b"".join(chunks)
+    if len(body) > MAX_BODY_BYTES and len(body) - beside_frame(body) > MAX_BODY_BYTES:
+        raise RequestRefused(413, too_large.message)
+    return body
+
+
+def beside_frame(body: bytes) -> int:
+    """The length of the one webcam frame's data URLs in a body, each copy of it (0 when it holds none)."""
+    found = [m.group(0) for m, _ in zip(FRAME_IN_BODY.finditer(body), range(FRAME_COPIES), strict=False)]
+    return sum(len(copy) for copy in found if copy.split(b'"')[3] == found[0].split(b'"')[3])
 
 
 async def drain(receive: Receive, limit: int = DRAIN_BYTES) -> None:

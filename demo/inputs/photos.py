@@ -1,7 +1,7 @@
 """A gallery's files -> the prepared photos a computation takes, each refused file named in a message."""
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -64,9 +64,16 @@ def read_photos(
     return Photos(images, names, problems, notes, given, indices)
 
 
-def first_problems(problems: Iterable[str], limit: int = 4) -> list[str]:
-    """At most ``limit`` messages, the rest summarised in one more line."""
-    problems = list(problems)
-    if len(problems) <= limit:
-        return problems
-    return problems[:limit] + [f"... and {len(problems) - limit} more files could not be used"]
+def shown_messages(problems: Sequence[str], notes: Sequence[str], limit: int = 4) -> list[str]:
+    """What a tab says about its photos: the refused files' messages, then the notes on photos used (several faces,
+    a small face), each newest first (the file just added is the gallery's last) and at most ``limit`` of each kind,
+    the older ones named in one more line."""
+    lines: list[str] = []
+    for messages, older in ((problems, "could not be used"), (notes, "have notes")):
+        newest = list(messages)[::-1]
+        lines += newest[:limit]
+        if len(newest) > limit:
+            names = ", ".join(m.split(": ", 1)[0] for m in newest[limit:][::-1][:8])
+            lines.append(f"... and {len(newest) - limit} earlier files {older} ({names}"
+                         f"{', ...' if len(newest) - limit > 8 else ''})")
+    return lines

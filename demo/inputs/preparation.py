@@ -15,7 +15,7 @@ import torch
 from PIL import Image, ImageOps
 
 from mlvae import DataConfig, DataError
-from mlvae.data.faces import DETECT_MAX_SIDE, align_face
+from mlvae.data.faces import DETECT_MAX_SIDE, NoFaceError, align_face
 from mlvae.data.images import MAX_ASPECT, image_to_tensor, open_image, prepare_image, to_model_mode
 
 from ..gradio_internals.decode_budget import charge, charge_search
@@ -23,6 +23,7 @@ from .digit_framing import frame_digit, has_light_background
 
 MAX_PHOTO_BYTES = 16 << 20  # per photo; larger uploads (Gradio takes up to demo.app.UPLOAD_LIMIT) are refused by name
 MAX_PIXELS = 24_000_000  # decoded size limit per upload (JPEGs are decoded reduced, so this is met by other formats)
+SQUEEZE = 0.75  # a photo without a face is searched again squeezed this much sideways, then upwards: stretched?
 
 
 @dataclass(frozen=True)
@@ -53,9 +54,10 @@ def prepare_photo(path: str | Path, prep: Preparation) -> tuple[torch.Tensor, li
     return prepare_opened(open_photo(path, prep), prep, path.name)
 
 
-def open_photo(path: Path, prep: Preparation, max_pixels: int = MAX_PIXELS) -> Image.Image:
+def open_photo(path: Path, prep: Preparation, max_pixels: int = MAX_PIXELS, min_side: int | None = None) -> Image.Image:
     """An uploaded photo or webcam frame decoded within the bounds every photo gets (file size, pixels, aspect
-    ratio, the request's budget), reduced as far as ``prep`` allows; DataError naming the file otherwise."""
+    ratio, the request's budget), reduced as far as ``prep`` allows (a JPEG's shorter side kept at ``min_side`` or
+    more, when given); DataError naming the file otherwise."""
     if not path.is_file():
         raise DataError(f"{path.name}: the upload is missing on the server; upload it again")
     if path.stat().st_size > MAX_PHOTO_BYTES:
@@ -63,16 +65,38 @@ def open_photo(path: Path, prep: Preparation, max_pixels: int = MAX_PIXELS) -> I
                         "a photo may be; send a smaller copy (e.g. a JPEG)")
     # decode JPEGs reduced, but never below 2x the crop the model sees, so the final resize stays antialiased;
     # faces are searched for in photos of up to DETECT_MAX_SIDE pixels
-    min_side = DETECT_MAX_SIDE if prep.align_faces else int(np.ceil(2 * prep.size / prep.crop_fraction))
+    min_side = min_side or (DETECT_MAX_SIDE if prep.align_faces else int(np.ceil(2 * prep.size / prep.crop_fraction)))
     return open_image(path, min_side=min_side, max_pixels=min(max_pixels, MAX_PIXELS), before_decode=charge,
                       max_aspect=MAX_ASPECT)
+
+
+def stretched(image: Image.Image) -> str | None:
+    """How a photo without a face must be squeezed for one to be found ("sideways", "top to bottom"), or None."""
+    for direction, (fx, fy) in (("sideways", (SQUEEZE, 1.0)), ("top to bottom", (1.0, SQUEEZE))):
+        scale = min(1.0, DETECT_MAX_SIDE / max(image.size))
+        size = (max(1, round(image.width * scale * fx)), max(1, round(image.height * scale * fy)))
+        try:
+            align_face(to_model_mode(image, 3).resize(size, Image.Resampling.BILINEAR), 16,
+                       before_search=charge_search)
+            return direction
+        except NoFaceError:
+            continue
+    return None
 
 
 def prepare_opened(image: Image.Image, prep: Preparation, name: str) -> tuple[torch.Tensor, list[str]]:
     """An opened, upright image (an upload, a webcam frame) -> uint8 (C, size, size) and notes; DataError naming
     ``name`` when it cannot be used."""
     if prep.align_faces and image.size != (prep.size, prep.size):
-        face = align_face(to_model_mode(image, 3), prep.size, name, before_search=charge_search)
+        try:
+            face = align_face(to_model_mode(image, 3), prep.size, name, before_search=charge_search)
+        except NoFaceError:
+            squeeze = stretched(image)
+            if squeeze is not None:
+                raise NoFaceError(f"{name}: no face found, but one is when the photo is squeezed "
+                                  f"{squeeze}: the photo looks stretched and its face distorted; use the "
+                                  "photo at its own aspect ratio") from None
+            raise
         return image_to_tensor(to_model_mode(face.image, prep.channels)), face.warnings(name)
     if prep.digits:
         image = to_model_mode(image, 1)

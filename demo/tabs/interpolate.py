@@ -7,7 +7,9 @@ from typing import Any
 
 import gradio as gr
 
+from ..galleries.example_edits import users_entries
 from ..kinds import FACES, Kind
+from . import notices
 from .base import Page, Tab, Update
 from .components import RESULT, WIDE_RESULT, notice_box, photo_input
 
@@ -19,7 +21,7 @@ class InterpolateTab(Tab):
 
     def layout(self, page: Page) -> None:
         """Galleries A and B, the two sliders, the button, the image at the sliders and the grid."""
-        self.intro = gr.Markdown(page.words_kind.words.interpolate_intro)
+        self.intro = gr.Markdown(page.words_kind.words.interpolate_intro, elem_classes="tab-intro")
         with gr.Row():
             with gr.Column():
                 a = photo_input("interp_a", lambda k: "A", "interp-a", page.words_kind)
@@ -45,6 +47,20 @@ class InterpolateTab(Tab):
         args = [page.model, self.photos[0].gallery, self.photos[1].gallery, self.style, self.content]
         page.endpoint(page.endpoints.interpolate, args, [self.image, self.grid], "interpolate")
         page.endpoint(page.endpoints.interpolate_image, args, self.image, "interpolate_image")
+        allowed = page.endpoints.allowed
+
+        def said(fn: Callable) -> Callable:
+            """``fn`` (an interpolation), with a notice when one side is the user's and the other still examples."""
+
+            def run(model_name: str, a: Any, b: Any, *rest: Any) -> Any:
+                mine = [bool(users_entries(g, allowed)) for g in (a, b)]
+                if mine[0] != mine[1]:
+                    side, other = ("B", "A") if mine[0] else ("A", "B")
+                    notices.warn(f"{side} is still the example the model decoded itself, so your {other} is "
+                                 f"interpolated toward it: add your own photo to {side}.")
+                return fn(model_name, a, b, *rest)
+
+            return run
 
         def need_a_and_b(model_name: str | None, a: Any, b: Any, *rest: Any) -> str | None:
             """Why nothing can be interpolated (A or B empty), or None."""
@@ -54,8 +70,9 @@ class InterpolateTab(Tab):
                 return page.add_first(model_name)
             return f"Interpolation goes from A to B: add {'a photo to B' if a else 'a photo to A'} too."
 
-        self.update = Update(page.endpoints.interpolate, args, [self.image, self.grid], self.notice, need_a_and_b)
-        image_only = Update(page.endpoints.interpolate_image, args, [self.image], self.notice, need_a_and_b)
+        self.update = Update(said(page.endpoints.interpolate), args, [self.image, self.grid], self.notice,
+                             need_a_and_b)
+        image_only = Update(said(page.endpoints.interpolate_image), args, [self.image], self.notice, need_a_and_b)
         self.update.listen(self.button.click)
         # sliders: keyboard, drag and a typed value all fire .input; .release also covers the reset button
         image_only.listen(self.style.input, self.style.release, self.content.input, self.content.release)

@@ -22,7 +22,7 @@ class PoolTab(Tab):
     def layout(self, page: Page) -> None:
         """The gallery, the Pool button, the sheets and the chart, then the live section."""
         words = page.words_kind.words
-        self.intro = gr.Markdown(words.pool_intro)
+        self.intro = gr.Markdown(words.pool_intro, elem_classes="tab-intro")
         self.photos = [photo_input("pool", lambda k: k.words.group_inputs, "pool", page.words_kind)]
         self.button = gr.Button("Pool", variant="primary")
         self.notice = notice_box("pool")

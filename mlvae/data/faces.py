@@ -45,15 +45,18 @@ class AlignedFace:
     faces_found: int  # faces detected in the photo; the largest was taken
     face_width: float  # width of the detected face box, in the photo's pixels
     runner_up_width: float = 0.0  # width of the next largest face found (0 when only one)
+    position: str = ""  # where the face used lies in the photo, in words ("on the left"), when several were found
 
     def warnings(self, name: str) -> list[str]:
         """User-facing notes: several faces, a small face."""
         notes = []
+        where = f" (the one {self.position})" if self.position else ""
         if self.faces_found > 1 and self.runner_up_width >= SAME_SIZE * self.face_width:
-            notes.append(f"{name}: {self.faces_found} faces of about the same size found; the one used may not be "
-                         "the one you meant: crop the photo to one face")
+            notes.append(f"{name}: {self.faces_found} faces of about the same size found; the face used{where} may "
+                         "not be the one you meant: crop the photo to one face")
         elif self.faces_found > 1:
-            notes.append(f"{name}: {self.faces_found} faces found; the largest was used")
+            notes.append(f"{name}: {self.faces_found} faces found; the largest{where} was used, the others left "
+                         "out: if it is not the person you mean, crop the photo to that face")
         if self.face_width < SMALL_FACE_PX:
             notes.append(
                 f"{name}: the face is only {self.face_width:.0f} px wide; the model sees little detail. "
@@ -127,7 +130,14 @@ def align_face(
         shape = predictor(rgb, full)
         chip = dlib.extract_image_chip(rgb, dlib.get_face_chip_details(shape, size, CHIP_PADDING))
     runner_up = boxes[1].width() / scale if len(boxes) > 1 else 0.0
-    return AlignedFace(Image.fromarray(np.asarray(chip, dtype=np.uint8)), len(boxes), full.width(), runner_up)
+    position = place_in_photo((full.left() + full.right()) / 2 / image.width) if len(boxes) > 1 else ""
+    return AlignedFace(Image.fromarray(np.asarray(chip, dtype=np.uint8)), len(boxes), full.width(), runner_up,
+                       position)
+
+
+def place_in_photo(x: float) -> str:
+    """Where a point at ``x`` (0: the photo's left edge, 1: its right edge) lies, in words."""
+    return "on the left" if x < 1 / 3 else "on the right" if x > 2 / 3 else "in the middle"
 
 
 def cache_root() -> Path:
