@@ -128,6 +128,7 @@ def build_app(registry: ModelRegistry, tab_types: Sequence[type[Tab]] = TABS) ->
     )
     page = Page(registry, endpoints, model, registry.get(default).kind if default is not None else None)
     tabs = [tab_type() for tab_type in tab_types]
+    page.all_tabs = tabs
     with DemoBlocks(title="ML-VAE demo: pool, swap, interpolate", delete_cache=(3600, 3600)) as app:  # uploads: 1 h
         gr.Markdown(INTRO, elem_classes="intro")
         page.header = header(page)

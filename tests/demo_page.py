@@ -16,9 +16,9 @@ import numpy as np
 from PIL import Image, ImageFilter, ImageOps
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
-TABS = ["Pool evidence", "Interpolate", "Swap grid", "Generate", "About"]
+TABS = ["Pool evidence", "Interpolate", "Swap grid", "Generate", "Album", "About"]
 RESULT_OF_TAB = {"Pool evidence": "#pool-sheet img", "Interpolate": "#interp-grid img", "Swap grid": "#swap-grid img",
-                 "Generate": "#gen-image img", "About": "#about-model"}
+                 "Generate": "#gen-image img", "Album": "#album-sheet img", "About": "#about-model"}
 # a script run before the page's own: it notes the event (fn_index) of every call the page queues
 RECORD_EVENTS = """
 window.queued = [];

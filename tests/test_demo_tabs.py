@@ -43,12 +43,12 @@ def test_a_new_tab_is_one_module():
     app = build_app(ModelRegistry(), (*TABS, EchoTab))
     config = app.get_config_file()
     tabs = [c["props"].get("id") for c in config["components"] if c["type"] == "tabitem"]
-    assert tabs == ["pool", "interpolate", "swap", "generate", "about", "echo"]
+    assert tabs == ["pool", "interpolate", "swap", "generate", "album", "about", "echo"]
     fns = {fn.api_name: fn for fn in app.fns.values()}
     assert fns["echo"].api_visibility == "public" and fns["echo"].concurrency_id == "model"
-    assert {"pool", "interpolate", "interpolate_image", "swap", "generate", "about"} <= set(fns)
+    assert {"pool", "interpolate", "interpolate_image", "swap", "generate", "album", "about"} <= set(fns)
     switch = next(fn for fn in app.fns.values() if fn.name == "switch_inputs")  # the new gallery is remembered too
-    assert sum(isinstance(block, gr.Gallery) for block in switch.inputs) == 6
+    assert sum(isinstance(block, gr.Gallery) for block in switch.inputs) == 7
 
 
 def test_a_models_kind_is_its_datasets_not_its_channels():

@@ -51,8 +51,8 @@ def ink_png(side: int = 280) -> bytes:
 
 
 def switch_event(server: Server) -> int:
-    """The private model-switch event (it takes the five galleries and puts them away per kind of model)."""
-    return server.fn_index(lambda d, types: types.count("gallery") == 5 and "state" in types)
+    """The private model-switch event (it takes the six galleries and puts them away per kind of model)."""
+    return server.fn_index(lambda d, types: types.count("gallery") == 6 and "state" in types)
 
 
 # ---- 1. file entries that private events hand back ----------------------------------------------------------
@@ -72,7 +72,7 @@ def test_private_events_never_hand_back_a_file_a_client_named(server, tmp_path):
         session = uuid.uuid4().hex  # the switch puts the galleries away, then a second switch brings them back
         outputs = []
         for model in ("mnist", "faces"):
-            result, message = event_in_session(server, switch, [model, None, None, *[gallery] * 5, ""], session)
+            result, message = event_in_session(server, switch, [model, None, None, *[gallery] * 6, "", ""], session)
             outputs.append(str(result))
             assert result is None, f"the model switch took {path}: {str(result)[:300]}"
             assert_clear(message, rf"{name}: not a file uploaded to this demo", f"model switch with {path}")
@@ -179,7 +179,8 @@ def test_sessions_keep_only_short_checked_values_and_are_bounded(server):
     switch, sessions = switch_event(server), 100
     before = memory_mb(server.pid)["VmRSS"]
     for _ in range(sessions):  # as the attack: each new session switches models with ~700 kB of gallery values
-        _, message = event_in_session(server, switch, ["mnist", None, None, *[gallery] * 5, ""], uuid.uuid4().hex)
+        _, message = event_in_session(server, switch, ["mnist", None, None, *[gallery] * 6, "", ""],
+                                      uuid.uuid4().hex)
         assert message is None, message
     per_session_mb = (memory_mb(server.pid)["VmRSS"] - before) / sessions
     print(f"\n{sessions} sessions: {per_session_mb * 1024:.0f} kB each; {MAX_SESSIONS} kept at most")

@@ -26,6 +26,8 @@ class ExampleSet:
     swap: list[str] = field(default_factory=list)
     swap_labels: str = ""
     generate: list[str] = field(default_factory=list)
+    album: list[str] = field(default_factory=list)
+    album_labels: str = ""
 
 
 def _files(root: Path, kind: str, pattern: str, group: int | str, indices: range) -> list[str]:
@@ -50,4 +52,5 @@ def example_set(kind: str, root: Path = EXAMPLES_DIR) -> ExampleSet:
         swap=swap,
         swap_labels=" ".join(labels),
         generate=_files(root, kind, pattern, groups.generate, range(3)),
+        album=[path for i in range(4) for group in groups.swap for path in _files(root, kind, pattern, group, [i])],
     )

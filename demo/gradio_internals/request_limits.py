@@ -24,7 +24,7 @@ MAX_BODY_BYTES = 1 << 20  # an event's JSON is a few kB per photo; a drawing is 
 MAX_LIST_ITEMS = MAX_GROUP  # the most photos any gallery is used for
 MAX_DEPTH = 16  # a gallery entry is 4 levels deep inside an event's data
 MAX_NODES = 8192  # values in one request's JSON: the model switch's five full galleries take about 3,500
-MAX_FILES = 6 * MAX_GROUP  # file entries in one request: the model switch's five galleries, and a pad's few
+MAX_FILES = 7 * MAX_GROUP  # file entries in one request: the model switch's six galleries, and a pad's few
 MAX_STRING_CHARS = 1 << 15  # one string: a tab's group labels are the longest a user types (uploads' paths: 1024)
 # a streamed webcam frame (Gradio's page sends it as {"url": "data:image/jpeg;base64,..."}): a JPEG of a frame of
 # demo.computing.live_pooling.MAX_FRAME_PIXELS (1920 x 1080) at the browser's quality is 0.2-1.5 MB; its pixels are

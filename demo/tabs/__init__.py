@@ -3,10 +3,11 @@ and wires its own events. A new tab is one new module here, with its class added
 from __future__ import annotations
 
 from .about import AboutTab
+from .album import AlbumTab
 from .base import Tab
 from .generate import GenerateTab
 from .interpolate import InterpolateTab
 from .pool import PoolTab
 from .swap import SwapTab
 
-TABS: tuple[type[Tab], ...] = (PoolTab, InterpolateTab, SwapTab, GenerateTab, AboutTab)
+TABS: tuple[type[Tab], ...] = (PoolTab, InterpolateTab, SwapTab, GenerateTab, AlbumTab, AboutTab)

@@ -4,7 +4,7 @@ the tabs of ``demo.tabs.TABS`` in order and joins them only where a model switch
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import gradio as gr
@@ -51,6 +51,7 @@ class Page:
     header: Header | None = None  # the page above the tabs, laid out first
     tabs: gr.Tabs | None = None
     api: gr.Button | None = None  # the hidden trigger of the named API endpoints, made after the tabs
+    all_tabs: list[Tab] = field(default_factory=list)  # every tab of the page, for a tab that fills another's inputs
 
     @property
     def words_kind(self) -> Kind:
