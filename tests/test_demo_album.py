@@ -213,3 +213,17 @@ def test_album_tab_in_chromium_groups_corrects_and_sends_a_group_to_pool(server,
     page.wait(lambda: f"{len(expected)} photo" in page.css("#pool-summary")[0].text.replace("One photo", "1 photo"),
               60, "the group pooled")
     page.screenshot("1400x1000-album-sent-to-pool")
+
+
+def test_about_says_what_album_mode_does_and_which_grouping_the_checkpoint_chose(tmp_path):
+    from types import SimpleNamespace
+
+    from demo.computing.model_description import album_mode
+    from demo.kinds import DIGITS
+    from mlvae.grouping import AlbumSettings
+
+    m = SimpleNamespace(kind=DIGITS, folder=tmp_path)
+    assert "untuned" in album_mode(m) and "one content" in album_mode(m)
+    AlbumSettings("evidence", 3.0, 30, "10 groups x 20 images").write(tmp_path)
+    text = album_mode(m)
+    assert "temperature 3" in text and "30 albums of **training** digits" in text and "untuned" not in text

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 from mlvae.config import RunConfig, model_departures
+from mlvae.grouping import AlbumSettings
 from mlvae.kinds import MODEL_KINDS
 
 from ..models import DemoModel
@@ -55,6 +56,22 @@ def pooling(m: DemoModel) -> str:
                        "checkpoint falls short there (*Below its goals*, above): do not expect the pooled "
                        f"reconstructions to show one {group} reliably.")
     return text + f"How well one content code shows one {group} is measured in the model card below."
+
+
+def album_mode(m: DemoModel) -> str:
+    """What the Album tab does with this model, and which grouping the checkpoint's evaluation chose for it."""
+    group, item = m.kind.group, m.kind.words.item
+    settings = AlbumSettings.read(m.folder)
+    chosen = (f"This checkpoint's grouping ({settings.method}, temperature {settings.temperature:g}) was chosen on "
+              f"{settings.calibration_albums} albums of **training** {group}s ({settings.albums})"
+              if settings.calibration_albums else
+              "This checkpoint has no `album.json` from `python -m mlvae.evaluate --album`, so the grouping is untuned "
+              "(temperature 1)")
+    return (f"The *Album* tab groups a mixed, unlabelled album by {group}: it merges {item}s while the evidence that "
+            "they share **one content** (the product of Normals' normaliser against the prior, paper eq. 7) beats "
+            f"each keeping its own, so it finds the number of {group}s itself. {chosen}. How well it groups unseen "
+            f"{group}s (adjusted Rand index, purity, how often the count is right, against raw pixels and other "
+            "references) is in the model card's *Album mode* section below.")
 
 
 def departures(config: RunConfig) -> str:
@@ -131,6 +148,9 @@ def about(m: DemoModel | None) -> str:
         "",
         "## What pooling means",
         pooling(m),
+        "",
+        "## Album mode",
+        album_mode(m),
         "",
         "## Limits",
         *limits(m),

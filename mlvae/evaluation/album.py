@@ -28,10 +28,12 @@ from mlvae.model.posterior import DiagonalNormal
 
 log = logging.getLogger("mlvae.evaluate")
 
-TEMPERATURES = (0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0, 3000.0)  # the grid searched on training albums
+# the temperatures tried on albums of training groups
+TEMPERATURES = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0, 3000.0)
 PCA_COMPONENTS = 50
 PCA_IMAGES = 5000  # training images the PCA is fitted on
 ENCODE_BATCH = 256
+DESCRIPTOR_DIM = 128
 
 Features = Callable[[torch.Tensor], DiagonalNormal]  # uint8 images (n, C, H, W) -> one (n, d) Normal per image
 
@@ -135,8 +137,9 @@ def pca_features(train_images: torch.Tensor, seed: int) -> Features:
 
 
 def descriptor_features(images: torch.Tensor) -> DiagonalNormal:
-    """dlib's 128-d face descriptors as means with unit variances (evaluation only: the judge's network)."""
-    descriptors = torch.from_numpy(embed_faces(images))
+    """dlib's 128-d face descriptors (of norm about 1) times sqrt(128), so that a dimension spreads about as a unit
+    Normal, as means with unit variances (evaluation only: the judge's network)."""
+    descriptors = torch.from_numpy(embed_faces(images)) * DESCRIPTOR_DIM**0.5
     return DiagonalNormal(descriptors, torch.zeros_like(descriptors))
 
 
