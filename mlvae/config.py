@@ -20,7 +20,8 @@ from mlvae.kinds import MODEL_HELP, MODEL_TYPES
 POSTERIORS = ("product", "mixture")
 UPSAMPLINGS = ("transposed", "resize")
 ARCHITECTURES = ("mlp", "conv")
-LIKELIHOODS = ("normal", "normal-unit", "normal-fixed", "bernoulli")
+# --likelihood's choices: one class each in mlvae.model.likelihood (its register_likelihood adds a name here)
+LIKELIHOODS: list[str] = ["normal", "normal-unit", "normal-fixed", "bernoulli"]
 DATASETS = ("mnist", "folder")
 IMAGE_SHAPES = {"mlp": (1, 28), "conv": (3, 64)}  # (channels, side) of the images each architecture takes
 # Upper bounds on the sizes a config may ask for: far above any model here, far below what would exhaust memory
@@ -449,6 +450,6 @@ def _at_least(flag: str, value: int, low: int) -> None:
         raise ValueError(f"{flag} must be at least {low}, got {value}")
 
 
-def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
+def _check_choice(name: str, value: str, choices: typing.Sequence[str]) -> None:
     if value not in choices:
         raise ValueError(f"{name} must be one of {', '.join(choices)}; got {value!r}")

@@ -24,7 +24,7 @@ class Flag:
     help: str
     group: str = ""  # the --help section; "" for the top
     name: str | None = None  # default: --field-name
-    choices: tuple[str, ...] | None = None
+    choices: typing.Sequence[str] | None = None
     metavar: str | None = None
     default_text: str | None = None  # what the help says the default is; None: the field's default
     repeat: bool = False  # may be given several times; the value is the list

@@ -19,7 +19,7 @@ def test_fixed_sigma_decoder_scores_a_normal_of_that_sigma():
     model = MLVAE(ModelConfig(likelihood="normal-fixed", sigma=0.2, **CONV))
     x = torch.rand(4, 3, 64, 64)
     terms = group_elbo(model, x, torch.tensor([0, 0, 1, 1]), 2)
-    mean, logvar = model.decode_params(terms.content_sample, terms.style_sample)
+    mean, logvar = model.decode_params(terms.content_sample, terms.style_sample).params
     torch.testing.assert_close(logvar, torch.full_like(mean, math.log(0.04)))
     expected = torch.distributions.Normal(mean, 0.2).log_prob(x).flatten(1).sum(-1)
     torch.testing.assert_close(terms.log_likelihood, expected)

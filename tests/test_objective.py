@@ -125,7 +125,7 @@ def test_plain_vae_baseline_is_a_standard_vae_over_the_joint_latent():
     enc = vae.encode(x)
     c = enc.content.mean + enc.content.variance.sqrt() * noise[0]
     s = enc.style.mean + enc.style.variance.sqrt() * noise[1]
-    mean, logvar = vae.decode_params(c, s)
+    mean, logvar = vae.decode_params(c, s).params
     kl = kl_to_standard_normal(enc.content) + kl_to_standard_normal(enc.style)
     expected = -(normal_log_likelihood(x, mean, logvar) - kl).mean()
     assert terms.num_groups == x.shape[0]
@@ -168,12 +168,12 @@ def test_unit_variance_decoder_outputs_only_a_mean_and_scores_a_unit_normal(arch
     learned = MLVAE(ModelConfig(likelihood="normal", **config))
     assert sum(p.numel() for p in unit.decoder.parameters()) < sum(p.numel() for p in learned.decoder.parameters())
     z = torch.randn(3, 4)
-    mean, logvar = unit.decode_params(z, z)
+    mean, logvar = unit.decode_params(z, z).params
     assert torch.equal(logvar, torch.zeros_like(mean)) and 0 <= mean.min() and mean.max() <= 1
     x = torch.rand(3, channels, size, size)
     terms = group_elbo(unit, x, torch.tensor([0, 0, 1]), 2)
     expected = torch.distributions.Normal(mean.new_zeros(()), 1.0)
-    mean_used, _ = unit.decode_params(terms.content_sample, terms.style_sample)
+    mean_used, _ = unit.decode_params(terms.content_sample, terms.style_sample).params
     torch.testing.assert_close(terms.log_likelihood, expected.log_prob(x - mean_used).flatten(1).sum(-1))
 
 

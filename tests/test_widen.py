@@ -13,7 +13,7 @@ def conv_model(width: float, style_dim: int = 4, latent_dim: int = 12) -> MLVAE:
 
 
 def outputs(model: MLVAE, x: torch.Tensor, z: torch.Tensor) -> list[torch.Tensor]:
-    return [*model.encoder(x), *model.decoder(z)]
+    return [*model.encoder(x), *model.decoder(z).params]
 
 
 @pytest.mark.parametrize("train_mode", [False, True])
@@ -90,12 +90,12 @@ def test_grown_latents_keep_the_old_posteriors_and_images_and_start_their_new_di
         content, style = torch.randn(5, 12), torch.randn(5, 4)
         # whatever the new dimensions hold
         grown = torch.cat([content, 10 * torch.randn(5, new_c), style, 10 * torch.randn(5, new_s)], -1)
-        for a, b in zip(small.decoder(torch.cat([content, style], -1)), big.decoder(grown), strict=True):
+        for a, b in zip(small.decoder(torch.cat([content, style], -1)).params, big.decoder(grown).params, strict=True):
             assert torch.allclose(a, b, atol=1e-5), (a - b).abs().max()
     # the decoder learns to read the new dimensions: their zero weights get a gradient
     big.train()
     enc = big.encode(x)
-    image, _ = big.decode_params(enc.content.rsample(), enc.style.rsample())
+    image, _ = big.decode_params(enc.content.rsample(), enc.style.rsample()).params
     (image - x).square().sum().backward()
     grad = big.decoder.project[0].weight.grad
     new_columns = [grad[:, 12:content_dim], grad[:, content_dim + 4:]]

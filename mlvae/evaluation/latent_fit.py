@@ -11,14 +11,13 @@ from __future__ import annotations
 import torch
 
 from mlvae.model.interface import GroupedVAE
-from mlvae.model.likelihood import log_likelihood
 
 
 def fit_objective(model: GroupedVAE, x: torch.Tensor, content: torch.Tensor, style: torch.Tensor,
                   prior: bool = True) -> torch.Tensor:
     """Per-image objective (B,): log p(x | c, s), plus the N(0, I) log-priors of c (B, d) and s (B, d_s) (up
     to constants) when ``prior``."""
-    value = log_likelihood(x, model.decode_params(content, style))
+    value = model.decode_params(content, style).log_prob(x)
     if prior:
         value = value - 0.5 * (content.square().sum(-1) + style.square().sum(-1))
     return value

@@ -10,7 +10,7 @@ from torch import nn
 
 from mlvae.config import ModelConfig
 from mlvae.kinds import MODEL_KINDS
-from mlvae.model.likelihood import decoded_mean
+from mlvae.model.likelihood import Decoded
 from mlvae.model.posterior import DiagonalNormal
 
 
@@ -54,9 +54,9 @@ class GroupedVAE(nn.Module, ABC):
         """Images (B, C, H, W) in [0, 1] -> per-observation style (B, d_s) and content (B, d) posteriors."""
 
     @abstractmethod
-    def decode_params(self, content: torch.Tensor, style: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """Likelihood parameters of p(x | c, s) for latents c (B, d) and s (B, d_s)."""
+    def decode_params(self, content: torch.Tensor, style: torch.Tensor) -> Decoded:
+        """p(x | c, s) for latents c (B, d) and s (B, d_s): the likelihood and its parameters (B, C, H, W)."""
 
     def decode(self, content: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
         """Decoded images (the likelihood mean) in [0, 1]: (B, d), (B, d_s) -> (B, C, H, W)."""
-        return decoded_mean(self.decode_params(content, style)).clamp(0.0, 1.0)
+        return self.decode_params(content, style).mean.clamp(0.0, 1.0)

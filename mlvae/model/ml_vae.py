@@ -5,6 +5,7 @@ import torch
 
 from mlvae.config import ModelConfig
 from mlvae.model.interface import Encoding, GroupedVAE
+from mlvae.model.likelihood import Decoded
 from mlvae.model.networks import build_networks
 from mlvae.model.objective import ObjectiveTerms, group_elbo
 from mlvae.model.posterior import DiagonalNormal
@@ -27,10 +28,9 @@ class MLVAE(GroupedVAE):
         s_mean, s_logvar, c_mean, c_logvar = (t.float() for t in self.encoder(x))
         return Encoding(DiagonalNormal(s_mean, s_logvar), DiagonalNormal(c_mean, c_logvar))
 
-    def decode_params(self, content: torch.Tensor, style: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """Likelihood parameters of p(x | c, s) for latents c (B, d) and s (B, d_s)."""
-        location, logvar = self.decoder(torch.cat([content, style], dim=-1))
-        return location.float(), None if logvar is None else logvar.float()
+    def decode_params(self, content: torch.Tensor, style: torch.Tensor) -> Decoded:
+        """p(x | c, s) for latents c (B, d) and s (B, d_s), its parameters (B, C, H, W) in float32."""
+        return self.decoder(torch.cat([content, style], dim=-1)).float()
 
     def forward(self, x: torch.Tensor, group_ids: torch.Tensor, num_groups: int | None = None) -> ObjectiveTerms:
         """The group ELBO terms of a batch (see ``mlvae.model.objective.group_elbo``); DDP calls this."""

@@ -2,30 +2,18 @@
 
 Encoders return four heads: style mean/log-variance (B, d_s) and content mean/log-variance (B, d), where
 d_s = d unless ``style_dim`` says otherwise. Decoders map (B, d + d_s) latents (content first, then style) to
-likelihood parameters.
+the parameter maps of their likelihood (``mlvae.model.likelihood``), which makes its parameters from them.
 Every log-variance is squashed by 5*tanh (supplement §2.1), which bounds it to (-5, 5); the encoder's style and
 content log-variances may be given a wider bound (``style_logvar_bound``, ``content_logvar_bound``).
 """
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import nn
 
 from mlvae.config import ModelConfig
-
-PAPER_LOGVAR_BOUND = 5.0
-
-
-def bounded_logvar(raw: torch.Tensor, bound: float = PAPER_LOGVAR_BOUND) -> torch.Tensor:
-    """bound * tanh(5 raw / bound), in (-bound, bound): the supplement's 5 * tanh(raw) at bound 5.
-
-    The slope at raw = 0 is 5 whatever the bound, so a wider bound changes what a trained head computes only
-    where it was near the paper's bound."""
-    if bound == PAPER_LOGVAR_BOUND:
-        return PAPER_LOGVAR_BOUND * torch.tanh(raw)
-    return bound * torch.tanh(raw * (PAPER_LOGVAR_BOUND / bound))
+from mlvae.model.likelihood import Decoded, likelihood_of
+from mlvae.model.posterior import bounded_logvar
 
 
 class EncoderHeads(nn.Module):
@@ -58,28 +46,22 @@ class MLPEncoder(nn.Module):
 
 
 class MLPDecoder(nn.Module):
-    """MNIST decoder: 2d -> 500 tanh -> likelihood parameters of 784 pixels."""
+    """MNIST decoder: 2d -> 500 tanh -> the likelihood's parameter maps of 784 pixels."""
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
         self.shape = config.image_shape
+        self.likelihood = likelihood_of(config)
         pixels = config.image_channels * config.image_size**2
-        outputs = 2 * pixels if config.likelihood == "normal" else pixels  # mean (+ log-variance) or logits
         self.net = nn.Sequential(
-            nn.Linear(latent_size(config), config.hidden_dim), nn.Tanh(), nn.Linear(config.hidden_dim, outputs)
+            nn.Linear(latent_size(config), config.hidden_dim), nn.Tanh(),
+            nn.Linear(config.hidden_dim, self.likelihood.maps * pixels),
         )
-        self.likelihood, self.fixed_logvar = config.likelihood, fixed_logvar(config)
 
-    def forward(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """(B, d + d_s) -> (mean in [0,1] or logits, logvar or None), each (B, C, H, W)."""
-        out = self.net(z)
-        if self.likelihood == "bernoulli":
-            return out.view(-1, *self.shape), None
-        if self.fixed_logvar is not None:
-            mean = torch.sigmoid(out).view(-1, *self.shape)
-            return mean, torch.full_like(mean, self.fixed_logvar)
-        mean, raw = out.chunk(2, dim=-1)
-        return torch.sigmoid(mean).view(-1, *self.shape), bounded_logvar(raw).view(-1, *self.shape)
+    def forward(self, z: torch.Tensor) -> Decoded:
+        """(B, d + d_s) -> the likelihood's parameters, each (B, C, H, W)."""
+        maps = self.net(z).chunk(self.likelihood.maps, dim=-1)
+        return self.likelihood.decoded([m.reshape(-1, *self.shape) for m in maps])
 
 
 class CReLU(nn.Module):
@@ -92,15 +74,6 @@ class CReLU(nn.Module):
 def latent_size(config: ModelConfig) -> int:
     """Decoder input size: content d plus style d_s."""
     return config.latent_dim + config.style_size
-
-
-def fixed_logvar(config: ModelConfig) -> float | None:
-    """The constant log-variance of a fixed-variance Normal decoder (unit: 0; fixed: log sigma^2), else None."""
-    if config.likelihood == "normal-unit":
-        return 0.0
-    if config.likelihood == "normal-fixed":
-        return 2.0 * math.log(config.sigma)
-    return None
 
 
 def _channels(base: int, width: float) -> int:
@@ -178,20 +151,20 @@ class ConvDecoder(nn.Module):
             if index >= 1:  # 32x32 and 64x64
                 layers += [ResidualBlock(cout) for _ in range(config.decoder_res_blocks)]
         self.deconvs = nn.Sequential(*layers)
-        self.likelihood, self.fixed_logvar = config.likelihood, fixed_logvar(config)
+        self.likelihood = likelihood_of(config)
+        if self.likelihood.maps > 2:
+            raise ValueError(f"the conv decoder draws one or two maps per channel; {config.likelihood} needs "
+                             f"{self.likelihood.maps}")
+        # the likelihood's first and second parameter maps (the names are the checkpoints')
         self.mean_head = nn.Conv2d(chans[-1], config.image_channels, 3, padding=1)
-        learned_variance = config.likelihood == "normal"
-        self.logvar_head = nn.Conv2d(chans[-1], config.image_channels, 3, padding=1) if learned_variance else None
+        two_maps = self.likelihood.maps == 2
+        self.logvar_head = nn.Conv2d(chans[-1], config.image_channels, 3, padding=1) if two_maps else None
 
-    def forward(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """(B, d + d_s) -> (mean in [0,1] or logits, logvar or None), each (B, 3, 64, 64)."""
+    def forward(self, z: torch.Tensor) -> Decoded:
+        """(B, d + d_s) -> the likelihood's parameters, each (B, 3, 64, 64)."""
         h = self.deconvs(self.project(z).view(-1, self.c0, 8, 8))
-        if self.likelihood == "bernoulli":
-            return self.mean_head(h), None
-        if self.logvar_head is None:  # a fixed variance
-            mean = torch.sigmoid(self.mean_head(h))
-            return mean, torch.full_like(mean, self.fixed_logvar)
-        return torch.sigmoid(self.mean_head(h)), bounded_logvar(self.logvar_head(h))
+        heads = [self.mean_head] if self.logvar_head is None else [self.mean_head, self.logvar_head]
+        return self.likelihood.decoded([head(h) for head in heads])
 
 
 def output_layer_weight(decoder: nn.Module) -> torch.Tensor:

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 import torch
 
 from mlvae.model.interface import GroupedVAE
-from mlvae.model.likelihood import decoded_mean, log_likelihood
 from mlvae.model.posterior import (
     DiagonalNormal,
     check_group_ids,
@@ -116,8 +115,8 @@ def elbo_terms(
     """Assemble eq. 3 from the samples (B, d) and the content KL (num_groups,): likelihood, style KL, sums."""
     num_groups = kl_content.shape[0]
     kl_style = kl_to_standard_normal(style)
-    params = model.decode_params(content_sample, style_sample)
-    ll = log_likelihood(x, params)
+    decoded = model.decode_params(content_sample, style_sample)
+    ll = decoded.log_prob(x)
     per_obs_terms = torch.zeros(num_groups, dtype=ll.dtype, device=ll.device).index_add(0, group_ids, ll - kl_style)
     elbo = per_obs_terms - kl_content
     return ObjectiveTerms(
@@ -129,7 +128,7 @@ def elbo_terms(
         content_sample=content_sample,
         style_sample=style_sample,
         group_ids=group_ids,
-        reconstruction=decoded_mean(params),
+        reconstruction=decoded.mean,
     )
 
 

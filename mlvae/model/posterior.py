@@ -12,6 +12,18 @@ from dataclasses import dataclass
 import torch
 
 LOG_2PI = math.log(2.0 * math.pi)
+PAPER_LOGVAR_BOUND = 5.0
+
+
+def bounded_logvar(raw: torch.Tensor, bound: float = PAPER_LOGVAR_BOUND) -> torch.Tensor:
+    """bound * tanh(5 raw / bound), in (-bound, bound): the supplement's 5 * tanh(raw) at bound 5 (every
+    log-variance head, the encoders' and the Normal decoder's).
+
+    The slope at raw = 0 is 5 whatever the bound, so a wider bound changes what a trained head computes only
+    where it was near the paper's bound."""
+    if bound == PAPER_LOGVAR_BOUND:
+        return PAPER_LOGVAR_BOUND * torch.tanh(raw)
+    return bound * torch.tanh(raw * (PAPER_LOGVAR_BOUND / bound))
 
 
 def standard_normal(like: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import torch
 
 from mlvae.model.interface import GroupedVAE
-from mlvae.model.likelihood import log_likelihood
 
 
 def group_elbo_loop(
@@ -32,8 +31,8 @@ def group_elbo_loop(
             s_eps = torch.randn(s_mean.shape, generator=generator)
         c = mean_g + var_g.sqrt() * c_eps  # steps 8-9: one content sample per observation
         s = s_mean + (0.5 * s_logvar).exp() * s_eps
-        params = model.decoder(torch.cat([c, s], dim=-1))  # step 10
-        elbo = elbo + log_likelihood(x[members], params).sum()
+        decoded = model.decoder(torch.cat([c, s], dim=-1))  # step 10
+        elbo = elbo + decoded.log_prob(x[members]).sum()
         elbo = elbo - 0.5 * (s_mean**2 + s_logvar.exp() - 1.0 - s_logvar).sum()
         total = total + elbo
     return -total / len(groups)

@@ -22,9 +22,10 @@ from tqdm import tqdm
 
 from mlvae.config import ModelConfig
 from mlvae.model.interface import Encoding, GroupedVAE
-from mlvae.model.networks import bounded_logvar, build_networks
+from mlvae.model.likelihood import Decoded
+from mlvae.model.networks import build_networks
 from mlvae.model.objective import ObjectiveTerms, group_elbo_from_posteriors
-from mlvae.model.posterior import DiagonalNormal
+from mlvae.model.posterior import DiagonalNormal, bounded_logvar
 
 INITIAL_LOGVAR = -3.0  # of every free posterior, in training and at test time (std 0.22)
 
@@ -132,10 +133,9 @@ class SVI(GroupedVAE):
         with torch.no_grad():
             return style(), content()
 
-    def decode_params(self, content: torch.Tensor, style: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """Likelihood parameters of p(x | c, s) for latents c (B, d) and s (B, d_s): the ML-VAE's decoder."""
-        location, logvar = self.decoder(torch.cat([content, style], dim=-1))
-        return location.float(), None if logvar is None else logvar.float()
+    def decode_params(self, content: torch.Tensor, style: torch.Tensor) -> Decoded:
+        """p(x | c, s) for latents c (B, d) and s (B, d_s): the ML-VAE's decoder, its parameters in float32."""
+        return self.decoder(torch.cat([content, style], dim=-1)).float()
 
     def encode(self, x: torch.Tensor) -> Encoding:
         """Runs test-time inference (``infer``), every image its own group: style and content (B, d) each."""

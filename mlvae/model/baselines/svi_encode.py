@@ -18,7 +18,6 @@ import torch
 
 from mlvae.config import ModelConfig
 from mlvae.model.interface import GroupedVAE
-from mlvae.model.likelihood import decoded_mean, log_likelihood
 from mlvae.model.ml_vae import MLVAE
 from mlvae.model.objective import ObjectiveTerms
 
@@ -48,13 +47,13 @@ class SVIEncode(MLVAE):
         are zero (eq. 17 has none) and ``loss`` is -(1/B) sum_i. Groups are ignored: there is no group information."""
         enc = self.encode(x)
         content, style = enc.content.rsample(generator), enc.style.rsample(generator)
-        params = self.decode_params(content, style)
-        ll = log_likelihood(x, params)
+        decoded = self.decode_params(content, style)
+        ll = decoded.log_prob(x)
         zeros = torch.zeros_like(ll)
         return ObjectiveTerms(
             loss=-ll.mean(), elbo=ll, log_likelihood=ll, kl_style=zeros, kl_content=zeros,
             content_sample=content, style_sample=style, group_ids=torch.arange(x.shape[0], device=x.device),
-            reconstruction=decoded_mean(params),
+            reconstruction=decoded.mean,
         )
 
 
@@ -68,10 +67,4 @@ def generate_observations(
     device = next(model.parameters()).device
     content = torch.randn((count, model.latent_dim), generator=generator, device=device)
     style = torch.randn((count, model.style_dim), generator=generator, device=device)
-    location, logvar = model.decode_params(content, style)
-    if logvar is None:  # Bernoulli likelihood: location holds logits
-        images = torch.bernoulli(torch.sigmoid(location), generator=generator)
-    else:
-        noise = torch.randn(location.shape, generator=generator, device=device)
-        images = location + torch.exp(0.5 * logvar) * noise
-    return images, content, style
+    return model.decode_params(content, style).sample(generator), content, style
