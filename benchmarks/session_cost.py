@@ -7,7 +7,8 @@ Each session loads the page, then does what the attack of issue 31 did: it switc
 both kinds of model holds its inputs) with five full galleries (the same 64 uploaded photos, with 200-character file
 names and 1,000-character captions) and 30,000-character group labels. Then as many sessions each send one request
 that is refused (a NaN). Prints the server's RSS growth per session for both; the goal is at most 250 kB a session with
-full galleries (``MAX_SESSION_KB``), so that the 1,000 sessions kept (``MAX_SESSIONS``) hold at most 250 MB.
+full galleries (``MAX_SESSION_KB``), so that the 1,000 sessions kept (``MAX_SESSIONS``) hold at most 250 MB. Each
+measurement follows ``WARM_UP`` sessions of its kind, which are not counted: what the first ones set up once.
 Bounded: stops by itself.
 """
 from __future__ import annotations
@@ -28,6 +29,7 @@ from PIL import Image
 MAX_SESSION_KB = 250
 PHOTOS = 64
 NAME_CHARS = 200
+WARM_UP = 10  # sessions of each kind run before the measurement
 
 
 def post(url: str, body: bytes, content_type: str = "application/json", cookie: str = "") -> tuple[int, str]:
@@ -106,6 +108,8 @@ def measure(url: str, pid: int, sessions: int, models: tuple[str, str]) -> dict[
                                                                  for m in (models[1], models[0])],
         "one refused request": lambda s, c: [event(url, generate, [models[0], None, float("nan"), 0], s, c)],
     }.items():
+        for _ in range(WARM_UP):  # what the first sessions set up once (caches, lazily built parts) is not theirs
+            requests(uuid.uuid4().hex, page_cookie(url))
         time.sleep(1)
         before = rss_kb(pid)
         for _ in range(sessions):
