@@ -87,6 +87,21 @@ def test_trusted_proxies_are_none_unless_named_and_each_is_checked(monkeypatch):
             parse_proxies(bad)
 
 
+@pytest.mark.parametrize("args, words", [
+    (["--trusted-proxies", "*"], "trusted proxy '*' is not an IP address or network"),
+    (["--trusted-proxies", "10.0.0.1,proxy.local"], "trusted proxy 'proxy.local' is not an IP address"),
+    (["--upload-cap-mb", "0"], "--upload-cap-mb must be at least 1"),
+])
+def test_the_demo_refuses_a_proxy_or_cap_it_cannot_use_at_start(args, words):
+    import subprocess
+    import sys
+
+    from tests.demo_server import REPO
+
+    result = subprocess.run([sys.executable, "app.py", *args], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and words in result.stderr and "Traceback" not in result.stderr, result.stderr
+
+
 def test_upload_budgets_refill_a_minute_s_worth_per_sender():
     clock = Clock()
     budgets = ByteBudgets(per_minute=100, senders=2, clock=clock)

@@ -32,7 +32,7 @@ NEW_SESSIONS_PER_S = 2.0  # ... and then this many a second
 MAX_ADDRESSES = 10_000  # client addresses tracked at once (~200 bytes each)
 SESSION_PER_CALL_ROUTES = ("/gradio_api/call/", "/gradio_api/run/")  # no session named: Gradio makes one per call
 MULTIPART_SESSION = re.compile(rb'name="session_hash"\r\n\r\n([^\r\n]{1,256})\r\n')
-MAX_EVENTS_PER_SESSION = 16  # events of one session waiting or running at once (a model switch starts ~8)
+MAX_EVENTS_PER_SESSION = 16  # events of one session waiting or running at once (a switch: then 4 refreshes)
 BUSY_EVENTS_PER_SESSION = 2  # ... while the queue is at least half full
 TOO_MANY = (f"too many new sessions from your address ({NEW_SESSION_BURST} at once, then {NEW_SESSIONS_PER_S:g} a "
             "second): wait a minute and retry, or reuse your session (send the same session_hash with each "
