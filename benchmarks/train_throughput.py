@@ -371,8 +371,7 @@ def main() -> None:
     if not args.skip_loop:
         nets = {
             "mnist-mlp": ModelConfig(),
-            f"conv64-w{args.conv_width}": ModelConfig(architecture="conv", image_size=64, image_channels=3,
-                                                      latent_dim=50, width=args.conv_width),
+            f"conv64-w{args.conv_width}": ModelConfig(architecture="conv", latent_dim=50, width=args.conv_width),
         }
         print(f"\none optimiser step, {args.groups} groups of 2-10 images (median of {args.repeats}):")
         print(f"{'network':<16}{'images':>8}{'vectorised/s':>15}{'loop/s':>12}{'speedup':>10}")

@@ -149,6 +149,17 @@ class ModelConfig:
         """Side of the square input images (the architecture's)."""
         return self.image_shape[1]
 
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> ModelConfig:
+        """The model section of a ``config.json``; an older one also states the image shape (``image_channels``,
+        ``image_size``), which must be the architecture's (ValueError otherwise) and is not kept."""
+        config = cls(**{k: v for k, v in raw.items() if k not in STATED_SHAPE})
+        channels, size, _ = config.image_shape
+        if raw.get("image_channels", channels) != channels or raw.get("image_size", size) != size:
+            raise ValueError(f"the {config.architecture} architecture takes {size}x{size} images of {channels} "
+                             f"channel(s) (image_channels={channels}, image_size={size})")
+        return config
+
 
 def model_departures(model: ModelConfig) -> list[str]:
     """The ways ``model``'s networks depart from the paper's (supplement §2.1), in words, e.g. for a model card
@@ -169,22 +180,9 @@ def model_departures(model: ModelConfig) -> list[str]:
     return out
 
 
-# Older config.json files and callers state the shape in the model section: it is checked, not stored.
+# Older config.json files state the image shape in the model section: ModelConfig.from_dict checks it, it is not
+# stored.
 STATED_SHAPE = {"image_channels": int, "image_size": int}
-_dataclass_init = ModelConfig.__init__
-
-
-def _init_with_stated_shape(self: ModelConfig, *args: Any, image_channels: int | None = None,
-                            image_size: int | None = None, **kwargs: Any) -> None:
-    """``ModelConfig(...)``, also taking an ``image_channels`` / ``image_size`` that must be the architecture's."""
-    _dataclass_init(self, *args, **kwargs)
-    channels, size, _ = self.image_shape
-    if image_channels not in (None, channels) or image_size not in (None, size):
-        raise ValueError(f"the {self.architecture} architecture takes {size}x{size} images of {channels} "
-                         f"channel(s) (image_channels={channels}, image_size={size})")
-
-
-ModelConfig.__init__ = _init_with_stated_shape  # type: ignore[method-assign]
 
 
 def shape_text(shape: tuple[int, int, int]) -> str:
@@ -407,7 +405,7 @@ def _build(kind: type, raw: Any) -> Any:
     for name, value in raw.items():
         if not _has_type(value, hints[name]):
             raise ValueError(f"{kind.__name__}.{name} must be {_type_name(hints[name])}, got {json.dumps(value)[:40]}")
-    return kind(**raw)
+    return ModelConfig.from_dict(raw) if kind is ModelConfig else kind(**raw)
 
 
 def _has_type(value: Any, annotation: Any) -> bool:

@@ -32,7 +32,7 @@ def train_tiny(kind: str, splits, out: Path) -> Path:
         data = DataConfig(dataset="mnist")
         train = TrainConfig(epochs=1, max_train_images=6000, max_val_images=500, device="cpu")
     else:
-        model = ModelConfig(architecture="conv", latent_dim=16, image_channels=3, image_size=64, width=0.125)
+        model = ModelConfig(architecture="conv", latent_dim=16, width=0.125)
         data = DataConfig(dataset="folder", image_size=64, image_channels=3, crop_fraction=0.8)
         # small batches and a higher rate: enough steps in seconds for the decoder to use the content
         train = TrainConfig(epochs=2, groups_per_batch=8, lr=2e-3, device="cpu")

@@ -86,7 +86,7 @@ def test_the_image_shape_is_the_architectures_and_old_configs_that_state_it_stil
     with pytest.raises(CheckpointError, match="the conv architecture takes 64x64 images of 3 channel"):
         load_model(folder)
     with pytest.raises(ValueError, match="the mlp architecture takes 28x28"):
-        ModelConfig(image_size=64)
+        ModelConfig.from_dict({"image_size": 64})
     assert dataclasses.replace(ModelConfig(), architecture="conv").image_shape == (3, 64, 64)
 
 

@@ -249,7 +249,7 @@ def test_app_without_models_builds_and_says_what_to_do():
 def test_make_examples_writes_model_generated_examples(tiny_mnist_runs, tmp_path):
     from demo.make_examples import main
 
-    faces = MLVAE(ModelConfig(architecture="conv", latent_dim=8, image_channels=3, image_size=64, width=0.125))
+    faces = MLVAE(ModelConfig(architecture="conv", latent_dim=8, width=0.125))
     save_model(tmp_path / "faces", faces.eval(), RunConfig(model=faces.config, data=DataConfig(
         dataset="folder", image_size=64, image_channels=3, crop_fraction=0.8)))
     out = tmp_path / "examples"

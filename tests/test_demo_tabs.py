@@ -54,7 +54,7 @@ def test_a_new_tab_is_one_module():
 def test_a_models_kind_is_its_datasets_not_its_channels():
     mnist = RunConfig(model=ModelConfig(), data=DataConfig(dataset="mnist"))
     assert kind_of(mnist) is DIGITS and DIGITS.takes_drawings and not DIGITS.live_pooling
-    folder = RunConfig(model=ModelConfig(architecture="conv", image_channels=3, image_size=64),
+    folder = RunConfig(model=ModelConfig(architecture="conv"),
                        data=DataConfig(dataset="folder", image_size=64, image_channels=3))
     assert kind_of(folder) is FACES and FACES.live_pooling and not FACES.takes_drawings
 

@@ -30,7 +30,7 @@ def faces_run(face_dir, tmp_path_factory):
     for folder in sorted(p for p in face_dir.iterdir() if p.is_dir())[:16]:
         (subset / folder.name).symlink_to(folder, target_is_directory=True)
     config = RunConfig(
-        model=ModelConfig(architecture="conv", latent_dim=8, style_dim=4, image_channels=3, image_size=64, width=0.125,
+        model=ModelConfig(architecture="conv", latent_dim=8, style_dim=4, width=0.125,
                           likelihood="normal-fixed"),
         data=DataConfig(dataset="folder", data_dir=str(subset), image_size=64, image_channels=3, crop_fraction=0.8,
                         val_fraction=0.25, test_fraction=0.25),

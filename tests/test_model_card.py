@@ -23,8 +23,8 @@ FACES_CARD = REPO / "scripts" / "faces_card"
 
 
 def facts(**changes) -> CardFacts:
-    base = dict(name="faces", model=ModelConfig(architecture="conv", latent_dim=50, style_dim=8, image_channels=3,
-                                                 image_size=64, width=0.25, likelihood="normal-fixed", sigma=0.1),
+    base = dict(name="faces", model=ModelConfig(architecture="conv", latent_dim=50, style_dim=8, width=0.25,
+                                                 likelihood="normal-fixed", sigma=0.1),
                 data_text="Two face collections.", command="python -m mlvae.train --dataset folder",
                 eval_command="python -m mlvae.evaluate faces", hardware="2 CPU cores", epochs=ROWS,
                 classifier_table="| k | 1 |\n|---|---|\n| C | 40.0 |", weights="last", size_mb=4.8,
