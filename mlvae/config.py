@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mlvae.flags import flag
-from mlvae.kinds import MODEL_HELP, MODEL_TYPES
+from mlvae.model_kinds import MODEL_HELP, MODEL_TYPES
 
 POSTERIORS = ("product", "mixture")
 UPSAMPLINGS = ("transposed", "resize")
@@ -53,7 +53,7 @@ class ModelConfig:
     """What the model is: networks, latent size, posterior and likelihood."""
 
     model_type: str = field(default="mlvae", metadata=flag(
-        MODEL_HELP, group="model", name="--model", choices=MODEL_TYPES))  # the kinds: mlvae.kinds
+        MODEL_HELP, group="model", name="--model", choices=MODEL_TYPES))  # the kinds: mlvae.model_kinds
     posterior: str = field(default="product", metadata=flag(
         "group content posterior: product of Normals (paper eq. 7) or mixture (supplement §1)", group="model",
         choices=POSTERIORS))

@@ -1,10 +1,10 @@
-"""The model kinds' registry (mlvae.kinds): every kind resolves to its model class and trainer, pools as it says,
+"""The model kinds' registry (mlvae.model_kinds): every kind resolves to its model class and trainer, pools as it says,
 and is offered by --model."""
 import pytest
 
 from mlvae.config import ModelConfig
-from mlvae.kinds import KINDS, MODEL_TYPES
 from mlvae.model.model_types import build_model
+from mlvae.model_kinds import KINDS, MODEL_TYPES
 from mlvae.training.cli import build_parser
 from mlvae.training.trainer import Trainer
 from mlvae.training.trainer_types import trainer_class

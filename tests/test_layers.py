@@ -11,7 +11,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "mlvae"
 LAYERS = [  # a module may import modules of its own layer or of earlier ones
-    ("mlvae.errors", "mlvae.flags", "mlvae.kinds", "mlvae.config", "mlvae.device"),
+    ("mlvae.errors", "mlvae.flags", "mlvae.model_kinds", "mlvae.config", "mlvae.device"),
     ("mlvae.data",),
     ("mlvae.model",),
     ("mlvae.latent", "mlvae.grouping"),

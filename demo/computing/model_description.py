@@ -8,7 +8,7 @@ from pathlib import Path
 
 from mlvae.config import RunConfig, model_departures
 from mlvae.grouping import AlbumSettings
-from mlvae.kinds import MODEL_KINDS
+from mlvae.model_kinds import MODEL_KINDS
 
 from ..models import DemoModel
 

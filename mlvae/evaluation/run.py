@@ -73,8 +73,8 @@ from mlvae.evaluation.supplement_probe import (
     run_protocol,
 )
 from mlvae.grouping import SETTINGS_NAME, AlbumSettings
-from mlvae.kinds import MODEL_KINDS
 from mlvae.model.interface import Encoding, GroupedVAE
+from mlvae.model_kinds import MODEL_KINDS
 
 log = logging.getLogger("mlvae.evaluate")
 

@@ -9,9 +9,9 @@ import torch
 from torch import nn
 
 from mlvae.config import ModelConfig
-from mlvae.kinds import MODEL_KINDS
 from mlvae.model.likelihood import Decoded
 from mlvae.model.posterior import DiagonalNormal
+from mlvae.model_kinds import MODEL_KINDS
 
 
 @dataclass

@@ -1,12 +1,12 @@
-"""The model class of each kind (``mlvae.kinds``: a kind names its class; its trainer:
+"""The model class of each kind (``mlvae.model_kinds``: a kind names its class; its trainer:
 ``mlvae.training.trainer_types``)."""
 from __future__ import annotations
 
 from mlvae.config import ModelConfig
-from mlvae.kinds import MODEL_KINDS
 from mlvae.model.baselines import SVI, RegularisedVAE, SVIEncode
 from mlvae.model.interface import GroupedVAE
 from mlvae.model.ml_vae import MLVAE
+from mlvae.model_kinds import MODEL_KINDS
 
 MODEL_CLASSES: dict[str, type[GroupedVAE]] = {cls.__name__: cls for cls in (MLVAE, SVI, SVIEncode, RegularisedVAE)}
 

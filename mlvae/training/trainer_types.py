@@ -1,7 +1,7 @@
-"""The trainer of each model kind (``mlvae.kinds``: a kind names its trainer class)."""
+"""The trainer of each model kind (``mlvae.model_kinds``: a kind names its trainer class)."""
 from __future__ import annotations
 
-from mlvae.kinds import MODEL_KINDS
+from mlvae.model_kinds import MODEL_KINDS
 from mlvae.training.baseline_trainers import SVIEncodeTrainer, SVITrainer
 from mlvae.training.trainer import Trainer
 
