@@ -356,13 +356,12 @@ class TrainConfig:
         _at_least("--style-kl-anneal-steps", self.style_kl_anneal_steps, 0)
         if not (math.isfinite(self.ema_decay) and 0 <= self.ema_decay < 1):
             raise ValueError(f"--ema-decay must be in [0, 1), got {self.ema_decay}")
-        if not (math.isfinite(self.adversarial_weight) and self.adversarial_weight >= 0):
-            raise ValueError(f"--adversarial-weight must be a number >= 0, got {self.adversarial_weight}")
+        # the decoder terms' weights (mlvae.training.decoder_term): 0 leaves a term off
+        for name, weight in (("--adversarial-weight", self.adversarial_weight),
+                             ("--frequency-weight", self.frequency_weight), ("--feature-weight", self.feature_weight)):
+            if not (math.isfinite(weight) and weight >= 0):
+                raise ValueError(f"{name} must be a number >= 0, got {weight}")
         _at_least("--adversarial-start", self.adversarial_start, 0)
-        if not (math.isfinite(self.frequency_weight) and self.frequency_weight >= 0):
-            raise ValueError(f"--frequency-weight must be a number >= 0, got {self.frequency_weight}")
-        if not (math.isfinite(self.feature_weight) and self.feature_weight >= 0):
-            raise ValueError(f"--feature-weight must be a number >= 0, got {self.feature_weight}")
         if bool(self.feature_weight) != bool(self.feature_net):
             raise ValueError("--feature-weight and --feature-net go together: give both or neither")
 
