@@ -25,7 +25,7 @@ def test_the_default_decoder_is_the_papers_and_keeps_its_weight_names():
 def test_each_option_gives_64x64_images_and_the_asked_for_blocks(upsampling, blocks):
     config = conv_config(upsampling=upsampling, decoder_res_blocks=blocks)
     decoder = ConvDecoder(config).eval()
-    mean, _ = decoder(torch.randn(3, 8))
+    mean, _ = decoder(torch.randn(3, 8)).params
     assert mean.shape == (3, 3, 64, 64)
     residual = [m for m in decoder.deconvs if isinstance(m, ResidualBlock)]
     assert len(residual) == 2 * blocks  # after the 32x32 and the 64x64 upsampling
