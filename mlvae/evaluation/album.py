@@ -29,7 +29,7 @@ from mlvae.model.posterior import DiagonalNormal
 log = logging.getLogger("mlvae.evaluate")
 
 # the temperatures tried on albums of training groups
-TEMPERATURES = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0, 3000.0)
+TEMPERATURES = tuple(m * 10.0**e for e in range(-2, 4) for m in (1, 2, 5))  # 0.01, 0.02, 0.05, ..., 5000
 PCA_COMPONENTS = 50
 PCA_IMAGES = 5000  # training images the PCA is fitted on
 ENCODE_BATCH = 256
