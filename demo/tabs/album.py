@@ -11,7 +11,7 @@ import gradio as gr
 from ..computing.album import MAX_ALBUM, AlbumEndpoints
 from ..computing.guard import guarded
 from ..kinds import FACES, Kind
-from .base import PRIVATE, Page, Tab, Update
+from .base import MODEL_QUEUE, PRIVATE, Page, Tab, Update
 from .components import WIDE_RESULT, notice_box, photo_input
 
 
@@ -109,7 +109,7 @@ class AlbumTab(Tab):
                 return album.group_paths(model_name, photos, labels, group), gr.Tabs(selected="pool")
 
             self.to_pool.click(guarded(send_group), [page.model, gallery, self.labels, self.chosen],
-                               [pool, page.tabs], **PRIVATE)
+                               [pool, page.tabs], **PRIVATE, **MODEL_QUEUE)  # one queue for all work (cheap here)
         if "swap" in tabs:
             swap = tabs["swap"]
 
@@ -118,7 +118,7 @@ class AlbumTab(Tab):
                 return paths, names, True, gr.Tabs(selected="swap")
 
             self.to_swap.click(guarded(send_grouping), [gallery, self.labels],
-                               [swap.photos[0].gallery, swap.labels, swap.pooled, page.tabs], **PRIVATE)
+                               [swap.photos[0].gallery, swap.labels, swap.pooled, page.tabs], **PRIVATE, **MODEL_QUEUE)
 
     def refresh(self, trigger: Callable) -> None:
         """Show the (remembered or new) album's grouping again."""
