@@ -764,7 +764,8 @@ def test_the_webcam_records_stops_and_resets_ten_times_in_a_row(server, live_bro
 
 
 def test_eight_different_photos_on_the_camera_are_all_pooled(server, live_browsers):
-    """A slideshow of 8 different photos of one person: all 8 pooled, and once they are, every repeat skipped."""
+    """A slideshow of 8 different photos of one person: all 8 pooled, and once they are, the repeats skipped (the
+    gate lets through the 2-5% of repeats whose alignment jumps, benchmarks/live_gate.py: one at most here)."""
     page = live_page(server, live_browsers["640x480"])
     page.css("#live-reset")[0].click()
     page.record_live()
@@ -772,44 +773,55 @@ def test_eight_different_photos_on_the_camera_are_all_pooled(server, live_browse
     seen = page.live_counts()[0]
     frames_counted(page, seen + 16, 40, "two more loops of the slideshow")  # 8 s a loop, 2+ frames a second
     seen, pooled, _ = page.live_counts()
-    assert pooled == 8, f"{pooled} of 8 different photos pooled after {seen} frames"
+    assert 8 <= pooled <= 9, f"{pooled} frames pooled of a slideshow of 8 different photos, after {seen} frames"
     status = page.css("#live-status")[0].text
     assert "skipped, like a frame already pooled" in status and "turn or tilt your head" in status, status
     page.screenshot("1400x1000-faces-live-eight-photos")
     page.stop_live()
 
 
-def live_rate(pages: list[Page], seconds: float) -> list[float]:
-    """Frames each page's status counts as processed (seen: aligned, encoded, then pooled or skipped) a second."""
-    start, before = time.monotonic(), [page.live_counts()[0] for page in pages]
+SENT_FRAMES = ("performance.setResourceTimingBufferSize(100000); return performance.getEntriesByType('resource')"
+               ".filter(e => e.name.includes('/gradio_api/stream/') && !e.name.endsWith('/close')).length")
+
+
+def live_rate(pages: list[Page], seconds: float) -> list[tuple[float, float]]:
+    """(frames processed, frames sent) a second for each page: processed as its status counts them (seen: aligned,
+    encoded, then pooled or skipped), sent as its browser posted them to the stream."""
+    start = time.monotonic()
+    before = [(page.live_counts()[0], page.driver.execute_script(SENT_FRAMES)) for page in pages]
     time.sleep(seconds)
-    after = [page.live_counts()[0] for page in pages]
-    return [(b - a) / (time.monotonic() - start) for a, b in zip(before, after, strict=True)]
+    after = [(page.live_counts()[0], page.driver.execute_script(SENT_FRAMES)) for page in pages]
+    took = time.monotonic() - start
+    return [((b[0] - a[0]) / took, (b[1] - a[1]) / took) for a, b in zip(before, after, strict=True)]
 
 
 def test_two_sessions_pool_live_at_once(server, live_browsers):
     """Two visitors stream at the same time: each has its own pool, the second starts while the first streams, and
-    each gets 2 frames a second or more processed, or half of what one session alone gets when the machine is too
-    busy for 4 (a fair share: the 2 cores run both browsers' cameras and encoders too)."""
-    first, second = (live_page(server, live_browsers[name]) for name in CAMERAS)
-    for page in (first, second):
+    each gets 2 frames a second or more processed (aligned, encoded, then pooled or skipped), or, when its browser
+    sends fewer than 2.5 (the 2 cores also run both browsers, whose cameras encode every frame as a JPEG), 80% of
+    the frames it sends: the server keeps up with each session, neither waits for the other."""
+    small, large = (live_page(server, live_browsers[name]) for name in CAMERAS)
+    for page in (small, large):
         page.css("#live-reset")[0].click()
-    first.record_live()
-    frames_counted(first, 2, 30, "the first session streaming")
-    alone = live_rate([first], 6)[0]
+    large.record_live()
+    frames_counted(large, 2, 30, "the 1280x720 session streaming")
     asked = time.monotonic()
-    second.record_live()
-    frames_counted(second, 0, 20, "the second session's first frame while the first streams")
+    small.record_live()
+    frames_counted(small, 0, 20, "the 640x480 session's first frame while the other streams")
     waited = time.monotonic() - asked
-    rates = live_rate([first, second], 10)
-    pooled = [page.live_counts()[1] for page in (first, second)]
-    for page in (first, second):
+    rates = live_rate([small, large], 10)
+    pooled = [page.live_counts()[1] for page in (small, large)]
+    for page in (small, large):
         page.stop_live()
-    print(f"live: one session alone {alone:.1f} frames processed a second; two at once {rates[0]:.1f} and "
-          f"{rates[1]:.1f}; the second's first frame {waited:.1f} s after its Record; pooled {pooled}")
+    said = [f"{name} {done:.1f} frames processed a second of {sent:.1f} sent" for name, (done, sent) in
+            zip(CAMERAS, rates, strict=True)]
+    print(f"live, two sessions at once: {'; '.join(said)}; the second's first frame {waited:.1f} s after its Record;"
+          f" pooled {pooled}")
     assert waited < 10, f"the second session's first frame after {waited:.1f} s"
-    assert min(rates) >= min(2.0, alone / 2), f"frames processed a second: {rates} (alone: {alone:.1f})"
-    assert all(1 <= p <= 8 for p in pooled), f"each session pools its own person's photos: {pooled}"
+    for name, (done, sent) in zip(CAMERAS, rates, strict=True):
+        assert done >= 2 or (sent < 2.5 and done >= 0.8 * sent), \
+            f"{name}: {done:.1f} frames processed a second of the {sent:.1f} its browser sent"
+    assert all(1 <= p <= 9 for p in pooled), f"each session pools its own person's photos: {pooled}"
 
 
 # ---- what a new user tripped over, fourth round (issue 34) ---------------------------------------------------
@@ -927,3 +939,13 @@ def test_about_is_short_plain_and_shows_a_decoded_picture_and_tables_unsquashed(
       }).map(cell => cell.innerText).slice(0, 5)""")
     assert not broken, f"words broken over lines in the card's tables: {broken}"
     page.screenshot("1400x1000-faces-about")
+
+
+def test_interpolating_your_photo_toward_an_example_says_so(server, browser, face_dir):
+    """Only A uploaded: B is still the example face, and the tab says so (it used to interpolate toward it quietly)."""
+    page = faces_page(server, browser)
+    page.tab("Interpolate")
+    page.wait(lambda: len(page.gallery_names("interp-b")) == 2, 30, "B's examples")
+    page.css("#interp-a-photos input[type=file]")[0].send_keys(face_photos(face_dir, 1, 1)[0][0])
+    notice = page.wait(lambda: shown(page, "#interpolate-notice"), 60, "the notice")
+    assert "B is still the example the model decoded itself" in notice and "add your own photo to B" in notice, notice

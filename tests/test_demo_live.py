@@ -210,3 +210,43 @@ def test_a_stretched_photo_is_said_to_look_stretched(face_dir, tmp_path):
     with pytest.raises(DataError, match="stretched.jpg: no face found, but one is when the photo is squeezed sideways"
                                         ": the photo looks stretched"):
         prepare_photo(stretched, prep)
+
+
+def test_the_newest_refused_file_gets_its_own_message_and_notes_are_not_refusals():
+    from demo.inputs.photos import shown_messages
+
+    problems = [f"bad-{k}.txt: not a readable image" for k in range(6)]
+    notes = ["two.jpg: 2 faces found; the largest (the one on the left) was used"]
+    lines = shown_messages(problems, notes)
+    assert lines[0] == "bad-5.txt: not a readable image"  # the file just added (the gallery's last) first
+    assert lines[4] == "... and 2 earlier files could not be used (bad-0.txt, bad-1.txt)"
+    assert lines[5] == notes[0]  # a note is said whatever the refusals, and never counted as one
+    assert shown_messages(problems[:2], []) == problems[:2][::-1]
+
+
+def test_a_frame_comes_as_the_pages_data_url_and_is_decoded_within_a_frames_bounds(endpoints, person_frames,
+                                                                                  tmp_path):
+    """The live camera hands over the frame's data URL as the page sent it (Gradio does not decode it first): a
+    1280 x 720 frame is pooled; a frame of too many pixels (a PNG of 108 megapixels of grey is 100 kB) is refused
+    from its header, before it is decoded; what is not a JPEG or PNG data URL is refused; nothing is left on disk."""
+    import gradio as gr
+    from gradio.data_classes import ImageData
+
+    from demo.gradio_internals.streamed_frames import hand_over_frames
+
+    eps, _ = endpoints
+    live = LivePooling(eps.registry, eps.results, [tmp_path])
+    url = jpeg_url(camera_frame(person_frames[0], 1280, 720))
+    assert hand_over_frames(gr.Image(sources=["webcam"], streaming=True)).preprocess(ImageData(url=url)) == url
+    state, view = live.frame("faces", url, None)
+    assert state.last == "pooled", state.last
+    huge = io.BytesIO()  # (a JPEG that large is decoded reduced by 8, as a 1500 x 1125 frame)
+    Image.new("L", (12000, 9000), 128).save(huge, "PNG")
+    assert len(huge.getvalue()) < 4 << 20
+    state, view = live.frame("faces", "data:image/png;base64," + base64.b64encode(huge.getvalue()).decode(), state)
+    assert state.pooled == 1 and "12000 x 9000 pixels" in view.status, view.status
+    for bad, words in [("data:text/html;base64,PGgxPg==", "must be a JPEG or PNG"),
+                       ("data:image/jpeg;base64,!!!", "not valid base64"),
+                       ("data:image/png;base64,aGVsbG8=", "not pooled")]:
+        state, view = live.frame("faces", bad, state)
+        assert state.pooled == 1 and words in view.status, (bad, view.status)

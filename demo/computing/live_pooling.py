@@ -7,7 +7,9 @@ The model math is in ``mlvae.latent``; this module keeps the session's state and
 """
 from __future__ import annotations
 
+import base64
 import contextlib
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -21,7 +23,7 @@ from mlvae import DataError, latent
 from mlvae.model.posterior import DiagonalNormal
 
 from ..inputs.confinement import is_inside
-from ..inputs.preparation import Preparation, open_photo, prepare_opened
+from ..inputs.preparation import MAX_PHOTO_BYTES, Preparation, open_photo, prepare_opened
 from ..models import ModelRegistry
 from ..results.png_store import ResultStore
 from ..results.sheets import strip_sheet
@@ -92,20 +94,39 @@ def chart_of(state: LiveState) -> pd.DataFrame:
     return pd.DataFrame({"photos": [str(i + 1) for i in shown], "variance": [state.variances[i] for i in shown]})
 
 
-def read_frame(path: Any, allowed: Sequence[Path], prep: Preparation, frames: Path | None = None) -> Image.Image:
-    """A streamed frame (the file Gradio stored it in) decoded within the bounds an uploaded photo gets (file size,
-    aspect ratio, and no larger than a webcam frame); DataError when it is not an image file in the upload folders
-    or breaks a bound, its message naming the problem (not the server's name for the file). A frame file inside
-    ``frames`` (Gradio's own folder, where it writes each streamed frame: four a second) is deleted once read."""
-    if not isinstance(path, str) or not is_inside(path, allowed):
+def read_frame(value: Any, allowed: Sequence[Path], prep: Preparation, frames: Path | None = None) -> Image.Image:
+    """A streamed frame decoded within the bounds an uploaded photo gets (file size, aspect ratio, and no larger than
+    a webcam frame): the page's frame as its data URL (``demo.gradio_internals.streamed_frames``), or a file in the
+    upload folders (an API client's); DataError when it is neither or breaks a bound, its message naming the problem
+    (not the server's name for the file). A frame file inside ``frames`` (Gradio's own folder) is deleted once
+    read."""
+    if isinstance(value, str) and value.startswith("data:"):
+        with tempfile.NamedTemporaryFile(prefix="mlvae-frame-", suffix=".img") as file:
+            file.write(frame_bytes(value))
+            file.flush()
+            return read_frame(file.name, [Path(file.name).parent], prep)
+    if not isinstance(value, str) or not is_inside(value, allowed):
         raise DataError("not a webcam frame sent to this demo")
     try:
-        return open_photo(Path(path), prep, max_pixels=MAX_FRAME_PIXELS, min_side=FRAME_MIN_SIDE).convert("RGB")
+        return open_photo(Path(value), prep, max_pixels=MAX_FRAME_PIXELS, min_side=FRAME_MIN_SIDE).convert("RGB")
     except DataError as exc:
-        raise DataError(str(exc).removeprefix(f"{Path(path).name}: ")) from exc
+        raise DataError(str(exc).removeprefix(f"{Path(value).name}: ")) from exc
     finally:
-        if frames is not None and is_inside(path, [frames]):
-            forget_frame(Path(path).resolve(), frames.resolve())
+        if frames is not None and is_inside(value, [frames]):
+            forget_frame(Path(value).resolve(), frames.resolve())
+
+
+def frame_bytes(url: str) -> bytes:
+    """The image file a frame's data URL holds; DataError when it is not a JPEG or PNG in base64 or is too large."""
+    head, _, data = url.partition(",")
+    if head not in ("data:image/jpeg;base64", "data:image/png;base64"):
+        raise DataError("a webcam frame must be a JPEG or PNG image (a data URL)")
+    if len(data) > 4 * MAX_PHOTO_BYTES // 3 + 4:
+        raise DataError(f"the frame is over the {MAX_PHOTO_BYTES >> 20} MB a photo may be")
+    try:
+        return base64.b64decode(data, validate=True)
+    except ValueError:
+        raise DataError("the frame is not valid base64") from None
 
 
 def forget_frame(path: Path, frames: Path) -> None:

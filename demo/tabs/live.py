@@ -13,6 +13,7 @@ from mlvae import MLVAEError
 from ..computing.guard import COMPUTING
 from ..computing.live_pooling import MAX_POOLED, LivePooling, LiveState, status_line
 from ..gradio_internals.request_files import upload_folders
+from ..gradio_internals.streamed_frames import hand_over_frames
 from ..kinds import Kind
 from .base import PRIVATE, Page
 from .components import RESULT, variance_chart
@@ -41,8 +42,8 @@ class LiveSection:
                         "with four fixed styles. Stop with the camera's button; Reset starts a new pool.")
             with gr.Row():
                 with gr.Column(scale=2, min_width=280):
-                    self.camera = gr.Image(sources=["webcam"], streaming=True, type="filepath", label="Webcam",
-                                           elem_id="live-camera", height=320)
+                    self.camera = hand_over_frames(gr.Image(sources=["webcam"], streaming=True, type="filepath",
+                                                            label="Webcam", elem_id="live-camera", height=320))
                     self.reset = gr.Button("Reset the live pool", size="sm", elem_id="live-reset")
                 with gr.Column(scale=3, min_width=280):
                     self.status = gr.Markdown(status_line(LiveState()), elem_id="live-status")
@@ -73,8 +74,10 @@ class LiveSection:
                                                                 f"({type(exc).__name__}); the next one is tried.")
             if view is None:
                 return state, gr.skip(), gr.skip(), gr.skip(), gr.skip()
-            return (state, view.identity or gr.skip(), view.recent or gr.skip(),
-                    gr.update(value=view.chart, visible=len(view.chart) > 1), view.status)
+            if view.identity is None:  # nothing pooled: the images and the chart stay (a chart redrawn four times a
+                return state, gr.skip(), gr.skip(), gr.skip(), view.status  # second costs the page's CPU)
+            return state, view.identity, view.recent, gr.update(value=view.chart, visible=len(view.chart) > 1), \
+                view.status
 
         def live_reset_all() -> tuple:
             """An empty live pool and an empty page section."""
