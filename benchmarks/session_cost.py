@@ -96,12 +96,14 @@ def measure(url: str, pid: int, sessions: int, models: tuple[str, str]) -> dict[
     config = json.load(urllib.request.urlopen(f"{url}config", timeout=30))
     types = {c["id"]: c["type"] for c in config["components"]}
     inputs = [[types[x] for x in d["inputs"]] for d in config["dependencies"]]
-    switch = next(i for i, kinds in enumerate(inputs) if kinds.count("gallery") == 5 and "state" in kinds)
+    # the model switch: the event that takes every remembered gallery and the memory (a state)
+    switch = max((i for i, kinds in enumerate(inputs) if "state" in kinds), key=lambda i: inputs[i].count("gallery"))
     generate = next(i for i, d in enumerate(config["dependencies"]) if d.get("api_name") == "generate")
     photos = upload_photos(url)
     gallery = [{"image": {"path": p, "orig_name": Path(p).name, "meta": {"_type": "gradio.FileData"}},
                 "caption": "c" * 1000} for p in photos]
-    values = [*[gallery] * 5, "x" * 30_000]
+    value_of = {"gallery": gallery, "textbox": "x" * 30_000}  # a full gallery for each, long labels for each text
+    values = [value_of.get(kind) for kind in inputs[switch][3:]]  # after the model, the memory and the kind shown
     costs = {}
     for what, requests in {
         "full galleries, 30,000-character labels": lambda s, c: [event(url, switch, [m, None, None, *values], s, c)
