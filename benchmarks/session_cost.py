@@ -4,12 +4,12 @@
     python -m benchmarks.session_cost --sessions 300 --model runs/x/best
 
 Each session loads the page, then does what the attack of issue 31 did: it switches models twice (so the memory of
-both kinds of model holds its inputs) with five full galleries (the same 64 uploaded photos, with 200-character file
-names and 1,000-character captions) and 30,000-character group labels. Then as many sessions each send one request
-that is refused (a NaN). Prints the server's RSS growth per session for both; the goal is at most 250 kB a session with
-full galleries (``MAX_SESSION_KB``), so that the 1,000 sessions kept (``MAX_SESSIONS``) hold at most 250 MB. Each
-measurement follows ``WARM_UP`` sessions of its kind, which are not counted: what the first ones set up once.
-Bounded: stops by itself.
+both kinds of model holds its inputs) with every gallery it remembers full (the same 64 uploaded photos, with
+200-character file names and 1,000-character captions) and 30,000-character labels in each text. Then as many
+sessions each send one request that is refused (a NaN). Prints the server's RSS growth per session for both; the
+goal is at most 250 kB a session with full galleries (``MAX_SESSION_KB``), so that the 1,000 sessions kept
+(``MAX_SESSIONS``) hold at most 250 MB. Each measurement follows ``WARM_UP`` sessions of its kind, which are not
+counted: what the first ones set up once. Bounded: stops by itself.
 """
 from __future__ import annotations
 
