@@ -208,6 +208,23 @@ def test_file_entries_are_counted_and_refused_where_an_input_takes_none(server):
     assert status == 413 and "a text of 40000 characters" in text, text[:300]
 
 
+def test_the_album_takes_200_photos_and_every_other_gallery_64(server):
+    from demo.computing.computations import MAX_ALBUM, MAX_GROUP
+
+    assert (MAX_ALBUM, MAX_GROUP) == (200, 64)
+    path = upload(server, "album-bound.png", small_png(12))
+    _, message = call(server, "album", ["mnist", photos([path]) * (MAX_ALBUM + 1), 0])
+    assert_clear(message, r"list of 201 values.*at most 200 photos in the album and 64 in any other gallery",
+                 "201 album photos in one list")
+    _, message = call(server, "album", ["mnist", [photos([path]) * 101, photos([path]) * 100], 0])
+    assert_clear(message, r"/album: .* takes at most 200 files, but the request sent 201", "201 album photos nested")
+    _, message = call(server, "pool", ["mnist", photos([path]) * (MAX_GROUP + 1)])
+    assert_clear(message, r"/pool: .* takes at most 64 files, but the request sent 65", "65 photos to pool")
+    output, message = call(server, "album", ["mnist", photos([path]) * MAX_ALBUM, 0])
+    assert message is None, message
+    assert sorted(p for group in output[1] for p in group["photos"]) == list(range(1, MAX_ALBUM + 1))
+
+
 # ---- 6. face search -----------------------------------------------------------------------------------------
 def faceless_photos(folder: Path, count: int, side: int = 1024) -> list[Path]:
     """``count`` distinct ``side`` x ``side`` photos without a face (smooth patterns, quick to write)."""

@@ -19,10 +19,9 @@ from ..galleries.values import gallery_paths
 from ..inputs.photos import Photos
 from ..models import DemoModel
 from ..results.album_sheet import album_sheet
-from .computations import MAX_GROUP, require
+from .computations import MAX_ALBUM, MAX_GROUP, require
 from .endpoints import Endpoints
 
-MAX_ALBUM = MAX_GROUP  # photos in one album: the request limits' per-gallery bound (demo.gradio_internals)
 UNUSED = "-"
 SWAP_PHOTOS = 8  # the Swap tab's most inputs
 SWAP_PER_GROUP = 2
@@ -218,7 +217,7 @@ class AlbumEndpoints:
         return self._out(m, p, used)
 
     def group_paths(self, model_name: str, photos: Any, labels: str | None, group: Any) -> list[str]:
-        """The gallery paths of one group's photos (for the Pool tab)."""
+        """The gallery paths of one group's photos (for the Pool tab: its first MAX_GROUP)."""
         paths = gallery_paths(photos)
         given = parse_labels(labels, len(paths))
         if given is None:
@@ -227,7 +226,7 @@ class AlbumEndpoints:
         found = [path for path, label in zip(paths, given, strict=True) if label is not None and label == chosen]
         if not found:
             raise DataError(f"there is no group {chosen + 1}: choose a group shown")
-        return found
+        return found[:MAX_GROUP]
 
     def swap_inputs(self, photos: Any, labels: str | None) -> tuple[list[str], str]:
         """Up to SWAP_PHOTOS photos for the Swap tab, SWAP_PER_GROUP of each group in turn, and their labels

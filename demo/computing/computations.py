@@ -22,7 +22,8 @@ FRESH_STYLES = 8  # the pooled identity is shown with this many styles from the 
 FRESH_PER_ROW = 4  # ... in two rows of four, so that they fill their box
 GRID_STEPS = 7  # interpolation grid: weights 0, 1/6, ..., 1 on each axis
 MAX_SWAP = 8
-MAX_GROUP = 64
+MAX_GROUP = 64  # photos in any gallery but the album's
+MAX_ALBUM = 200  # photos in the Album tab's gallery
 MAX_GENERATE = 32
 MAX_SEED = 2**64 - 1  # the largest seed torch.Generator.manual_seed takes
 

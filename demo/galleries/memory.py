@@ -4,7 +4,7 @@ the inputs, prepared anew for the new model by each request.
 
 The memory is a plain dict (a per-session ``gr.State``): kind -> {input key: value}, the keys those of
 ``ExampleSet`` (each tab names the inputs it remembers). It keeps only short, checked values: each gallery's paths
-(at most MAX_GROUP, inside the upload folders: every event's files are checked,
+(at most MAX_GROUP, the album's MAX_ALBUM, inside the upload folders: every event's files are checked,
 ``demo.gradio_internals.request_files``) and texts (at most MAX_LABEL_CHARS). A path is kept once for the whole
 process (``shared_path``): every session that remembers an upload holds a reference to one string, not a copy.
 """
@@ -17,7 +17,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from ..computing.computations import MAX_GROUP
+from ..computing.computations import MAX_ALBUM, MAX_GROUP
 from .example_edits import example_gallery
 from .example_sets import ExampleSet, example_set
 from .values import gallery_paths
@@ -42,7 +42,7 @@ def kept(key: str, value: Any) -> Any:
     counted), a gallery's first paths."""
     if key in TEXT_KEYS:
         return value if isinstance(value, str) and len(value) <= MAX_LABEL_CHARS else ""
-    return [shared_path(path) for path in gallery_paths(value)[:MAX_GROUP]]
+    return [shared_path(path) for path in gallery_paths(value)[:MAX_ALBUM if key == "album" else MAX_GROUP]]
 
 
 def shared_path(path: str) -> str:

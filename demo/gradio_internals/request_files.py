@@ -21,7 +21,7 @@ from typing import Any
 
 import gradio as gr
 
-from ..computing.computations import MAX_GROUP
+from ..computing.computations import MAX_ALBUM, MAX_GROUP
 from ..galleries.example_sets import EXAMPLES_DIR
 from ..inputs.confinement import not_uploaded
 from ..inputs.drawing_files import drawings_folder
@@ -30,6 +30,7 @@ MAX_ORIG_NAME_CHARS = 255  # a file's name as the client gave it (a file system'
 MAX_CAPTION_CHARS = 64  # a gallery caption the demo keeps (its own are "example"); longer ones are dropped
 # input type -> the file entries it takes (an image input: the webcam's live frames)
 FILE_INPUTS = {gr.Gallery: MAX_GROUP, gr.Image: 1}
+GALLERY_FILES = {"album-photos": MAX_ALBUM}  # a gallery's elem_id -> the files it takes, where not MAX_GROUP
 
 
 def file_entries(value: Any) -> Iterator[dict]:
@@ -47,6 +48,8 @@ def file_entries(value: Any) -> Iterator[dict]:
 
 def files_taken(block: Any) -> int:
     """How many file entries an input takes (0: none)."""
+    if isinstance(block, gr.Gallery) and block.elem_id in GALLERY_FILES:
+        return GALLERY_FILES[block.elem_id]
     return next((limit for kind, limit in FILE_INPUTS.items() if isinstance(block, kind)), 0)
 
 

@@ -3,7 +3,8 @@ its event loop, so one oversized request would stall every other client (page lo
 
 ``RequestLimits`` is an ASGI middleware (``launch_options`` installs it): a body larger than ``MAX_BODY_BYTES``
 (uploads excepted: Gradio streams those to disk under its own per-file limit), JSON nested deeper than
-``MAX_DEPTH``, holding a list longer than ``MAX_LIST_ITEMS`` (the most photos a gallery is used for), more than
+``MAX_DEPTH``, holding a list longer than ``MAX_LIST_ITEMS`` (the most photos a gallery is used for: the album's;
+the other galleries' bound, and each gallery's, is ``demo.gradio_internals.request_files``), more than
 ``MAX_NODES`` values, ``MAX_FILES`` file entries or a string longer than ``MAX_STRING_CHARS`` is refused with a
 message, as are the routes of Gradio features the demo does not use (who may start sessions and upload how much is
 ``demo.gradio_internals.fair_use``, installed after this). One webcam frame is let through: a streamed frame comes
@@ -18,13 +19,13 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from ..computing.computations import MAX_GROUP
+from ..computing.computations import MAX_ALBUM, MAX_GROUP
 
 MAX_BODY_BYTES = 1 << 20  # an event's JSON is a few kB per photo; a drawing is a data URL of at most 32 kB
-MAX_LIST_ITEMS = MAX_GROUP  # the most photos any gallery is used for
+MAX_LIST_ITEMS = max(MAX_GROUP, MAX_ALBUM)  # the most photos any gallery is used for (the album)
 MAX_DEPTH = 16  # a gallery entry is 4 levels deep inside an event's data
-MAX_NODES = 8192  # values in one request's JSON: the model switch's five full galleries take about 3,500
-MAX_FILES = 7 * MAX_GROUP  # file entries in one request: the model switch's six galleries, and a pad's few
+MAX_NODES = 8192  # values in one request's JSON: the model switch's full galleries (5 x 64 + 200) take about 5,800
+MAX_FILES = 6 * MAX_GROUP + MAX_ALBUM  # file entries in one request: the model switch's galleries, a pad's few
 MAX_STRING_CHARS = 1 << 15  # one string: a tab's group labels are the longest a user types (uploads' paths: 1024)
 # a streamed webcam frame (Gradio's page sends it as {"url": "data:image/jpeg;base64,..."}): a JPEG of a frame of
 # demo.computing.live_pooling.MAX_FRAME_PIXELS (1920 x 1080) at the browser's quality is 0.2-1.5 MB; its pixels are
@@ -39,6 +40,7 @@ UPLOAD_ROUTE = "/gradio_api/upload"
 # Gradio features the demo does not use; the screen recording route would run ffmpeg on a client's video
 UNUSED_ROUTES = ("/gradio_api/process_recording", "/gradio_api/vibe-", "/gradio_api/undo-vibe-edit")
 
+PER_GALLERY = f"{MAX_ALBUM} photos in the album and {MAX_GROUP} in any other gallery"
 DEEP = f"the request's JSON nests deeper than {MAX_DEPTH} levels; send the values the API page (?view=api) shows"
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict]]
@@ -91,14 +93,14 @@ def check_value(value: Any) -> None:
         if isinstance(item, list):
             if len(item) > MAX_LIST_ITEMS:
                 raise RequestRefused(
-                    413, f"the request holds a list of {len(item)} values: this demo uses at most {MAX_LIST_ITEMS} "
-                    "photos per gallery; send fewer")
+                    413, f"the request holds a list of {len(item)} values: this demo uses at most {PER_GALLERY}; "
+                    "send fewer")
             stack.extend((v, depth + 1, None) for v in item)
         elif isinstance(item, dict):
             files += "path" in item
             if files > MAX_FILES:
                 raise RequestRefused(413, f"the request holds more than {MAX_FILES} files: this demo uses at most "
-                                          f"{MAX_LIST_ITEMS} photos per gallery; send fewer")
+                                          f"{PER_GALLERY}; send fewer")
             stack.extend((v, depth + 1, k) for k, v in item.items())
 
 
@@ -143,7 +145,7 @@ async def read_body(scope: Scope, receive: Receive) -> bytes:
     """The whole body, or RequestRefused as soon as it is known to exceed MAX_BODY_BYTES."""
     too_large = RequestRefused(413, f"the request body is larger than {MAX_BODY_BYTES >> 10} kB: upload images "
                                     "through gradio_api/upload and send their paths, at most "
-                                    f"{MAX_LIST_ITEMS} per gallery", unread=True)
+                                    f"{PER_GALLERY}", unread=True)
     most = MAX_BODY_BYTES + FRAME_COPIES * MAX_FRAME_CHARS  # a webcam frame may come on top (``beside_frame``)
     declared = header(scope, b"content-length")
     if declared.isdigit() and int(declared) > most:
