@@ -4,12 +4,13 @@
     python -m benchmarks.session_cost --sessions 300 --model runs/x/best
 
 Each session loads the page, then does what the attack of issue 31 did: it switches models twice (so the memory of
-both kinds of model holds its inputs) with every gallery it remembers full (the same 64 uploaded photos, with
-200-character file names and 1,000-character captions) and 30,000-character labels in each text. Then as many
-sessions each send one request that is refused (a NaN). Prints the server's RSS growth per session for both; the
-goal is at most 250 kB a session with full galleries (``MAX_SESSION_KB``), so that the 1,000 sessions kept
-(``MAX_SESSIONS``) hold at most 250 MB. Each measurement follows ``WARM_UP`` sessions of its kind, which are not
-counted: what the first ones set up once. Bounded: stops by itself.
+both kinds of model holds its inputs) with every gallery it remembers full (the album's 200 uploaded photos, and
+the first 64 of them in each other gallery, with 200-character file names and 1,000-character captions) and
+30,000-character labels in each text. Then as many sessions each send one request that is refused (a NaN). Prints
+the server's RSS growth per session for both; the goal is at most 250 kB a session with full galleries
+(``MAX_SESSION_KB``), so that the 1,000 sessions kept (``MAX_SESSIONS``) hold at most 250 MB. Each measurement
+follows ``WARM_UP`` sessions of its kind, which are not counted: what the first ones set up once. Bounded: stops
+by itself.
 """
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ import numpy as np
 from PIL import Image
 
 MAX_SESSION_KB = 250
-PHOTOS = 64
+PHOTOS = 200  # the album's most (demo.computing.computations.MAX_ALBUM); the other galleries take 64
 NAME_CHARS = 200
 WARM_UP = 10  # sessions of each kind run before the measurement
 
@@ -53,7 +54,7 @@ def upload_photos(url: str, count: int = PHOTOS) -> list[str]:
     paths = []
     for k in range(count):
         buf = io.BytesIO()
-        Image.fromarray(np.full((28, 28), k * 3 % 256, np.uint8)).save(buf, "PNG")
+        Image.fromarray(np.full((28, 28), k % 256, np.uint8)).save(buf, "PNG")
         boundary, name = uuid.uuid4().hex, f"{k:03d}-" + "n" * (NAME_CHARS - 8) + ".png"
         body = (f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="{name}"\r\n'
                 "Content-Type: image/png\r\n\r\n").encode() + buf.getvalue() + f"\r\n--{boundary}--\r\n".encode()
@@ -93,17 +94,31 @@ def event(url: str, fn_index: int, data: list, session: str, cookie: str = "") -
 def measure(url: str, pid: int, sessions: int, models: tuple[str, str]) -> dict[str, float]:
     """kB of RSS per session (each a page load, then its events): with full galleries and long labels, and with
     one refused request."""
+    from demo.computing.computations import MAX_ALBUM, MAX_GROUP
+    from demo.gradio_internals.request_files import GALLERY_FILES
+
     config = json.load(urllib.request.urlopen(f"{url}config", timeout=30))
     types = {c["id"]: c["type"] for c in config["components"]}
+    elem_ids = {c["id"]: c.get("props", {}).get("elem_id") for c in config["components"]}
     inputs = [[types[x] for x in d["inputs"]] for d in config["dependencies"]]
     # the model switch: the event that takes every remembered gallery and the memory (a state)
     switch = max((i for i, kinds in enumerate(inputs) if "state" in kinds), key=lambda i: inputs[i].count("gallery"))
     generate = next(i for i, d in enumerate(config["dependencies"]) if d.get("api_name") == "generate")
-    photos = upload_photos(url)
+    photos = upload_photos(url, max(MAX_ALBUM, MAX_GROUP))
     gallery = [{"image": {"path": p, "orig_name": Path(p).name, "meta": {"_type": "gradio.FileData"}},
                 "caption": "c" * 1000} for p in photos]
-    value_of = {"gallery": gallery, "textbox": "x" * 30_000}  # a full gallery for each, long labels for each text
-    values = [value_of.get(kind) for kind in inputs[switch][3:]]  # after the model, the memory and the kind shown
+
+    def full(component: int) -> list[dict] | str | None:
+        """A full gallery (as many photos as it takes), long labels for a text."""
+        kind = types[component]
+        if kind == "gallery":
+            return gallery[:GALLERY_FILES.get(elem_ids[component], MAX_GROUP)]
+        return "x" * 30_000 if kind == "textbox" else None
+
+    switch_inputs = config["dependencies"][switch]["inputs"]
+    values = [full(c) for c in switch_inputs[3:]]  # after the model, the memory and the kind shown
+    if sum(len(v) for v in values if isinstance(v, list)) <= 6 * MAX_GROUP:
+        raise SystemExit("the model switch takes no album gallery (elem_id in GALLERY_FILES): nothing to fill")
     costs = {}
     for what, requests in {
         "full galleries, 30,000-character labels": lambda s, c: [event(url, switch, [m, None, None, *values], s, c)

@@ -185,6 +185,25 @@ def large_digit_album(mnist_splits, tmp_path_factory) -> tuple[list[str], list[i
     return digit_files(mnist_splits, tmp_path_factory.mktemp("album-digits-120"), tuple(range(10)), 12, seed=2)
 
 
+def test_the_request_budget_pays_for_an_album_of_200_typical_photos(shared_data):
+    """200 real face photos of unseen people (CelebA / LFW sized) read for an aligning model: none left out."""
+    from demo.computing.computations import MAX_ALBUM
+    from demo.inputs.photos import read_photos
+    from demo.inputs.preparation import Preparation
+    from demo.inputs.prepared_cache import clear_cache
+
+    split = SHIPPED_DIR / "faces" / "split.json"
+    if not split.is_file():
+        pytest.skip("the shipped faces checkpoint is not in this checkout: its test people are the unseen ones")
+    groups = json.loads(split.read_text())["groups"]["test"]
+    paths = [str(photo) for group in groups for photo in sorted((shared_data / group).iterdir())][:MAX_ALBUM]
+    assert len(paths) == MAX_ALBUM
+    clear_cache()  # every photo decoded and searched for a face: nothing paid for by an earlier test
+    read = read_photos(paths, Preparation(64, 3, 0.8, align_faces=True))
+    assert not [p for p in read.problems if "left out" in p], read.problems[:3]
+    assert len(read) >= 0.9 * MAX_ALBUM, read.problems[:3]  # a face found in nearly every one
+
+
 @pytest.fixture(scope="module")
 def browser():
     with chromium() as driver:
