@@ -621,7 +621,7 @@ def test_a_bad_checkpoint_costs_only_itself(tmp_path):
 
 
 def test_one_request_decodes_at_most_its_budget(server):
-    from demo.gradio_internals.decode_budget import MAX_REQUEST_PIXELS
+    from demo.inputs.decode_budget import MAX_REQUEST_PIXELS
 
     # 24 megapixels each, distinct: the budget pays for five
     paths = [upload(server, f"budget-{i}.png", heavy_png(20 + i)) for i in range(64)]

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ..galleries.values import gallery_paths
-from ..gradio_internals.decode_budget import decode_budget
+from ..inputs.decode_budget import decode_budget
 from ..inputs.photos import Photos, read_photos, shown_messages
 from ..models import DemoModel, ModelRegistry
 from ..results.png_store import ResultStore
@@ -40,7 +40,7 @@ class Endpoints:
 
     def two_galleries(self, model_name: str, a: Any, b: Any) -> tuple[DemoModel, Photos, Photos]:
         """The model and the prepared photos of galleries A and B, on one budget
-        (``demo.gradio_internals.decode_budget``)."""
+        (``demo.inputs.decode_budget``)."""
         with decode_budget():
             m, pa = self.photos(model_name, a, computations.MAX_GROUP)
             _, pb = self.photos(model_name, b, computations.MAX_GROUP)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import torch
 
-from ..gradio_internals.decode_budget import BudgetSpent, decode_budget
 from .confinement import not_uploaded
+from .decode_budget import BudgetSpent, decode_budget
 from .preparation import Preparation
 from .prepared_cache import prepare_cached
 
@@ -43,7 +43,7 @@ def read_photos(
         problems.append(f"{len(paths)} photos given: this part of the demo uses the first {limit}")
         paths = paths[:limit]
     kept, names, notes, indices = [], [], [], []
-    with decode_budget():  # the pixels this gallery's photos may decode, in all (demo.gradio_internals.decode_budget)
+    with decode_budget():  # the pixels this gallery's photos may decode, in all (demo.inputs.decode_budget)
         for index, path in enumerate(paths):
             refused = not_uploaded(path, allowed) if allowed is not None else None
             if refused:

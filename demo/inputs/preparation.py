@@ -18,7 +18,7 @@ from mlvae import DataConfig, DataError
 from mlvae.data.faces import DETECT_MAX_SIDE, NoFaceError, align_face
 from mlvae.data.images import MAX_ASPECT, image_to_tensor, open_image, prepare_image, to_model_mode
 
-from ..gradio_internals.decode_budget import charge, charge_search
+from .decode_budget import charge, charge_search
 from .digit_framing import frame_digit, has_light_background
 
 MAX_PHOTO_BYTES = 16 << 20  # per photo; larger uploads (Gradio takes up to demo.app.UPLOAD_LIMIT) are refused by name

@@ -10,7 +10,7 @@ import torch
 
 from mlvae import MLVAEError
 
-from ..gradio_internals.decode_budget import BudgetSpent
+from .decode_budget import BudgetSpent
 from .preparation import Preparation, prepare_photo
 
 CACHE_SIZE = 512  # prepared uploads remembered
