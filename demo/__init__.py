@@ -5,8 +5,9 @@
 - ``tabs/``: one module per tab (``pool``, ``interpolate``, ``swap``, ``generate``, ``about``), each a ``Tab`` that
   lays out its components and wires its own events (``tabs/base.py``); a new tab is a new module in ``TABS``.
 - ``computing/``: the endpoints' functions, the computations behind them, live pooling, the model's description.
-- ``inputs/``: uploads and drawings -> model inputs (file confinement, preparation, digit framing, cache).
-- ``galleries/``: gallery values, the example sets, examples giving way to the user's photos, per-kind memory.
+- ``inputs/``: uploads, drawings and gallery values -> model inputs (file confinement, preparation, digit framing,
+  cache, each request's decode budget).
+- ``galleries/``: the example sets, examples giving way to the user's photos, per-kind memory.
 - ``results/``: contact sheets, their axis labels, PNG files Gradio serves.
 - ``gradio_internals/``: everything relying on Gradio's internals (re-check on every upgrade).
 - ``kinds.py`` (digits / faces: all that differs), ``models.py`` (the model registry), ``make_examples.py``.

@@ -23,8 +23,8 @@ LAYERS = [  # a module may import modules of its own layer or of earlier ones
     ("mlvae.train", "mlvae.evaluate", "mlvae"),  # entry points and the public names
 ]
 DEMO_LAYERS = [  # the same for the demo (the longest prefix places a module)
-    ("demo.kinds", "demo.results", "demo.galleries.values"),  # digits or faces; result pictures; gallery values
-    ("demo.inputs",),  # photos and drawings to model inputs, within each request's decode budget
+    ("demo.kinds", "demo.results"),  # digits or faces; result pictures
+    ("demo.inputs",),  # gallery values, photos and drawings to model inputs, within each request's decode budget
     ("demo.models",),  # the checkpoints served
     ("demo.computing",),  # the endpoints' functions and the computations behind them
     ("demo.galleries",),  # the example sets, examples giving way to the user's photos, per-kind memory
@@ -148,7 +148,7 @@ def test_the_checker_sees_a_planted_violation():
     upward = "from ..tabs import base\nfrom .confinement import is_inside\nfrom .. import kinds\n"
     found = package_imports(ROOT / "demo" / "inputs" / "photos.py", upward)
     assert found == [("demo.tabs.base", False, 1), ("demo.inputs.confinement", False, 2), ("demo.kinds", False, 3)]
-    assert layer_of("demo.tabs.base") > layer_of("demo.inputs.photos") > layer_of("demo.galleries.values")
+    assert layer_of("demo.tabs.base") > layer_of("demo.inputs.photos") > layer_of("demo.kinds")
 
 
 @pytest.mark.parametrize("module", sorted(m for m in MODULES if m.split(".")[0] == "mlvae"))

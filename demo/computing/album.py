@@ -15,7 +15,7 @@ from PIL import Image
 from mlvae import DataError, latent
 from mlvae.grouping import AlbumSettings, decode_identities, group_album, membership, renumber
 
-from ..galleries.values import gallery_paths
+from ..inputs.gallery_values import gallery_paths
 from ..inputs.photos import Photos
 from ..models import DemoModel
 from ..results.album_sheet import album_sheet

@@ -9,8 +9,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..galleries.values import gallery_paths
 from ..inputs.decode_budget import decode_budget
+from ..inputs.gallery_values import gallery_paths
 from ..inputs.photos import Photos, read_photos, shown_messages
 from ..models import DemoModel, ModelRegistry
 from ..results.png_store import ResultStore

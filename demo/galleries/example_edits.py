@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from ..inputs.confinement import is_inside
+from ..inputs.gallery_values import caption_of, gallery_paths
 from .example_sets import EXAMPLES_DIR
-from .values import caption_of, gallery_paths
 
 EXAMPLE = "example"  # the caption of every example thumbnail (the note above the tabs says what they are)
 MAX_EXAMPLE_BYTES = 1 << 20  # an example is a small PNG: larger files are never read to compare

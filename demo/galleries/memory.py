@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from ..computing.computations import MAX_ALBUM, MAX_GROUP
+from ..inputs.gallery_values import gallery_paths
 from .example_edits import example_gallery
 from .example_sets import ExampleSet, example_set
-from .values import gallery_paths
 
 Memory = dict[str, dict[str, Any]]
 MAX_SHARED_PATHS = 65_536  # paths kept for sharing (~300 bytes each), the least recently used dropped first

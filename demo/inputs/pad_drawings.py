@@ -19,8 +19,8 @@ from PIL import Image
 
 from mlvae import DataError
 
-from ..galleries.values import gallery_paths
 from .drawing_files import MAX_DRAWING_BYTES, decode_drawing, save_drawing
+from .gallery_values import gallery_paths
 
 CANVAS = (280, 280)
 PAPER = (255, 255, 255, 255)
