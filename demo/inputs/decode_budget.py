@@ -17,7 +17,7 @@ MAX_REQUEST_PIXELS = 120_000_000  # five photos at the 24-megapixel limit: a few
 # dlib's face search (HOG) takes ~0.11 s a megapixel on one core: 32 photos searched at DETECT_MAX_SIDE, ~4 s;
 # a gallery of 64 CelebA-sized photos searched twice (the second upsampled) takes 12 megapixels; an album of 200
 # (demo.computing.computations.MAX_ALBUM) CelebA or LFW photos, whose faces are found at the first search, 8-13
-# (tests/test_demo_album.py reads 200 real ones within this budget)
+# megapixels (tests/test_demo_album.py reads 200 real ones within this budget)
 MAX_REQUEST_SEARCH_PIXELS = 32_000_000
 
 _left: contextvars.ContextVar[dict[str, int] | None] = contextvars.ContextVar("decode_budget", default=None)
