@@ -79,8 +79,13 @@ def event(url: str, fn_index: int, data: list, session: str, cookie: str = "") -
         cookie=cookie)
     if status != 200:
         return {"refused": status, "text": text}
+    return stream_outcome(url, session)
+
+
+def stream_outcome(url: str, session: str, timeout: float = 120) -> dict:
+    """The last message of a session's event stream (process_completed: success, output or error), {} if none."""
     last = {}
-    with urllib.request.urlopen(f"{url}gradio_api/queue/data?session_hash={session}", timeout=120) as stream:
+    with urllib.request.urlopen(f"{url}gradio_api/queue/data?session_hash={session}", timeout=timeout) as stream:
         for line in stream:
             if line.startswith(b"data:"):
                 message = json.loads(line[5:])

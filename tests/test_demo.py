@@ -175,7 +175,7 @@ def test_about_describes_the_model_and_its_card(client):
 # ---- the API's names and answers ---------------------------------------------------------------------------
 def test_every_api_output_has_a_meaningful_name(client):
     endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
-    assert set(endpoints) == {"/pool", "/interpolate", "/interpolate_image", "/swap", "/generate", "/about"}
+    assert set(endpoints) == {"/pool", "/interpolate", "/interpolate_image", "/swap", "/generate", "/album", "/about"}
     for name, endpoint in endpoints.items():
         for output in endpoint["returns"]:
             assert output["label"] and not re.fullmatch(r"value_\d+", output["label"]), (name, output["label"])

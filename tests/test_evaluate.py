@@ -133,7 +133,7 @@ def test_evaluation_of_a_real_mnist_model_writes_every_file(tiny_mnist_runs, tmp
     )
     assert result.returncode == 0, result.stderr[-3000:]
     for key, name in FILES.items():
-        if not key.startswith("identity"):  # the identity judge runs with --identity, on faces
+        if not key.startswith(("identity", "album")):  # written with --identity (faces) and --album only
             assert (out / name).stat().st_size > 0, name
     for key in ("swap_strategy1", "swap_strategy2", "interpolation", "generation", "pooling", "classifier_plot"):
         with Image.open(out / FILES[key]) as image:
@@ -147,7 +147,7 @@ def test_evaluation_of_a_real_mnist_model_writes_every_file(tiny_mnist_runs, tmp
         assert all(0.0 <= a <= 1.0 for a in feature["accuracy"]["mean"])
     report = (out / FILES["report"]).read_text()
     for key, name in FILES.items():
-        if key not in ("report", "classifier_table", "probe_table") and not key.startswith("identity"):
+        if key not in ("report", "classifier_table", "probe_table") and not key.startswith(("identity", "album")):
             assert f"({name})" in report, name
     assert "| k |" in report and "VAE acc." in report
     assert "the standard MNIST test set" in report

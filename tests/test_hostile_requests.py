@@ -32,6 +32,7 @@ import pytest
 from PIL import Image
 
 from benchmarks.demo_floods import page_times
+from benchmarks.session_cost import stream_outcome
 from tests.demo_server import running_app
 
 EXTRA_RSS_MB = 1024  # no single request may take the server more than this above what it held
@@ -203,16 +204,7 @@ def join(server: Server, fn_index: int, data: list, session: str) -> tuple[int, 
 
 def outcome(server: Server, session: str) -> dict:
     """The last message of a session's event stream (process_completed: success, output or error)."""
-    last = {}
-    with urllib.request.urlopen(f"{server.url}gradio_api/queue/data?session_hash={session}", timeout=60) as stream:
-        for line in stream:
-            if line.startswith(b"data:"):
-                message = json.loads(line[5:])
-                if message.get("msg") == "process_completed":
-                    last = message
-                if message.get("msg") == "close_stream":
-                    break
-    return last
+    return stream_outcome(server.url, session, timeout=60)
 
 
 def run_event(server: Server, fn_index: int, data: list) -> tuple[Any, str | None]:

@@ -49,9 +49,9 @@ class AlbumTab(Tab):
             self.fewer = gr.Button("Fewer groups", elem_id="album-fewer")
             self.more = gr.Button("More groups", elem_id="album-more")
         self.notice = notice_box("album")
-        self.summary = gr.Markdown(elem_id="album-summary")
+        self.summary = gr.Markdown(label="Summary", elem_id="album-summary")
         self.sheet = gr.Image(label="Groups", **WIDE_RESULT, height=640, elem_id="album-sheet")
-        self.groups = gr.JSON(visible=False, elem_id="album-groups")
+        self.groups = gr.JSON(label="Groups found", visible=False, elem_id="album-groups")
         self.labels = gr.Textbox(label="Group of each photo, in album order (edit and press Enter to regroup by hand)",
                                  max_lines=1, elem_id="album-labels")
         gr.Markdown("**Correct the grouping**: photo numbers are the #numbers under the photos; a group number one "
