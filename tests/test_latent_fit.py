@@ -78,3 +78,8 @@ def test_identity_fit_steps_on_the_shipped_faces_model_and_real_test_photos(face
     assert "What the decoder can render" in report and "40 Adam steps" in report
     assert "linear code (PCA, d = 58)" in report and "(the model's code: content + style = 58)" in report
     assert f"({FILES['identity_fit_json']})" in report
+    # the shipped content uses all 50 of its dimensions, the 8-dimensional style some of its own
+    usage = json.loads((out / FILES["identity_code_json"]).read_text())
+    assert usage["content"]["dims"] == 50 and usage["content"]["informative"] == 50
+    assert usage["style"]["dims"] == 8 and 0 < usage["style"]["informative"] <= 8
+    assert usage["content"]["nats_per_photo"] > 50 and "content " in report and "dimensions above 0.1 nats" in report

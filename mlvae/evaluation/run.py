@@ -41,6 +41,7 @@ from mlvae.evaluation.album import (
     pca_features,
 )
 from mlvae.evaluation.class_judge import class_trials, judge_accuracy, train_judge
+from mlvae.evaluation.code_usage import code_usage
 from mlvae.evaluation.config import ALBUM_TRIALS, MNIST_K, EvaluationConfig
 from mlvae.evaluation.goals import goals_from_card
 from mlvae.evaluation.held_out import load_test_images, load_training_photos
@@ -93,6 +94,7 @@ FILES = {
     "identity_json": "identity.json",
     "identity_table": "identity.md",
     "identity_fit_json": "identity_fit.json",
+    "identity_code_json": "code_usage.json",
     "album_json": "album-grouping.json",
     "album_table": "album-grouping.md",
     "album_settings": SETTINGS_NAME,
@@ -276,7 +278,7 @@ def identity_section(run: EvalRun) -> list[str] | None:
     table = identity_markdown(results, goals)
     atomic_write(run.out / FILES["identity_table"], lambda tmp: tmp.write_text(table))
     log.info("identity judge:\n%s", table)
-    lines = identity_report(table, FILES)
+    lines = identity_report(table, FILES) + code_usage_lines(run)
     linear = identity_linear_codes(run)
     if a.identity_fit_steps or linear:
         ranges = decoder_range(run.model, run.test, a.identity_people, a.identity_k + 1, FIT_PER_PERSON,
@@ -290,6 +292,15 @@ def identity_section(run: EvalRun) -> list[str] | None:
         lines += [DECODER_RANGE_TEXT, "", fitted,
                   f"All values: [`{FILES['identity_fit_json']}`]({FILES['identity_fit_json']}).", ""]
     return lines
+
+
+def code_usage_lines(run: EvalRun) -> list[str]:
+    """How much of its content and style the encoder uses on the test photos (``code_usage.json``), as report lines."""
+    usage = {"content": code_usage(run.encoding.content), "style": code_usage(run.encoding.style)}
+    write_json(run.out / FILES["identity_code_json"], {name: u.as_json() for name, u in usage.items()})
+    log.info("code usage: content %s; style %s", usage["content"].text(), usage["style"].text())
+    return [f"Code used on these {len(run.test)} test photos (KL of each photo's posterior to the prior): content "
+            f"{usage['content'].text()}; style {usage['style'].text()}. A dimension at the prior is not read.", ""]
 
 
 def code_size(config: RunConfig) -> int:

@@ -60,9 +60,14 @@ def normal_log_prob(x: torch.Tensor, mean: torch.Tensor, logvar: torch.Tensor) -
     return -0.5 * (LOG_2PI + logvar + (x - mean) ** 2 * torch.exp(-logvar))
 
 
+def kl_per_dimension(q: DiagonalNormal) -> torch.Tensor:
+    """KL(q || N(0, I)) in closed form, per dimension (N, d)."""
+    return 0.5 * (q.mean**2 + torch.exp(q.logvar) - 1.0 - q.logvar)
+
+
 def kl_to_standard_normal(q: DiagonalNormal) -> torch.Tensor:
     """KL(q || N(0, I)) in closed form, summed over dimensions (N,)."""
-    return 0.5 * (q.mean**2 + torch.exp(q.logvar) - 1.0 - q.logvar).sum(-1)
+    return kl_per_dimension(q).sum(-1)
 
 
 def check_group_ids(group_ids: torch.Tensor, num_groups: int, batch: int | None = None) -> None:
