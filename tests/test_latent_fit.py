@@ -10,7 +10,7 @@ from mlvae.evaluation import run
 from mlvae.evaluation.config import EvaluationConfig
 from mlvae.evaluation.identity import FIT_ROWS, linear_row
 from mlvae.evaluation.latent_fit import fit_latents, fit_objective
-from mlvae.evaluation.run import FILES, evaluate, identity_section
+from mlvae.evaluation.run import FILES, evaluate
 
 
 def small_model() -> MLVAE:
@@ -53,6 +53,8 @@ def test_the_prior_keeps_fitted_latents_nearer_the_origin_than_the_likelihood_al
 def test_negative_fit_steps_and_bad_linear_sizes_are_refused_with_the_flag_name():
     with pytest.raises(ValueError, match="--identity-fit-steps must be 0 or more"):
         EvaluationConfig("faces", identity_fit_steps=-1)
+    with pytest.raises(ValueError, match="give one of them"):
+        EvaluationConfig("faces", identity_only=True, album_only=True)
     with pytest.raises(ValueError, match="--identity-linear-sizes must be comma-separated integers"):
         EvaluationConfig("faces", identity_linear_sizes="128,big")
 
@@ -61,8 +63,10 @@ def test_identity_fit_steps_on_the_shipped_faces_model_and_real_test_photos(face
     monkeypatch.setattr(run, "load_test_images", lambda *_: faces_test_set[2])  # aligned once per session (conftest)
     settings = EvaluationConfig("faces", out=str(tmp_path / "eval"), identity=True, identity_people=6,
                                 identity_trials=10, identity_fit_steps=40, identity_linear_photos=300,
-                                identity_linear_sizes="128", decoded_only=True)
-    out = evaluate(settings, [identity_section])
+                                identity_linear_sizes="128", decoded_only=True, identity_only=True)
+    out = evaluate(settings)  # --identity-only: the figures and the identity judge, no probes or class judge
+    assert (out / FILES["swap_strategy2"]).stat().st_size > 0 and (out / FILES["identity_json"]).exists()
+    assert not (out / FILES["classifier_json"]).exists() and not (out / FILES["probe_json"]).exists()
     record = json.loads((out / FILES["identity_fit_json"]).read_text())
     assert record["steps"] == 40 and record["per_person"] == 5 and record["code_size"] == 50 + 8
     for source in ("faces-celeba200", "faces-lfw"):

@@ -103,6 +103,9 @@ class EvaluationConfig:
     identity_linear_sizes: str = field(default="", metadata=flag(
         "more linear references of other sizes, comma-separated (e.g. 128,256,512): the ladder that tells whether a "
         "code of that size could hold the person", group=IDENTITY, default_text="only the model's size"))
+    identity_only: bool = field(default=False, metadata=flag(
+        "only the identity judge (implies --identity) and the figures: no probes or class judge; how a rung of the "
+        "faces code-size ladder is judged (add --identity-fit-steps 300 --decoded-only)", group=IDENTITY))
     album: bool = field(default=False, metadata=flag(
         "group random albums of unseen test groups without their labels (faces: 5 and 20 people with 4-10 photos "
         "each; digits: 10 digits x 20 images) from the content, raw pixels (PCA), each --baseline's latent and, for "
@@ -142,6 +145,8 @@ class EvaluationConfig:
         for name in ("pool_images", "identity_fit_steps", "identity_linear_photos"):
             if getattr(self, name) < 0:
                 raise ValueError(f"--{name.replace('_', '-')} must be 0 or more, got {getattr(self, name)}")
+        if self.identity_only and self.album_only:
+            raise ValueError("--identity-only and --album-only each run one part: give one of them")
         self.probe_ks  # noqa: B018 - checks --probe-k now, not minutes into the run
         self.linear_sizes  # noqa: B018 - likewise --identity-linear-sizes
 

@@ -265,7 +265,7 @@ def judge_section(run: EvalRun) -> list[str] | None:
 def identity_section(run: EvalRun) -> list[str] | None:
     """The identity judge's trials on faces (``--identity``): table, JSON and report lines."""
     a = run.settings
-    if not a.identity:
+    if not (a.identity or a.identity_only):
         return None
     trials = a.setting("identity_trials")
     results = identity_trials(run.model, run.test, a.identity_people, a.identity_k, trials, a.seed)
@@ -376,7 +376,7 @@ def prepare(settings: EvaluationConfig) -> EvalRun:
     log.info("%d test images in %d groups", len(test), test.group_count)
     encoding = latent.encode(model, test.images, ENCODE_BATCH)
     run = EvalRun(settings, model, config, folder, test, encoding, out, baselines)
-    if not settings.album_only:
+    if not (settings.album_only or settings.identity_only):
         check_enough_images(test.groups, classifier_protocol(run).max_k)  # before minutes of work, not after
     return run
 
@@ -399,6 +399,8 @@ def evaluate(settings: EvaluationConfig, sections: Sequence[Section] = SECTIONS)
     start = time.perf_counter()
     if settings.album_only:
         sections = [album_section]
+    elif settings.identity_only:
+        sections = [figures_section, identity_section]
     run = prepare(settings)
     run.out.mkdir(parents=True, exist_ok=True)
     parts = []
