@@ -1,8 +1,8 @@
 """How much of a latent code the encoder uses: KL to the prior per dimension, and how many dimensions carry information.
 
 A dimension whose posterior stays at the prior (KL near 0 for every photo) is unread by the decoder: a content of 256
-numbers with 60 informative dimensions is a code of 60 numbers. The threshold (0.1 nats per photo, averaged over the
-photos) is the usual "active unit" cut.
+numbers with 60 informative dimensions is a code of 60 numbers. A dimension counts as informative when its KL,
+averaged over the photos, is above 0.1 nats.
 """
 from __future__ import annotations
 
