@@ -14,7 +14,8 @@ DATA="${MLVAE_DATA_DIR:?set MLVAE_DATA_DIR to the folder holding faces-celeba200
 usage() { sed -n 4,5p "$0" >&2; exit 2; }
 case "${1:-}" in
   train)
-    D="${2:?$(usage)}"; DECODER="${3:-paper}"; EPOCHS="${4:-300}"; THREADS="${5:-1}"
+    [ $# -ge 2 ] || usage
+    D="$2"; DECODER="${3:-paper}"; EPOCHS="${4:-300}"; THREADS="${5:-1}"
     case "$DECODER" in
       paper) EXTRA=() ;;
       resize) EXTRA=(--upsampling resize --decoder-res-blocks 1 --content-logvar-bound 10) ;;
@@ -28,7 +29,8 @@ case "${1:-}" in
       "${EXTRA[@]}" --threads "$THREADS" --epochs "$EPOCHS" --out "$OUT" "${RESUME[@]}"
     ;;
   judge)
-    CKPT="${2:?$(usage)}"; OUT="${3:-}"; THREADS="${4:-1}"
+    [ $# -ge 2 ] || usage
+    CKPT="$2"; OUT="${3:-}"; THREADS="${4:-1}"
     python -m mlvae.evaluate "$CKPT" --identity-only --identity-trials 400 --identity-fit-steps 300 --decoded-only \
       --threads "$THREADS" ${OUT:+--out "$OUT"}
     ;;

@@ -6,7 +6,7 @@ linear and MLP probes on posterior means), the class judge's swap trials (class-
 ``report.md`` that shows them all. Every latent operation comes from ``mlvae.latent``.
 
 Each part is a section function ``(EvalRun) -> Markdown lines | None`` listed in ``SECTIONS`` (``--identity``
-adds the faces identity judge).
+adds the faces identity judge; ``--identity-only`` runs the figures and it alone).
 """
 from __future__ import annotations
 
